@@ -1,0 +1,45 @@
+# geomatch — the two commands: `make demo` and `make test`.
+# Both create .venv if missing and install the package (editable) with what they need.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.geomatch-installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test bench lint data venv system clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# System packages the browser and PostGIS tests need (idempotent; skipped when present).
+system:
+	@bash scripts/setup-system.sh
+
+demo: $(STAMP)
+	$(VENV)/bin/geomatch demo --out runs/demo --maps maps
+
+test: $(STAMP) system
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(VENV)/bin/geomatch bench gap
+	$(VENV)/bin/geomatch bench assign
+	$(VENV)/bin/geomatch bench national
+	$(VENV)/bin/geomatch bench vrptw
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check geomatch tests
+	$(VENV)/bin/ruff format --check geomatch tests
+	$(VENV)/bin/mypy
+
+data: $(STAMP)
+	$(PY) -m pip install -q -e '.[databuild]'
+	$(VENV)/bin/geomatch data build
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The ``geomatch`` command line (typer + rich). Entry point: :func:`geomatch.cli.main.main`."""

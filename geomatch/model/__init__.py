@@ -1,0 +1,1 @@
+"""Domain model: policy categories, helpers and needs vocabularies, scenario settings."""
