@@ -21,7 +21,7 @@ ProgressCallback = Callable[[float, str], None]
 log = logging.getLogger("geomatch.progress")
 
 
-def null_progress(fraction: float, message: str) -> None:  # noqa: ARG001
+def null_progress(fraction: float, message: str) -> None:
     """A callback that ignores progress."""
 
 

@@ -54,8 +54,15 @@ def _root(
 
 
 def _register_all() -> None:
-    from geomatch.cli import bench_cmd, data_cmd, demo_cmd, pair_cmd, render_cmd, service_cmd
-    from geomatch.cli import tours_cmd
+    from geomatch.cli import (
+        bench_cmd,
+        data_cmd,
+        demo_cmd,
+        pair_cmd,
+        render_cmd,
+        service_cmd,
+        tours_cmd,
+    )
 
     for module in (data_cmd, demo_cmd, pair_cmd, tours_cmd, render_cmd, bench_cmd, service_cmd):
         module.register(app)

@@ -73,8 +73,9 @@ def read_layer(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
     gdf["outside_china"] = _outside_china(gdf)
     n_out = int(gdf["outside_china"].sum())
     if n_out:
-        log.warning("%s: %d feature(s) lie outside China's extent (flagged outside_china)",
-                    path, n_out)
+        log.warning(
+            "%s: %d feature(s) lie outside China's extent (flagged outside_china)", path, n_out
+        )
     return gdf
 
 
@@ -116,8 +117,10 @@ def repair_geometries(gdf: gpd.GeoDataFrame, file: str | Path | None = None) -> 
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         rows = (np.flatnonzero(invalid) + 2).tolist()
-        msg = (f"{file}: repaired {len(rows)} invalid geometr{'y' if len(rows) == 1 else 'ies'} "
-               f"(rows {rows[:10]}{'…' if len(rows) > 10 else ''})")
+        msg = (
+            f"{file}: repaired {len(rows)} invalid geometr{'y' if len(rows) == 1 else 'ies'} "
+            f"(rows {rows[:10]}{'…' if len(rows) > 10 else ''})"
+        )
         log.warning(msg)
         warnings.warn(msg, stacklevel=2)
         gdf = gdf.copy()
@@ -129,5 +132,9 @@ def repair_geometries(gdf: gpd.GeoDataFrame, file: str | Path | None = None) -> 
 def _outside_china(gdf: gpd.GeoDataFrame) -> np.ndarray:
     b = gdf.geometry.bounds
     e = CHINA_EXTENT
-    return ((b["minx"] > e.max_lon) | (b["maxx"] < e.min_lon) | (b["miny"] > e.max_lat)
-            | (b["maxy"] < e.min_lat)).to_numpy()
+    return (
+        (b["minx"] > e.max_lon)
+        | (b["maxx"] < e.min_lon)
+        | (b["miny"] > e.max_lat)
+        | (b["maxy"] < e.min_lat)
+    ).to_numpy()

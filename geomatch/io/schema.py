@@ -118,10 +118,17 @@ class TableSchema:
 HELPERS_SCHEMA = TableSchema(
     "helpers",
     (
-        Column("helper_id", required=True, nullable=False, unique=True,
-               description="unique helper id"),
-        Column("capacity", "int", required=True, nullable=False, min=0,
-               description="how many needs (loads) the helper can take, int ≥ 0"),
+        Column(
+            "helper_id", required=True, nullable=False, unique=True, description="unique helper id"
+        ),
+        Column(
+            "capacity",
+            "int",
+            required=True,
+            nullable=False,
+            min=0,
+            description="how many needs (loads) the helper can take, int ≥ 0",
+        ),
         Column("name"),
         Column("kind", description="expert | society | association | university | enterprise"),
         Column("lon", "lon", description="longitude of the home location, WGS84 degrees"),
@@ -138,16 +145,16 @@ HELPERS_SCHEMA = TableSchema(
 NEEDS_SCHEMA = TableSchema(
     "needs",
     (
-        Column("need_id", required=True, nullable=False, unique=True,
-               description="unique need id"),
+        Column("need_id", required=True, nullable=False, unique=True, description="unique need id"),
         Column("adcode", "adcode", description="county (6-digit) code of the need"),
         Column("lon", "lon", description="longitude, WGS84 degrees"),
         Column("lat", "lat", description="latitude, WGS84 degrees"),
         Column("category"),
         Column("size", "float", min=0, description="size of the need (days or head-count)"),
         Column("priority", choices=(*PRIORITIES, "")),
-        Column("unmet_penalty", "int", min=0,
-               description="cost of leaving the need unpaired, int ≥ 0"),
+        Column(
+            "unmet_penalty", "int", min=0, description="cost of leaving the need unpaired, int ≥ 0"
+        ),
         Column("language", description="ISO 639-1 code a helper must speak, e.g. 'bo'"),
     ),
     together=(("lon", "lat"),),
@@ -158,10 +165,16 @@ ARCS_SCHEMA = TableSchema(
     (
         Column("helper_id", required=True, nullable=False),
         Column("need_id", required=True, nullable=False),
-        Column("cost", "int", required=True, nullable=False,
-               description="integer cost of the pair"),
-        Column("load", "int", min=1, default=1,
-               description="capacity the pair uses, int ≥ 1 (default 1)"),
+        Column(
+            "cost", "int", required=True, nullable=False, description="integer cost of the pair"
+        ),
+        Column(
+            "load",
+            "int",
+            min=1,
+            default=1,
+            description="capacity the pair uses, int ≥ 1 (default 1)",
+        ),
     ),
 )
 
@@ -262,7 +275,9 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
         if bad is not None:
             raise InputError(
                 f"empty cell; expected {col.description or col.kind}",
-                file=file, row=_row_of(bad), column=col.name,
+                file=file,
+                row=_row_of(bad),
+                column=col.name,
             )
     if col.kind == "str":
         out: pd.Series = text.where(~empty, "")
@@ -272,7 +287,9 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
                 raise InputError(
                     f"unknown value {out.iloc[bad]!r}; expected one of "
                     f"{', '.join(repr(c) for c in col.choices if c)}",
-                    file=file, row=_row_of(bad), column=col.name,
+                    file=file,
+                    row=_row_of(bad),
+                    column=col.name,
                 )
     elif col.kind == "bool":
         low = text.str.lower()
@@ -280,7 +297,9 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
         if bad is not None:
             raise InputError(
                 f"value {text.iloc[bad]!r} is not a yes/no value; expected 1/0 or true/false",
-                file=file, row=_row_of(bad), column=col.name,
+                file=file,
+                row=_row_of(bad),
+                column=col.name,
             )
         out = low.isin(_TRUE).astype("boolean")
     elif col.kind == "adcode":
@@ -293,7 +312,9 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
             raise InputError(
                 f"value {text.iloc[bad]!r} is not an administrative code; expected 6 digits "
                 "(county, GB/T 2260), 9 (township) or 12 (village)",
-                file=file, row=_row_of(bad), column=col.name,
+                file=file,
+                row=_row_of(bad),
+                column=col.name,
             )
         out = fixed.where(~empty, "")
     else:
@@ -303,7 +324,9 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
             expected = "a whole number" if col.kind == "int" else "a number"
             raise InputError(
                 f"value {text.iloc[bad]!r} is not {expected}",
-                file=file, row=_row_of(bad), column=col.name,
+                file=file,
+                row=_row_of(bad),
+                column=col.name,
             )
         if col.kind == "int":
             frac = (num % 1 != 0) & num.notna()
@@ -313,7 +336,9 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
             if bad is not None:
                 raise InputError(
                     f"value {text.iloc[bad]!r} is not a whole number in range",
-                    file=file, row=_row_of(bad), column=col.name,
+                    file=file,
+                    row=_row_of(bad),
+                    column=col.name,
                 )
         lo, hi = col.min, col.max
         if col.kind == "lon":
@@ -325,18 +350,28 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
             if bad is not None:
                 raise InputError(
                     f"value {text.iloc[bad]!r} is below {lo:g}"
-                    + (" (outside China's extent; are lon and lat swapped?)"
-                       if col.kind in ("lon", "lat") else ""),
-                    file=file, row=_row_of(bad), column=col.name,
+                    + (
+                        " (outside China's extent; are lon and lat swapped?)"
+                        if col.kind in ("lon", "lat")
+                        else ""
+                    ),
+                    file=file,
+                    row=_row_of(bad),
+                    column=col.name,
                 )
         if hi is not None:
             bad = _first_bad(num > hi, s.index)
             if bad is not None:
                 raise InputError(
                     f"value {text.iloc[bad]!r} is above {hi:g}"
-                    + (" (outside China's extent; are lon and lat swapped?)"
-                       if col.kind in ("lon", "lat") else ""),
-                    file=file, row=_row_of(bad), column=col.name,
+                    + (
+                        " (outside China's extent; are lon and lat swapped?)"
+                        if col.kind in ("lon", "lat")
+                        else ""
+                    ),
+                    file=file,
+                    row=_row_of(bad),
+                    column=col.name,
                 )
         if col.default is not None:
             num = num.fillna(col.default)
@@ -349,7 +384,9 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
             raise InputError(
                 f"duplicate id {out.iloc[bad]!r} (first seen in row {_row_of(first)}); "
                 f"ids in {col.name!r} must be unique",
-                file=file, row=_row_of(bad), column=col.name,
+                file=file,
+                row=_row_of(bad),
+                column=col.name,
             )
     return out
 
@@ -392,7 +429,9 @@ def read_arcs(
             other = "helpers" if col == "helper_id" else "needs"
             raise InputError(
                 f"unknown id {arcs.at[bad, col]!r}: not in the {other} file",
-                file=path, row=_row_of(bad), column=col,
+                file=path,
+                row=_row_of(bad),
+                column=col,
             )
     dup = arcs.duplicated(["helper_id", "need_id"], keep="first")
     bad = _first_bad(dup, arcs.index)
@@ -400,6 +439,8 @@ def read_arcs(
         raise InputError(
             f"the pair ({arcs.at[bad, 'helper_id']!r}, {arcs.at[bad, 'need_id']!r}) is listed "
             "twice; give each helper–need pair once",
-            file=path, row=_row_of(bad), column="need_id",
+            file=path,
+            row=_row_of(bad),
+            column="need_id",
         )
     return arcs

@@ -46,6 +46,13 @@ def decode_csv_bytes(raw: bytes, file: str | Path) -> tuple[str, str]:
         When the bytes are neither UTF-8 nor GB18030; the message gives the row of the
         first bad byte.
     """
+    if b"\x00" in raw:
+        raise InputError(
+            "this is not a text CSV file (it contains NUL bytes: a binary file, or UTF-16 "
+            "'Unicode text' from Excel); save it as CSV UTF-8 (or GBK) and try again",
+            file=file,
+            row=raw[: raw.index(b"\x00")].count(b"\n") + 1,
+        )
     for name, bom in _BOMS:
         if raw.startswith(bom):
             try:
@@ -55,13 +62,6 @@ def decode_csv_bytes(raw: bytes, file: str | Path) -> tuple[str, str]:
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as utf8_exc:
-        if b"\x00" in raw:
-            raise InputError(
-                "this is not a text CSV file (it contains NUL bytes); save it as CSV "
-                "(UTF-8 or GBK) and try again",
-                file=file,
-                row=raw[: raw.index(b"\x00")].count(b"\n") + 1,
-            ) from None
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
@@ -164,7 +164,7 @@ def _check_csv_structure(text: str, path: Path, sep: str) -> None:
     width = len(header)
     row_no = 1
     try:
-        for row_no, row in enumerate(reader, start=2):  # noqa: B007 - used after the loop
+        for row_no, row in enumerate(reader, start=2):
             if len(row) > width and any(cell.strip() for cell in row[width:]):
                 raise InputError(
                     f"this row has {len(row)} fields but the header has {width}; "

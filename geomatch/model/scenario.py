@@ -85,7 +85,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", file=path, row=getattr(exc, "lineno", None))
+        raise InputError(
+            f"not valid TOML ({exc})", file=path, row=getattr(exc, "lineno", None)
+        ) from None
     except UnicodeDecodeError:
         raise InputError("a scenario file must be UTF-8 text", file=path) from None
     try:
@@ -93,5 +95,6 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{err['msg']} (got {err.get('input')!r})", file=path,
-                         column=key) from None
+        raise InputError(
+            f"{err['msg']} (got {err.get('input')!r})", file=path, column=key
+        ) from None
