@@ -18,6 +18,7 @@ file and the key.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -85,8 +86,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
         raise InputError(
-            f"not valid TOML ({exc})", file=path, row=getattr(exc, "lineno", None)
+            f"not valid TOML ({exc})", file=path, row=int(m.group(1)) if m else None
         ) from None
     except UnicodeDecodeError:
         raise InputError("a scenario file must be UTF-8 text", file=path) from None
