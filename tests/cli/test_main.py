@@ -1,0 +1,56 @@
+"""The command line's shell: help, version, exit codes of named errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from geomatch.cli.main import main
+from geomatch.errors import InfeasibleError, InputError
+
+
+def test_help_lists_the_stable_commands(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for cmd in ("demo", "bench"):
+        assert cmd in out
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("geomatch ")
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    assert main(["no-such-command"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (InputError("bad", file="x.csv", row=3, column="capacity"), 2),
+        (InfeasibleError("need N1 has no candidate", constraint="candidates"), 3),
+        (RuntimeError("boom"), 1),
+    ],
+)
+def test_errors_map_to_exit_codes(monkeypatch, capsys, exc, code):
+    import geomatch.cli.main as cli
+
+    def boom(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(cli, "app", boom)
+    assert main(["anything"]) == code
+    err = capsys.readouterr().err
+    if isinstance(exc, InputError):
+        assert "x.csv" in err and "row 3" in err and "'capacity'" in err
+
+
+def test_python_dash_m_entry_point():
+    res = subprocess.run(
+        [sys.executable, "-m", "geomatch", "--version"], capture_output=True, text=True
+    )
+    assert res.returncode == 0
+    assert res.stdout.startswith("geomatch ")
