@@ -56,6 +56,7 @@ def _root(
 def _register_all() -> None:
     from geomatch.cli import (
         bench_cmd,
+        check_cmd,
         data_cmd,
         demo_cmd,
         pair_cmd,
@@ -64,7 +65,16 @@ def _register_all() -> None:
         tours_cmd,
     )
 
-    for module in (data_cmd, demo_cmd, pair_cmd, tours_cmd, render_cmd, bench_cmd, service_cmd):
+    for module in (
+        data_cmd,
+        demo_cmd,
+        check_cmd,
+        pair_cmd,
+        tours_cmd,
+        render_cmd,
+        bench_cmd,
+        service_cmd,
+    ):
         module.register(app)
 
 
