@@ -1,9 +1,67 @@
-"""Benchmark commands of this group (filled in by the issue that owns it)."""
+"""``geomatch bench vrptw``: the routing core against Solomon / G&H best known solutions."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+__all__ = ["register"]
+
+log = logging.getLogger("geomatch.cli")
+
+
+def bench_vrptw(
+    set_: Annotated[
+        str, typer.Option("--set", help="solomon (100 customers), gh200 (200) or all.")
+    ] = "all",
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", help="Seconds per instance and solver (default 10 / 30)."),
+    ] = None,
+    instances: Annotated[
+        list[str] | None,
+        typer.Option("--instances", help="Only these instances (repeat or comma-separate)."),
+    ] = None,
+    solvers: Annotated[
+        str, typer.Option("--solvers", help="Comma-separated: ortools,pyvrp,vroom.")
+    ] = "ortools,pyvrp,vroom",
+    jobs: Annotated[int, typer.Option("--jobs", help="Parallel processes.")] = 1,
+    results: Annotated[
+        Path, typer.Option("--results", help="Rows are appended to this CSV as they finish.")
+    ] = Path("runs/bench/vrptw_results.csv"),
+    write_md: Annotated[
+        bool,
+        typer.Option(
+            "--write-md/--no-write-md", help="Write the table into solvers/BENCHMARKS.md."
+        ),
+    ] = True,
+    note: Annotated[str, typer.Option("--note", help="A sentence added above the table.")] = "",
+) -> None:
+    """Solve Solomon 100 / Gehring & Homberger 200 with OR-Tools, PyVRP and pyvroom side by side."""
+    from geomatch.bench.vrptw import markdown_report, run_bench, summarise, update_benchmarks_md
+    from geomatch.progress import cli_progress
+
+    sets = ["solomon", "gh200"] if set_ == "all" else [set_]
+    names = [n for item in (instances or []) for n in item.split(",") if n] or None
+    with cli_progress("VRPTW benchmark") as progress:
+        df = run_bench(
+            sets,
+            solvers=[s for s in solvers.split(",") if s],
+            time_limit_s=time_limit,
+            instances=names,
+            jobs=jobs,
+            results_csv=results,
+            progress=progress,
+        )
+    typer.echo(summarise(df).to_string(index=False))
+    if write_md:
+        update_benchmarks_md(markdown_report(df, note=note))
+        typer.echo("table written to solvers/BENCHMARKS.md (## Tours)")
 
 
 def register(bench_app: typer.Typer) -> None:
-    """Add this group's benchmark commands to geomatch bench."""
+    """Add ``geomatch bench vrptw``."""
+    bench_app.command("vrptw")(bench_vrptw)

@@ -1,9 +1,138 @@
-"""CLI commands of this group (filled in by the issue that owns it)."""
+"""``geomatch tours``: museum and caravan schedules of a scenario, the VRPTW core, fleet sizing."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+__all__ = ["register", "tours_app"]
+
+log = logging.getLogger("geomatch.cli")
+
+tours_app = typer.Typer(
+    help=(
+        "Mobile science-museum visits and science-caravan day trips of a scenario "
+        "(geomatch tours --scenario FILE --out DIR); subcommands: vrptw, fleet."
+    ),
+)
+
+
+@tours_app.callback(invoke_without_command=True)
+def tours(
+    ctx: typer.Context,
+    scenario: Annotated[
+        str | None, typer.Option("--scenario", help="Scenario TOML (or a name in solvers/).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
+) -> None:
+    """Schedule museum visits and caravan trips for every poor county of the scenario."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if scenario is None or out is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+    from geomatch.dataset import load_dataset  # type: ignore[import-not-found,unused-ignore]
+    from geomatch.io.output import atomic_output_dir
+    from geomatch.model.scenario import load_scenario
+    from geomatch.progress import cli_progress
+    from geomatch.solve.tours import run_tours_scenario, write_tours_outputs
+
+    sc = load_scenario(scenario)
+    ds = load_dataset(root=Path(sc.scenario.data_dir)) if sc.scenario.data_dir else load_dataset()
+    with cli_progress("tours") as progress:
+        result = run_tours_scenario(ds, sc, progress=progress)
+    with atomic_output_dir(out) as stage:
+        write_tours_outputs(result, stage)
+    s = result.summary
+    typer.echo(
+        f"museum visits {s['museum_visits']} of {s['museum_visits_required']}, "
+        f"caravan stops {s['caravan_stops_served']} of {s['caravan_stops']}, "
+        f"unmet {s['unmet']}; written to {out}"
+    )
+
+
+@tours_app.command("vrptw")
+def vrptw(
+    solomon: Annotated[Path, typer.Option("--solomon", help="Instance in Solomon text format.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds.")] = 10.0,
+    backend: Annotated[
+        str, typer.Option("--backend", help="ortools or pyvrp (default: the measured best).")
+    ] = "",
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Solve a standard VRPTW instance; writes routes.csv and summary.json."""
+    import pandas as pd
+
+    from geomatch.errors import InputError
+    from geomatch.io.output import atomic_output_dir, write_csv, write_json
+    from geomatch.solve.vrptw import read_solomon, solve_vrptw
+
+    if backend not in ("", "ortools", "pyvrp"):
+        raise InputError(f"--backend must be ortools or pyvrp, got {backend!r}")
+    problem = read_solomon(solomon)
+    sol = solve_vrptw(
+        problem,
+        time_limit_s=time_limit,
+        backend=backend or None,  # type: ignore[arg-type]
+        seed=seed,
+    )
+    rows = [
+        {"vehicle": v + 1, "seq": k + 1, "stop_id": problem.node_ids[node]}
+        for v, route in enumerate(sol.routes)
+        for k, node in enumerate(route)
+    ]
+    with atomic_output_dir(out) as stage:
+        write_csv(pd.DataFrame(rows, columns=["vehicle", "seq", "stop_id"]), stage / "routes.csv")
+        write_json(
+            {
+                "instance": problem.name,
+                "distance": round(sol.distance, 6),
+                "vehicles": sol.vehicles,
+                "feasible": sol.feasible and not sol.unserved,
+                "unserved": len(sol.unserved),
+                "violations": list(sol.violations),
+                "seconds": round(sol.seconds, 3),
+                "backend": sol.backend,
+                "time_limit_s": time_limit,
+            },
+            stage / "summary.json",
+        )
+    typer.echo(
+        f"{problem.name}: {sol.vehicles} vehicles, distance {sol.distance:.2f}, "
+        f"feasible {sol.feasible and not sol.unserved} ({sol.backend}, {sol.seconds:.1f} s)"
+    )
+
+
+@tours_app.command("fleet")
+def fleet(
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario TOML (or a name).")],
+    province: Annotated[str, typer.Option("--province", help="Province adcode, e.g. 520000.")],
+    max_sets: Annotated[int, typer.Option("--max-sets", help="Largest fleet tried.")] = 40,
+) -> None:
+    """How many exhibition sets does this province need for two visits in every poor county?"""
+    from geomatch.dataset import load_dataset  # type: ignore[import-not-found,unused-ignore]
+    from geomatch.model.scenario import load_scenario
+    from geomatch.solve.museum import min_fleet
+
+    sc = load_scenario(scenario)
+    ds = load_dataset(root=Path(sc.scenario.data_dir)) if sc.scenario.data_dir else load_dataset()
+    res = min_fleet(ds, sc.tours, province, max_sets=max_sets)
+    if res.sets is None:
+        typer.echo(
+            f"province {province}: no fleet up to {max_sets} sets covers every county "
+            f"({res.reason})"
+        )
+        raise typer.Exit(3)
+    typer.echo(
+        f"province {province}: {res.sets} set(s) give two visits to all {res.counties} poor "
+        f"counties reachable in season (lower bound {res.lower_bound}; tried {res.tried})"
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the geomatch app."""
+    """Add ``geomatch tours``."""
+    app.add_typer(tours_app, name="tours")

@@ -1,0 +1,632 @@
+"""Routing core: the vehicle routing problem with time windows (VRPTW).
+
+One model serves the science-caravan day trips (:mod:`geomatch.solve.caravan`) and the
+standard benchmark instances (Solomon / Gehring & Homberger text format, read by
+:func:`read_solomon`).
+
+Formulation
+-----------
+Nodes ``0..n`` with node 0 the depot; vehicles ``k = 1..K`` of capacity ``Q`` start and
+end at the depot. For every node ``i``: demand ``q_i``, time window ``[a_i, b_i]``,
+service duration ``s_i``; for every arc: distance ``d_ij`` and travel time ``t_ij``.
+A route is feasible when its load is at most ``Q`` and, with service starting at
+``S_j = max(a_j, S_i + s_i + t_ij)`` (waiting allowed), ``S_j ≤ b_j`` for every stop
+and the vehicle is back at the depot by ``b_0``. Each customer is served at most once
+(exactly once when it carries no skip penalty). The objective is hierarchical, as in
+the best known solutions of the benchmark literature::
+
+    minimise  F · (vehicles used) + Σ d_ij (arcs used) + Σ p_i (skipped customers)
+
+with the fixed cost ``F`` larger than any possible total distance, so a solution with
+fewer vehicles always wins (see :func:`hierarchical_vehicle_cost`).
+
+Backends
+--------
+``ortools``
+    OR-Tools constraint-programming routing (time and load dimensions, guided local
+    search, then route elimination: the smallest route is removed and its customers
+    re-inserted with one vehicle less while time remains). Integer costs: distances
+    and times are multiplied by ``scale`` (default 1000); travel plus service times
+    are rounded *up* and due dates *down*, so every integer-feasible route is feasible
+    in exact arithmetic.
+``pyvrp``
+    PyVRP's iterated local search on the same integer data (measured as the better
+    backend for the plain benchmark VRPTW; see ``solvers/BENCHMARKS.md``).
+
+Every solution is re-checked with :func:`check_routes`, an independent simulation in
+floating point that shares no code with the models.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from geomatch.errors import InputError
+
+__all__ = [
+    "Backend",
+    "VrptwProblem",
+    "VrptwSolution",
+    "check_routes",
+    "euclidean_matrix",
+    "hierarchical_vehicle_cost",
+    "read_solomon",
+    "route_distance",
+    "solve_vrptw",
+]
+
+log = logging.getLogger(__name__)
+
+Backend = Literal["ortools", "pyvrp"]
+
+#: Backend used when none is named (chosen by measurement, see solvers/BENCHMARKS.md).
+DEFAULT_BACKEND: Backend = "ortools"
+
+_EPS = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class VrptwProblem:
+    """A VRPTW instance; node 0 is the depot.
+
+    Parameters
+    ----------
+    name
+        Instance name (used in logs and outputs).
+    distance
+        ``(n+1, n+1)`` travel distances (any unit; km for caravans).
+    duration
+        ``(n+1, n+1)`` travel times in the time unit of the windows (minutes for
+        caravans; equal to ``distance`` for Solomon instances).
+    demand, ready, due, service
+        Per node: load, earliest and latest service start, service duration.
+        The depot's ``[ready, due]`` is the working horizon of every vehicle.
+    capacity
+        Load limit of each vehicle.
+    n_vehicles
+        Fleet size ``K`` (upper bound on routes).
+    node_ids
+        External identifier of each node (customer numbers, township codes …).
+    skip_penalty
+        Per node cost of leaving it unserved, in distance units; ``None`` = every
+        customer must be served.
+    """
+
+    name: str
+    distance: np.ndarray
+    duration: np.ndarray
+    demand: np.ndarray
+    ready: np.ndarray
+    due: np.ndarray
+    service: np.ndarray
+    capacity: float
+    n_vehicles: int
+    node_ids: tuple[str, ...]
+    skip_penalty: np.ndarray | None = None
+
+    @property
+    def n_customers(self) -> int:
+        """Number of customers (nodes without the depot)."""
+        return len(self.node_ids) - 1
+
+    def subset(self, nodes: Sequence[int], *, name: str | None = None) -> VrptwProblem:
+        """The instance restricted to the depot and ``nodes`` (in that order)."""
+        idx = np.array([0, *[int(i) for i in nodes if int(i) != 0]], dtype=int)
+        return VrptwProblem(
+            name=name or self.name,
+            distance=self.distance[np.ix_(idx, idx)],
+            duration=self.duration[np.ix_(idx, idx)],
+            demand=self.demand[idx],
+            ready=self.ready[idx],
+            due=self.due[idx],
+            service=self.service[idx],
+            capacity=self.capacity,
+            n_vehicles=self.n_vehicles,
+            node_ids=tuple(self.node_ids[i] for i in idx),
+            skip_penalty=None if self.skip_penalty is None else self.skip_penalty[idx],
+        )
+
+
+@dataclass(frozen=True)
+class VrptwSolution:
+    """Routes of a VRPTW solution.
+
+    Attributes
+    ----------
+    routes
+        One tuple of node indices per used vehicle, depot excluded, in visiting order.
+    distance
+        Total distance, exact floating point (unrounded).
+    vehicles
+        Number of non-empty routes.
+    unserved
+        Customers left out (only when the problem has skip penalties).
+    feasible
+        Verdict of the independent :func:`check_routes`.
+    violations
+        What :func:`check_routes` found wrong (empty when feasible).
+    seconds
+        Wall-clock solve time.
+    backend
+        ``ortools`` or ``pyvrp``.
+    """
+
+    routes: tuple[tuple[int, ...], ...]
+    distance: float
+    vehicles: int
+    unserved: tuple[int, ...]
+    feasible: bool
+    violations: tuple[str, ...] = field(default=())
+    seconds: float = 0.0
+    backend: str = ""
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def euclidean_matrix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Unrounded Euclidean distances between all points, double precision."""
+    dx = x[:, None] - x[None, :]
+    dy = y[:, None] - y[None, :]
+    return np.sqrt(dx * dx + dy * dy)
+
+
+def read_solomon(path: str | Path) -> VrptwProblem:
+    """Read a VRPTW instance in Solomon's text format.
+
+    The format (Solomon 1987; Gehring & Homberger use the same) is the instance name,
+    a ``VEHICLE`` block with ``NUMBER CAPACITY`` and a ``CUSTOMER`` block of rows
+    ``CUST_NO X Y DEMAND READY DUE SERVICE`` with the depot as customer 0. Distances and
+    travel times are the unrounded Euclidean distances.
+
+    Raises
+    ------
+    InputError
+        Missing file, missing block, or a customer row that is not 7 numbers (the error
+        names the file line).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("Solomon instance file not found", file=p)
+    try:
+        lines = p.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise InputError("a Solomon instance must be plain text", file=p) from None
+    name = next((ln.strip() for ln in lines if ln.strip()), "")
+    if not name:
+        raise InputError("empty file (expected a Solomon VRPTW instance)", file=p)
+    upper = [ln.strip().upper() for ln in lines]
+    try:
+        v_at = upper.index("VEHICLE")
+        c_at = upper.index("CUSTOMER")
+    except ValueError:
+        raise InputError(
+            "not a Solomon VRPTW instance: the VEHICLE and CUSTOMER blocks are missing", file=p
+        ) from None
+    fleet: list[str] = []
+    for i in range(v_at + 1, c_at):
+        tok = lines[i].split()
+        if tok and tok[0].isdigit():
+            fleet = tok
+            if len(tok) < 2:
+                raise InputError("expected 'NUMBER CAPACITY'", file=p, row=i + 1)
+            break
+    if not fleet:
+        raise InputError("the VEHICLE block has no 'NUMBER CAPACITY' line", file=p, row=v_at + 1)
+    rows: list[list[float]] = []
+    for i in range(c_at + 1, len(lines)):
+        tok = lines[i].split()
+        if not tok or not tok[0].lstrip("-").replace(".", "", 1).isdigit():
+            continue
+        if len(tok) != 7:
+            raise InputError(
+                f"a customer row has 7 numbers (CUST NO, X, Y, DEMAND, READY, DUE, SERVICE); "
+                f"found {len(tok)}",
+                file=p,
+                row=i + 1,
+            )
+        try:
+            rows.append([float(t) for t in tok])
+        except ValueError:
+            raise InputError(f"not a number in {lines[i].strip()!r}", file=p, row=i + 1) from None
+        if rows[-1][0] != len(rows) - 1:
+            raise InputError(
+                f"customers must be numbered 0, 1, 2 … in order; found {tok[0]}",
+                file=p,
+                row=i + 1,
+            )
+    if len(rows) < 2:
+        raise InputError("the CUSTOMER block needs the depot and at least one customer", file=p)
+    a = np.asarray(rows)
+    d = euclidean_matrix(a[:, 1], a[:, 2])
+    return VrptwProblem(
+        name=name,
+        distance=d,
+        duration=d,
+        demand=a[:, 3],
+        ready=a[:, 4],
+        due=a[:, 5],
+        service=a[:, 6],
+        capacity=float(fleet[1]),
+        n_vehicles=int(fleet[0]),
+        node_ids=tuple(str(int(c)) for c in a[:, 0]),
+    )
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def route_distance(problem: VrptwProblem, route: Sequence[int]) -> float:
+    """Distance of one route depot → stops → depot (exact floating point)."""
+    path = [0, *route, 0]
+    return float(sum(problem.distance[path[k], path[k + 1]] for k in range(len(path) - 1)))
+
+
+def check_routes(
+    problem: VrptwProblem, routes: Sequence[Sequence[int]], *, require_all: bool | None = None
+) -> list[str]:
+    """Independent feasibility check of a set of routes (floating point simulation).
+
+    Checks: node indices valid; every customer at most once (exactly once when
+    ``require_all``, default: when the problem has no skip penalties); at most
+    ``n_vehicles`` non-empty routes; load ≤ capacity; service start within each time
+    window (waiting allowed); return to the depot by its due time.
+
+    Returns
+    -------
+    list of str
+        One message per violation, quoting the numbers; empty when feasible.
+    """
+    if require_all is None:
+        require_all = problem.skip_penalty is None
+    n = problem.n_customers
+    errs: list[str] = []
+    seen: dict[int, int] = {}
+    used = [r for r in routes if len(r) > 0]
+    if len(used) > problem.n_vehicles:
+        errs.append(f"{len(used)} routes used, fleet is {problem.n_vehicles}")
+    for k, route in enumerate(used):
+        load = 0.0
+        t = float(problem.ready[0])
+        prev = 0
+        for node in route:
+            if not 1 <= node <= n:
+                errs.append(f"route {k}: node {node} is not a customer (1..{n})")
+                break
+            if node in seen:
+                errs.append(
+                    f"customer {problem.node_ids[node]} served twice (routes {seen[node]}, {k})"
+                )
+            seen[node] = k
+            load += float(problem.demand[node])
+            arrive = t + float(problem.duration[prev, node])
+            start = max(arrive, float(problem.ready[node]))
+            if start > float(problem.due[node]) + _EPS:
+                errs.append(
+                    f"route {k}: customer {problem.node_ids[node]} starts at {start:.4f}, "
+                    f"after its due time {float(problem.due[node]):.4f}"
+                )
+            t = start + float(problem.service[node])
+            prev = node
+        back = t + float(problem.duration[prev, 0])
+        if back > float(problem.due[0]) + _EPS:
+            errs.append(
+                f"route {k}: back at the depot at {back:.4f}, after {float(problem.due[0]):.4f}"
+            )
+        if load > problem.capacity + _EPS:
+            errs.append(f"route {k}: load {load:g} exceeds capacity {problem.capacity:g}")
+    if require_all:
+        missing = [problem.node_ids[i] for i in range(1, n + 1) if i not in seen]
+        if missing:
+            errs.append(f"{len(missing)} customers not served: {', '.join(missing[:10])}")
+    return errs
+
+
+# --------------------------------------------------------------------------- solving
+
+
+def hierarchical_vehicle_cost(problem: VrptwProblem) -> float:
+    """A fixed cost per vehicle larger than any possible total distance.
+
+    A solution has at most ``n + K`` arcs, each at most the longest arc, so
+    ``F = (n + K) · max d_ij + 1`` dominates every distance difference.
+    """
+    return float((problem.n_customers + problem.n_vehicles) * problem.distance.max() + 1.0)
+
+
+def _integer_data(problem: VrptwProblem, scale: float) -> dict[str, np.ndarray]:
+    """Integer distance, transit time (travel + service of the origin) and windows.
+
+    Transit times round up and due dates round down, so integer feasibility implies
+    exact feasibility.
+    """
+    dist = np.rint(problem.distance * scale).astype(np.int64)
+    transit = np.ceil((problem.duration + problem.service[:, None]) * scale - 1e-9).astype(np.int64)
+    travel = np.ceil(problem.duration * scale - 1e-9).astype(np.int64)
+    ready = np.ceil(problem.ready * scale - 1e-9).astype(np.int64)
+    due = np.floor(problem.due * scale + 1e-9).astype(np.int64)
+    service = np.ceil(problem.service * scale - 1e-9).astype(np.int64)
+    np.fill_diagonal(dist, 0)
+    return {
+        "dist": dist,
+        "transit": transit,
+        "travel": travel,
+        "ready": ready,
+        "due": due,
+        "service": service,
+    }
+
+
+def _demand_int(problem: VrptwProblem) -> tuple[np.ndarray, int]:
+    dem = np.asarray(problem.demand, dtype=float)
+    if np.allclose(dem, np.round(dem)) and float(problem.capacity).is_integer():
+        return np.round(dem).astype(np.int64), int(problem.capacity)
+    return np.ceil(dem * 1000 - 1e-9).astype(np.int64), math.floor(problem.capacity * 1000)
+
+
+def _finish(
+    problem: VrptwProblem, routes: list[list[int]], start: float, backend: str
+) -> VrptwSolution:
+    routes = [r for r in routes if r]
+    served = {i for r in routes for i in r}
+    unserved = tuple(i for i in range(1, problem.n_customers + 1) if i not in served)
+    viol = check_routes(problem, routes)
+    if viol:
+        log.warning(
+            "%s: %s backend returned infeasible routes: %s", problem.name, backend, viol[:3]
+        )
+    return VrptwSolution(
+        routes=tuple(tuple(r) for r in routes),
+        distance=sum(route_distance(problem, r) for r in routes),
+        vehicles=len(routes),
+        unserved=unserved,
+        feasible=not viol,
+        violations=tuple(viol),
+        seconds=time.perf_counter() - start,
+        backend=backend,
+    )
+
+
+def solve_vrptw(
+    problem: VrptwProblem,
+    *,
+    time_limit_s: float = 10.0,
+    backend: Backend | None = None,
+    seed: int = 0,
+    scale: float = 1000.0,
+    vehicle_cost: float | None = None,
+    eliminate_routes: bool = True,
+    initial_routes: Sequence[Sequence[int]] | None = None,
+) -> VrptwSolution:
+    """Solve a VRPTW with the hierarchical objective.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    time_limit_s
+        Wall-clock budget in seconds.
+    backend
+        ``ortools`` (default) or ``pyvrp``.
+    seed
+        Random seed (PyVRP; OR-Tools is deterministic).
+    scale
+        Integer scale of distances and times (1000 → three decimals).
+    vehicle_cost
+        Fixed cost per vehicle in distance units; default
+        :func:`hierarchical_vehicle_cost` (fewest vehicles first). Use 0 to minimise
+        distance only.
+    eliminate_routes
+        OR-Tools only: after the first local search, try to remove routes one at a
+        time while the time limit allows.
+    initial_routes
+        OR-Tools only: a starting solution (node indices, depot excluded).
+
+    Returns
+    -------
+    VrptwSolution
+        Routes with exact distance and the independent feasibility verdict. When no
+        feasible solution is found, ``routes`` is empty and every customer unserved.
+    """
+    backend = backend or DEFAULT_BACKEND
+    F = hierarchical_vehicle_cost(problem) if vehicle_cost is None else float(vehicle_cost)
+    t0 = time.perf_counter()
+    if problem.n_customers == 0:
+        return _finish(problem, [], t0, backend)
+    if backend == "pyvrp":
+        routes = _solve_pyvrp(problem, time_limit_s, seed, scale, F)
+    elif backend == "ortools":
+        routes = _solve_ortools(
+            problem, time_limit_s, scale, F, eliminate_routes, initial_routes, t0
+        )
+    else:
+        raise InputError(f"unknown VRPTW backend {backend!r}; use 'ortools' or 'pyvrp'")
+    return _finish(problem, routes, t0, backend)
+
+
+# --- OR-Tools ---------------------------------------------------------------
+
+
+def _ortools_model(
+    problem: VrptwProblem,
+    ints: dict[str, np.ndarray],
+    n_vehicles: int,
+    fixed: int,
+    penalty: np.ndarray | None,
+):
+    from ortools.constraint_solver import pywrapcp
+
+    n = problem.n_customers + 1
+    manager = pywrapcp.RoutingIndexManager(n, n_vehicles, 0)
+    routing = pywrapcp.RoutingModel(manager)
+    dist_cb = routing.RegisterTransitMatrix(ints["dist"].tolist())
+    routing.SetArcCostEvaluatorOfAllVehicles(dist_cb)
+    if fixed:
+        routing.SetFixedCostOfAllVehicles(int(fixed))
+    time_cb = routing.RegisterTransitMatrix(ints["transit"].tolist())
+    horizon = int(ints["due"][0])
+    routing.AddDimension(time_cb, horizon, horizon, False, "Time")
+    tdim = routing.GetDimensionOrDie("Time")
+    for node in range(1, n):
+        lo, hi = int(ints["ready"][node]), int(ints["due"][node])
+        tdim.CumulVar(manager.NodeToIndex(node)).SetRange(min(lo, hi), hi)
+    for v in range(n_vehicles):
+        tdim.CumulVar(routing.Start(v)).SetRange(int(ints["ready"][0]), horizon)
+        tdim.CumulVar(routing.End(v)).SetRange(int(ints["ready"][0]), horizon)
+    dem, cap = _demand_int(problem)
+    if dem.sum() > 0:
+        dem_cb = routing.RegisterUnaryTransitVector(dem.tolist())
+        routing.AddDimensionWithVehicleCapacity(dem_cb, 0, [cap] * n_vehicles, True, "Load")
+    if penalty is not None:
+        for node in range(1, n):
+            routing.AddDisjunction([manager.NodeToIndex(node)], int(penalty[node]))
+    for v in range(n_vehicles):
+        routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(routing.Start(v)))
+    return manager, routing
+
+
+def _ortools_params(seconds: float, first: bool = True):
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    ms = max(1, int(seconds * 1000))
+    params.time_limit.FromMilliseconds(ms)
+    return params
+
+
+def _extract(manager, routing, assignment) -> list[list[int]]:
+    routes: list[list[int]] = []
+    for v in range(routing.vehicles()):
+        idx = routing.Start(v)
+        r: list[int] = []
+        idx = assignment.Value(routing.NextVar(idx))
+        while not routing.IsEnd(idx):
+            r.append(manager.IndexToNode(idx))
+            idx = assignment.Value(routing.NextVar(idx))
+        if r:
+            routes.append(r)
+    return routes
+
+
+def _solve_ortools(
+    problem: VrptwProblem,
+    time_limit_s: float,
+    scale: float,
+    F: float,
+    eliminate: bool,
+    initial: Sequence[Sequence[int]] | None,
+    t0: float,
+) -> list[list[int]]:
+    ints = _integer_data(problem, scale)
+    fixed = round(F * scale)
+    pen = None
+    if problem.skip_penalty is not None:
+        pen = np.rint(problem.skip_penalty * scale).astype(np.int64)
+    K = problem.n_vehicles
+    manager, routing = _ortools_model(problem, ints, K, fixed, pen)
+    # First phase: ~60 % of the budget (all of it when routes are not eliminated).
+    share = 0.6 if eliminate and problem.skip_penalty is None else 1.0
+    params = _ortools_params(time_limit_s * share)
+    if initial:
+        init = routing.ReadAssignmentFromRoutes([list(r) for r in initial if r], True)
+        sol = routing.SolveFromAssignmentWithParameters(init, params) if init else None
+        if sol is None:
+            sol = routing.SolveWithParameters(params)
+    else:
+        sol = routing.SolveWithParameters(params)
+    if sol is None:
+        log.warning("%s: OR-Tools found no feasible solution in %.1f s", problem.name, time_limit_s)
+        return []
+    best = _extract(manager, routing, sol)
+    if share == 1.0:
+        return best
+    # Route elimination: drop the smallest route, re-insert its customers with K-1 vehicles.
+    big = np.full(problem.n_customers + 1, fixed * 4, dtype=np.int64)
+    while len(best) > 1:
+        left = time_limit_s - (time.perf_counter() - t0)
+        if left < 0.2:
+            break
+        k = len(best) - 1
+        keep = sorted(best, key=len)[1:]
+        m2, r2 = _ortools_model(problem, ints, k, fixed, big)
+        init = r2.ReadAssignmentFromRoutes(keep, True)
+        p2 = _ortools_params(left)
+        sol2 = r2.SolveFromAssignmentWithParameters(init, p2) if init else None
+        if sol2 is None:
+            break
+        routes2 = _extract(m2, r2, sol2)
+        if sum(len(r) for r in routes2) == problem.n_customers:
+            log.debug("%s: route elimination reached %d vehicles", problem.name, len(routes2))
+            best = routes2
+        else:
+            break
+    return best
+
+
+# --- PyVRP ------------------------------------------------------------------
+
+
+def _solve_pyvrp(
+    problem: VrptwProblem, time_limit_s: float, seed: int, scale: float, F: float
+) -> list[list[int]]:
+    from pyvrp import Model
+    from pyvrp.stop import MaxRuntime
+
+    ints = _integer_data(problem, scale)
+    dem, cap = _demand_int(problem)
+    m = Model()
+    horizon = int(ints["due"][0])
+    depot = m.add_depot(m.add_location(0.0, 0.0), tw_early=int(ints["ready"][0]), tw_late=horizon)
+    m.add_vehicle_type(
+        num_available=problem.n_vehicles,
+        capacity=cap,
+        start_depot=depot,
+        end_depot=depot,
+        fixed_cost=round(F * scale),
+        tw_early=int(ints["ready"][0]),
+        tw_late=horizon,
+    )
+    nodes = [m.locations[0]]
+    for i in range(1, problem.n_customers + 1):
+        loc = m.add_location(float(i), 0.0)
+        nodes.append(loc)
+        prize = 0
+        required = problem.skip_penalty is None
+        if not required and problem.skip_penalty is not None:
+            prize = round(float(problem.skip_penalty[i]) * scale)
+        m.add_client(
+            loc,
+            delivery=int(dem[i]),
+            service_duration=int(ints["service"][i]),
+            tw_early=int(min(ints["ready"][i], ints["due"][i])),
+            tw_late=int(ints["due"][i]),
+            prize=prize,
+            required=required,
+        )
+    n = problem.n_customers + 1
+    dist, travel = ints["dist"], ints["travel"]
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                m.add_edge(nodes[i], nodes[j], distance=int(dist[i, j]), duration=int(travel[i, j]))
+    res = m.solve(stop=MaxRuntime(time_limit_s), seed=seed, display=False)
+    best = res.best
+    if not best.is_feasible():
+        log.warning("%s: PyVRP found no feasible solution in %.1f s", problem.name, time_limit_s)
+        return []
+    # PyVRP numbers clients from 0 in insertion order: client c is node c + 1.
+    return [[int(a.idx) + 1 for a in route if a.is_client()] for route in best.routes()]
