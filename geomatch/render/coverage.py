@@ -1,0 +1,265 @@
+"""Coverage per poor county: what a run gives each of the 832 counties.
+
+One row per poor county (by ``adcode``; the 832 list has 831 distinct codes since 冷湖行委
+was merged into 茫崖市, whose row keeps the first name). The policy targets behind the
+columns (DESIGN.md): a county expert service station staffed by a paired team with a crop,
+a livestock and a health expert; two mobile science-museum visits a year; a science
+caravan reaching its townships and one-village-one-product villages.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geomatch.model.categories import STATION_ROLES
+from geomatch.render.run import county_of_code
+
+__all__ = ["COVERAGE_COLUMNS", "STATION_TEAM_LEVELS", "build_coverage", "needs_of_pairings"]
+
+log = logging.getLogger(__name__)
+
+#: Station-team classes, best first: all three roles paired, some, none.
+STATION_TEAM_LEVELS: tuple[str, ...] = ("complete", "partial", "none")
+
+#: The columns of ``coverage.csv`` in order (the first eight are the DESIGN.md contract).
+COVERAGE_COLUMNS: tuple[str, ...] = (
+    "adcode",
+    "name",
+    "province",
+    "station_team",
+    "museum_visits",
+    "caravan_visits",
+    "experts",
+    "unmet_needs",
+    "province_adcode",
+    "prefecture",
+    "region",
+    "exit_year",
+    "deep_poverty_area",
+    "station_roles_paired",
+    "needs_total",
+    "needs_paired",
+    "caravan_days",
+    "townships_total",
+    "townships_reached",
+    "township_share",
+    "villages_total",
+    "villages_reached",
+    "village_share",
+    "unmet_visits",
+    "seat_lon",
+    "seat_lat",
+)
+
+
+def _text(s: pd.Series) -> pd.Series:
+    return s.astype("str").str.strip()
+
+
+def needs_of_pairings(pairings: pd.DataFrame, needs: pd.DataFrame) -> pd.DataFrame:
+    """Pairings with their need's county, kind, category and station role.
+
+    Parameters
+    ----------
+    pairings
+        ``need_id, helper_id, …``.
+    needs
+        ``need_id, adcode, kind, …`` (``dataset.needs`` or a scenario's needs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pairings`` with ``adcode, kind, category, station_role, unit_code`` added (empty
+        text where the need is unknown; a pairing whose need is absent is logged).
+    """
+    cols = [
+        c
+        for c in ("need_id", "adcode", "kind", "category", "station_role", "unit_code")
+        if c in needs.columns
+    ]
+    n = needs[cols].copy()
+    for c in cols:
+        n[c] = _text(n[c])
+    n = n.drop_duplicates("need_id")
+    p = pairings.copy()
+    p["need_id"] = _text(p["need_id"])
+    p["helper_id"] = _text(p["helper_id"])
+    p = p.drop(columns=[c for c in cols if c != "need_id" and c in p.columns])
+    out = p.merge(n, on="need_id", how="left")
+    for c in ("adcode", "kind", "category", "station_role", "unit_code"):
+        if c not in out.columns:
+            out[c] = ""
+        out[c] = out[c].astype("str").where(out[c].notna(), "")
+    unknown = int((out["adcode"] == "").sum())
+    if unknown:
+        log.warning("%d pairing(s) refer to needs not in the needs table", unknown)
+    return out
+
+
+def build_coverage(
+    dataset: Any,
+    *,
+    pairings: pd.DataFrame,
+    needs: pd.DataFrame,
+    museum_visits: pd.DataFrame,
+    caravan_tours: pd.DataFrame,
+    unmet: pd.DataFrame,
+) -> pd.DataFrame:
+    """Coverage of every poor county by a run.
+
+    Parameters
+    ----------
+    dataset
+        The dataset (``poor_counties``, ``townships``, ``villages`` are used).
+    pairings
+        ``need_id, helper_id, …`` (``pairings.csv``).
+    needs
+        The needs of the run (``need_id, kind, adcode, station_role, …``).
+    museum_visits
+        ``adcode, set_id, visit_no, start_date, end_date`` (``museum_visits.csv``).
+    caravan_tours
+        ``caravan_id, date, seq, stop_code`` (``caravan_tours.csv``); a stop code is a
+        township (9 digits) or village (12 digits) code whose first 6 digits are the county.
+    unmet
+        ``need_id, reason`` (``unmet.csv``); rows whose ``need_id`` is not a need but that
+        carry an ``adcode`` (unscheduled visits) count as ``unmet_visits``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per poor county, columns :data:`COVERAGE_COLUMNS`:
+
+        * ``station_team`` — ``complete`` when every role of :data:`STATION_ROLES`
+          (crop, livestock, health) has a paired ``station`` need in the county,
+          ``partial`` when some, ``none`` otherwise (also when the county has no station
+          need in the run);
+        * ``museum_visits`` — scheduled mobile-museum visits (target 2);
+        * ``caravan_visits`` — caravan stops in the county (stop visits, all trips);
+          ``caravan_days`` the distinct trip dates;
+        * ``experts`` — distinct helpers paired to the county's needs;
+        * ``unmet_needs`` — the county's needs listed in ``unmet.csv``;
+        * ``township_share`` / ``village_share`` — the share (0–1) of the county's
+          townships / villages reached by a caravan stop (a village stop also reaches its
+          township).
+    """
+    pc = dataset.poor_counties.drop_duplicates("adcode").copy()
+    pc["adcode"] = _text(pc["adcode"])
+    base = pd.DataFrame(
+        {
+            "adcode": pc["adcode"].to_numpy(),
+            "name": _text(pc["name"]).to_numpy(),
+            "province": _text(pc["province"]).to_numpy(),
+            "province_adcode": _text(pc["province_adcode"]).to_numpy(),
+            "prefecture": _text(pc["prefecture"]).to_numpy() if "prefecture" in pc else "",
+            "region": _text(pc["region"]).to_numpy() if "region" in pc else "",
+            "exit_year": pd.to_numeric(pc["exit_year"], errors="coerce").to_numpy()
+            if "exit_year" in pc
+            else np.nan,
+            "deep_poverty_area": _text(pc["deep_poverty_area"]).to_numpy()
+            if "deep_poverty_area" in pc
+            else "",
+            "seat_lon": pd.to_numeric(pc["seat_lon"], errors="coerce").to_numpy(),
+            "seat_lat": pd.to_numeric(pc["seat_lat"], errors="coerce").to_numpy(),
+        }
+    ).set_index("adcode")
+
+    # Needs and pairings per county.
+    nd = needs.copy()
+    nd["need_id"] = _text(nd["need_id"])
+    nd["adcode"] = _text(nd["adcode"])
+    base["needs_total"] = nd.groupby("adcode").size().reindex(base.index).fillna(0)
+    pj = needs_of_pairings(pairings, nd)
+    base["needs_paired"] = pj.groupby("adcode")["need_id"].nunique().reindex(base.index).fillna(0)
+    base["experts"] = pj.groupby("adcode")["helper_id"].nunique().reindex(base.index).fillna(0)
+
+    station = pj[(pj["kind"] == "station") & pj["station_role"].isin(STATION_ROLES)]
+    roles = station.groupby("adcode")["station_role"].agg(lambda s: set(s))
+    n_roles = roles.map(len).reindex(base.index).fillna(0)
+    base["station_team"] = np.where(
+        n_roles >= len(STATION_ROLES), "complete", np.where(n_roles > 0, "partial", "none")
+    )
+    base["station_roles_paired"] = (
+        roles.map(lambda r: ";".join(x for x in STATION_ROLES if x in r))
+        .reindex(base.index)
+        .fillna("")
+    )
+
+    # Mobile-museum visits.
+    mv = museum_visits
+    if len(mv):
+        counts = _text(mv["adcode"]).value_counts()
+        base["museum_visits"] = counts.reindex(base.index).fillna(0)
+    else:
+        base["museum_visits"] = 0
+
+    # Caravan stops.
+    ct = caravan_tours
+    if len(ct):
+        stops = _text(ct["stop_code"])
+        cty = county_of_code(stops)
+        base["caravan_visits"] = cty.value_counts().reindex(base.index).fillna(0)
+        days = pd.DataFrame({"adcode": cty, "date": _text(ct["date"])}).drop_duplicates()
+        base["caravan_days"] = days.groupby("adcode").size().reindex(base.index).fillna(0)
+        twp_reached = pd.Series(stops.str[:9].unique())
+        vil_reached = pd.Series(stops[stops.str.len() == 12].unique())
+    else:
+        base["caravan_visits"] = 0
+        base["caravan_days"] = 0
+        twp_reached = pd.Series([], dtype="str")
+        vil_reached = pd.Series([], dtype="str")
+    twp = dataset.townships
+    vil = dataset.villages
+    t_cty = _text(twp["county_adcode"])
+    v_cty = _text(vil["county_adcode"])
+    base["townships_total"] = t_cty.value_counts().reindex(base.index).fillna(0)
+    base["villages_total"] = v_cty.value_counts().reindex(base.index).fillna(0)
+    t_hit = _text(twp["code"]).isin(set(twp_reached))
+    v_hit = _text(vil["code"]).isin(set(vil_reached))
+    base["townships_reached"] = t_cty[t_hit.to_numpy()].value_counts().reindex(base.index).fillna(0)
+    base["villages_reached"] = v_cty[v_hit.to_numpy()].value_counts().reindex(base.index).fillna(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base["township_share"] = (base["townships_reached"] / base["townships_total"]).round(4)
+        base["village_share"] = (base["villages_reached"] / base["villages_total"]).round(4)
+
+    # Unmet needs and unscheduled visits.
+    um = unmet.copy()
+    um["need_id"] = _text(um["need_id"])
+    um = um.merge(
+        nd[["need_id", "adcode"]].drop_duplicates("need_id"),
+        on="need_id",
+        how="left",
+        suffixes=("_unmet", ""),
+    )
+    is_need = um["adcode"].notna()
+    base["unmet_needs"] = (
+        um.loc[is_need].groupby("adcode")["need_id"].nunique().reindex(base.index).fillna(0)
+    )
+    if "adcode_unmet" in um.columns:
+        other = um.loc[~is_need, "adcode_unmet"].astype("str").str.strip()
+        base["unmet_visits"] = other.value_counts().reindex(base.index).fillna(0)
+    else:
+        base["unmet_visits"] = 0
+
+    ints = (
+        "museum_visits",
+        "caravan_visits",
+        "caravan_days",
+        "experts",
+        "unmet_needs",
+        "unmet_visits",
+        "needs_total",
+        "needs_paired",
+        "townships_total",
+        "townships_reached",
+        "villages_total",
+        "villages_reached",
+    )
+    for c in ints:
+        base[c] = pd.to_numeric(base[c]).astype("int64")
+    base["exit_year"] = base["exit_year"].astype("Int64")
+    out = base.reset_index()[list(COVERAGE_COLUMNS)]
+    return out.sort_values(["province_adcode", "adcode"], kind="stable").reset_index(drop=True)
