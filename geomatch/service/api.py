@@ -1,0 +1,531 @@
+"""The JSON/CSV API under ``/api`` and the map files under ``/maps``.
+
+Every route needs a token (see :mod:`geomatch.service.deps`); every read goes through
+the scoped queries of :mod:`geomatch.service.results`, so a planner cannot reach another
+province through any parameter. Bad parameters are answered with 4xx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+from collections import OrderedDict
+from enum import StrEnum
+from pathlib import Path as FsPath
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import (
+    APIRouter,
+    File,
+    Form,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
+from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
+
+from geomatch.errors import InputError
+from geomatch.io.output import mask_personal_numbers, neutralise_formulas, write_csv
+from geomatch.service.auth import Principal
+from geomatch.service.config import ServiceSettings
+from geomatch.service.deps import CurrentUser, DbSession, Settings, forbidden
+from geomatch.service.models import AuditLog, Dataset, Province, Run, RunTable
+from geomatch.service.results import coverage_rows, latest_done_run, result_frame
+from geomatch.service.schemas import (
+    AuditEntry,
+    CoverageOut,
+    DatasetOut,
+    ErrorOut,
+    InputErrorOut,
+    MeOut,
+    ProvinceOut,
+    RunCreated,
+    RunOut,
+    RunRequest,
+)
+from geomatch.service.uploads import UploadTooLargeError, validate_upload
+
+__all__ = ["ResultTable", "audit", "create_run", "maps_router", "router", "run_out"]
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api", tags=["api"])
+maps_router = APIRouter(prefix="/maps", tags=["maps"])
+
+RunId = Annotated[int, Path(ge=1, le=2**31 - 1, description="run id")]
+ProvinceParam = Annotated[
+    str | None,
+    Query(pattern=r"^\d{2}0000$", description="province code, e.g. 620000 (甘肃省)"),
+]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no valid token"},
+    403: {"model": ErrorOut, "description": "the role or province does not allow it"},
+    404: {"model": ErrorOut, "description": "no such run, table or map"},
+}
+
+
+class ResultTable(StrEnum):
+    """The tables of a run that can be exported."""
+
+    pairings = "pairings"
+    unmet = "unmet"
+    museum_visits = "museum_visits"
+    caravan_tours = "caravan_tours"
+    coverage = "coverage"
+    kpi = "kpi"
+
+
+def audit(
+    session: Session, user: Principal, action: str, target: str, filt: dict[str, Any] | None = None
+) -> None:
+    """Add an audit entry (committed with the caller's transaction)."""
+    session.add(
+        AuditLog(
+            user_id=user.id,
+            user_name=user.name,
+            action=action,
+            target=target[:256],
+            filter=filt or {},
+        )
+    )
+
+
+def run_out(session: Session, run: Run) -> RunOut:
+    tables = dict(
+        session.execute(
+            sa.select(RunTable.name, RunTable.n_rows).where(RunTable.run_id == run.id)
+        ).all()
+    )
+    return RunOut(
+        id=run.id,
+        scenario=run.scenario,
+        status=run.status,  # type: ignore[arg-type]
+        progress=run.progress,
+        message=run.message or "",
+        error=run.error or "",
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        tables=tables,
+    )
+
+
+def _get_run(session: Session, run_id: int) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no run {run_id}")
+    return run
+
+
+def _check_province(session: Session, province: str | None) -> None:
+    if province is not None and session.get(Province, province) is None:
+        known = session.execute(sa.select(sa.func.count()).select_from(Province)).scalar_one()
+        if known:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail=f"no province {province} in the dataset"
+            )
+
+
+def available_scenarios(settings: ServiceSettings) -> list[str]:
+    """Names of the scenarios a run may start."""
+    folder = FsPath(settings.scenario_dir)
+    return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+
+
+def create_run(request: Request, session: Session, user: Principal, scenario: str) -> Run:
+    """Queue a run and start its worker (the route and the page form share this)."""
+    if not user.can_run:
+        raise forbidden(f"a {user.role} user cannot start runs; only the national office can")
+    settings: ServiceSettings = request.app.state.settings
+    names = available_scenarios(settings)
+    if scenario not in names:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"unknown scenario {scenario!r}; available: {', '.join(names) or 'none'}",
+        )
+    run = Run(
+        scenario=scenario,
+        status="queued",
+        progress=0.0,
+        message="排队中",
+        error="",
+        created_by=user.id,
+    )
+    session.add(run)
+    session.flush()
+    audit(session, user, "run", f"run {run.id}", {"scenario": scenario})
+    session.commit()
+    request.app.state.jobs.start(run.id)
+    return run
+
+
+@router.get("/me", response_model=MeOut, responses=_ERRORS, summary="The current user")
+def me(user: CurrentUser) -> MeOut:
+    return MeOut(name=user.name, role=user.role, province=user.province)
+
+
+@router.post(
+    "/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunCreated,
+    responses=_ERRORS,
+    summary="Start a run of a scenario (national office only)",
+)
+def post_run(
+    body: RunRequest, request: Request, session: DbSession, user: CurrentUser
+) -> RunCreated:
+    run = create_run(request, session, user, body.scenario)
+    return RunCreated(id=run.id, status="queued")
+
+
+@router.get("/runs", response_model=list[RunOut], responses=_ERRORS, summary="Recent runs")
+def list_runs(
+    session: DbSession, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[RunOut]:
+    runs = session.execute(sa.select(Run).order_by(Run.id.desc()).limit(limit)).scalars()
+    return [run_out(session, r) for r in runs]
+
+
+@router.get(
+    "/runs/{run_id}",
+    response_model=RunOut,
+    responses=_ERRORS,
+    summary="Status and progress of a run",
+)
+def get_run(run_id: RunId, session: DbSession, user: CurrentUser) -> RunOut:
+    return run_out(session, _get_run(session, run_id))
+
+
+@router.get(
+    "/runs/{run_id}/{table}.csv",
+    responses={**_ERRORS, 200: {"content": {"text/csv": {}}, "description": "Excel-ready CSV"}},
+    response_class=Response,
+    summary="Export a result table as CSV (UTF-8 with BOM, formulas neutralised)",
+)
+def export_table(
+    run_id: RunId,
+    table: ResultTable,
+    session: DbSession,
+    user: CurrentUser,
+    province: ProvinceParam = None,
+) -> Response:
+    run = _get_run(session, run_id)
+    try:
+        frame = result_frame(session, user, run.id, table.value, province)
+    except PermissionError as exc:
+        raise forbidden(exc) from None
+    if frame is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=f"run {run_id} has no {table.value} table (status {run.status})",
+        )
+    scope = user.scope(province)
+    audit(
+        session,
+        user,
+        "export",
+        f"run {run_id} {table.value}.csv",
+        {"province": scope, "rows": len(frame)},
+    )
+    session.commit()
+    text = mask_personal_numbers(neutralise_formulas(frame)).to_csv(
+        index=False, lineterminator="\n"
+    )
+    name = f"run{run_id}_{table.value}" + (f"_{scope}" if scope else "") + ".csv"
+    return Response(
+        ("\ufeff" + text).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+class _CoverageCache:
+    """Serialised coverage answers of finished runs (their results never change)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self.data: OrderedDict[tuple[int, str | None], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[int, str | None]) -> bytes | None:
+        with self.lock:
+            value = self.data.get(key)
+            if value is not None:
+                self.data.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[int, str | None], value: bytes) -> None:
+        with self.lock:
+            self.data[key] = value
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+coverage_cache = _CoverageCache()
+
+
+@router.get(
+    "/coverage",
+    responses={**_ERRORS, 200: {"model": CoverageOut}},
+    response_class=Response,
+    summary="Per-county coverage of a run",
+)
+def get_coverage(
+    session: DbSession,
+    user: CurrentUser,
+    province: ProvinceParam = None,
+    run: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="run id (default: latest)")
+    ] = None,
+) -> Response:
+    try:
+        scope = user.scope(province)
+    except PermissionError as exc:
+        raise forbidden(exc) from None
+    _check_province(session, scope)
+    target = _get_run(session, run) if run is not None else latest_done_run(session)
+    if target is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no finished run yet")
+    if target.status != "done":
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"run {target.id} is {target.status}, not done"
+        )
+    key = (target.id, scope)
+    body = coverage_cache.get(key)
+    if body is None:
+        rows = coverage_rows(session, user, target.id, scope)
+        body = json.dumps(
+            {"run_id": target.id, "province": scope, "counties": rows}, ensure_ascii=False
+        ).encode("utf-8")
+        coverage_cache.put(key, body)
+    return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/provinces",
+    response_model=list[ProvinceOut],
+    responses=_ERRORS,
+    summary="Provinces the user may see",
+)
+def list_provinces(session: DbSession, user: CurrentUser) -> list[ProvinceOut]:
+    q = sa.select(Province).order_by(Province.adcode)
+    if user.province is not None:
+        q = q.where(Province.adcode == user.province)
+    return [
+        ProvinceOut(adcode=p.adcode, name=p.name, region=p.region)
+        for p in session.execute(q).scalars()
+    ]
+
+
+async def _read_limited(file: UploadFile, limit: int) -> bytes:
+    data = bytearray()
+    while chunk := await file.read(1 << 16):
+        data += chunk
+        if len(data) > limit:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE, detail=f"the upload is larger than {limit} bytes"
+            )
+    return bytes(data)
+
+
+@router.post(
+    "/datasets",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DatasetOut,
+    responses={
+        **_ERRORS,
+        413: {"model": ErrorOut, "description": "too large"},
+        422: {"model": InputErrorOut, "description": "invalid table"},
+    },
+    summary="Upload helpers or needs (CSV, GeoPackage or a zip of one), validated",
+)
+async def upload_dataset(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    settings: Settings,
+    kind: Annotated[str, Form(pattern="^(helpers|needs)$", description="helpers | needs")],
+    file: Annotated[UploadFile, File(description=".csv, .gpkg or .zip")],
+) -> DatasetOut:
+    if not user.can_run:
+        raise forbidden(f"a {user.role} user cannot upload datasets")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > settings.max_upload_bytes + 1024 * 1024:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            detail=f"the upload is larger than {settings.max_upload_bytes} bytes",
+        )
+    data = await _read_limited(file, settings.max_upload_bytes)
+    try:
+        checked = validate_upload(
+            data,
+            file.filename or "upload",
+            kind,
+            max_unzipped_bytes=settings.max_unzipped_bytes,
+            max_zip_ratio=settings.max_zip_ratio,
+        )
+    except UploadTooLargeError as exc:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=str(exc)) from None
+    except InputError as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail={"message": str(exc), "file": exc.file, "row": exc.row, "column": exc.column},
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    row = Dataset(
+        kind=kind,
+        filename=checked.display_name,
+        sha256=digest,
+        n_rows=len(checked.table),
+        columns=[str(c) for c in checked.table.columns],
+        path="",
+        uploaded_by=user.id,
+    )
+    session.add(row)
+    session.flush()
+    folder = settings.uploads_dir / str(row.id)
+    write_csv(checked.table, folder / f"{kind}.csv", excel=False)
+    row.path = str(folder / f"{kind}.csv")
+    audit(
+        session,
+        user,
+        "upload",
+        f"dataset {row.id} {kind}",
+        {"file": checked.display_name, "rows": len(checked.table)},
+    )
+    session.commit()
+    return DatasetOut(
+        id=row.id,
+        kind=kind,
+        filename=row.filename,
+        rows=row.n_rows,
+        columns=row.columns,
+        sha256=digest,
+        created_at=row.created_at,
+    )
+
+
+@router.get(
+    "/datasets", response_model=list[DatasetOut], responses=_ERRORS, summary="Accepted uploads"
+)
+def list_datasets(session: DbSession, user: CurrentUser) -> list[DatasetOut]:
+    rows = session.execute(sa.select(Dataset).order_by(Dataset.id.desc()).limit(200)).scalars()
+    return [
+        DatasetOut(
+            id=d.id,
+            kind=d.kind,
+            filename=d.filename,
+            rows=d.n_rows,
+            columns=d.columns,
+            sha256=d.sha256,
+            created_at=d.created_at,
+        )
+        for d in rows
+    ]
+
+
+@router.get(
+    "/audit",
+    response_model=list[AuditEntry],
+    responses=_ERRORS,
+    summary="The audit log of exports, uploads and runs (national office only)",
+)
+def get_audit(
+    session: DbSession, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[AuditEntry]:
+    if user.role != "national":
+        raise forbidden("only the national office reads the audit log")
+    rows = session.execute(sa.select(AuditLog).order_by(AuditLog.id.desc()).limit(limit))
+    return [
+        AuditEntry(
+            id=a.id,
+            user=a.user_name,
+            action=a.action,
+            target=a.target,
+            filter=a.filter or {},
+            created_at=a.created_at,
+        )
+        for a in rows.scalars()
+    ]
+
+
+# --- maps ------------------------------------------------------------------------------
+
+_MAP_ASSET = re.compile(r"^[\w\-./]{1,200}$")
+
+
+def _maps_dir(session: Session, settings: ServiceSettings, run_id: int | None) -> FsPath:
+    target = _get_run(session, run_id) if run_id is not None else latest_done_run(session)
+    if target is None or target.status != "done":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no finished run with maps")
+    folder = settings.runs_dir / str(target.id) / "maps"
+    if not folder.is_dir():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"run {target.id} has no maps")
+    return folder
+
+
+def _map_file(folder: FsPath, rel: str) -> FileResponse:
+    path = (folder / rel).resolve()
+    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no map file {rel}")
+    return FileResponse(path)
+
+
+MapRun = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="run id (default: latest)")]
+
+
+@maps_router.get(
+    "/national",
+    response_class=FileResponse,
+    responses=_ERRORS,
+    summary="National coverage map (national office and analysts)",
+)
+def national_map(
+    session: DbSession, user: CurrentUser, settings: Settings, run: MapRun = None
+) -> FileResponse:
+    if user.province is not None:
+        raise forbidden(f"a planner sees the map of province {user.province} only")
+    return _map_file(_maps_dir(session, settings, run), "national.html")
+
+
+@maps_router.get(
+    "/province/{adcode}",
+    response_class=FileResponse,
+    responses=_ERRORS,
+    summary="Coverage map of one province",
+)
+def province_map(
+    adcode: Annotated[str, Path(pattern=r"^\d{2}0000$")],
+    session: DbSession,
+    user: CurrentUser,
+    settings: Settings,
+    run: MapRun = None,
+) -> FileResponse:
+    try:
+        user.scope(adcode)
+    except PermissionError as exc:
+        raise forbidden(exc) from None
+    return _map_file(_maps_dir(session, settings, run), f"province/{adcode}.html")
+
+
+@maps_router.get(
+    "/assets/{asset:path}",
+    response_class=FileResponse,
+    responses=_ERRORS,
+    summary="Local scripts, styles and images of the maps",
+)
+def map_asset(
+    asset: str, session: DbSession, user: CurrentUser, settings: Settings
+) -> FileResponse:
+    if not _MAP_ASSET.fullmatch(asset) or ".." in asset.split("/"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such asset")
+    return _map_file(_maps_dir(session, settings, None), f"assets/{asset}")

@@ -1,0 +1,108 @@
+"""Engine, sessions and migrations of the service's database.
+
+:func:`make_engine` builds the engine for ``GEOMATCH_DATABASE_URL`` (SQLite files get WAL
+journaling and a busy timeout so a worker can write progress while the server reads);
+:func:`migrate` brings the schema to the newest Alembic revision with a programmatic
+configuration (the migrations ship inside the package, no ``alembic.ini`` needed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from geomatch.errors import GeomatchError
+
+__all__ = ["ServiceDatabaseError", "is_postgres", "make_engine", "migrate", "session_scope"]
+
+log = logging.getLogger(__name__)
+
+
+class ServiceDatabaseError(GeomatchError):
+    """The service's database cannot be reached or brought up to date."""
+
+
+def is_postgres(engine: Engine) -> bool:
+    """Whether the engine talks to PostgreSQL (PostGIS geometry columns)."""
+    return engine.dialect.name == "postgresql"
+
+
+def _normalise_url(url: str) -> str:
+    # ``postgresql://`` would pick psycopg2, which is not a dependency: use psycopg 3.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine for a database URL.
+
+    Parameters
+    ----------
+    url
+        ``sqlite:///path.db`` or ``postgresql+psycopg://user@host:port/db``.
+    """
+    url = _normalise_url(url)
+    kwargs: dict[str, Any] = {"future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the database to the newest schema revision (idempotent).
+
+    Raises
+    ------
+    ServiceDatabaseError
+        The database cannot be reached, or PostGIS is missing on PostgreSQL.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "geomatch.service:migrations")
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except sa.exc.OperationalError as exc:
+        raise ServiceDatabaseError(
+            f"cannot reach the database {engine.url.render_as_string(hide_password=True)} "
+            f"({exc.orig}); check GEOMATCH_DATABASE_URL"
+        ) from None
+    log.info("database %s is at the newest schema", engine.url.render_as_string(hide_password=True))
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

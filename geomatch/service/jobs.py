@@ -1,0 +1,216 @@
+"""Runs executed in worker processes, and recovery after a crash.
+
+:class:`JobManager` starts one worker process per run
+(``python -m geomatch.service.worker RUN_ID``, see :mod:`geomatch.service.worker`), waits
+for it in a thread, and marks the run ``interrupted`` when the worker died without
+recording an end (killed, out of memory). A watchdog thread does the same for runs whose
+worker this server did not start (a worker that outlived a previous server).
+
+:func:`recover_runs` runs at start-up: a run left ``queued`` or ``running`` whose worker
+is no longer alive is marked ``interrupted``. The results of a run are written in one
+transaction by the worker, so an interrupted run has no partial results.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from geomatch.service.config import ServiceSettings
+from geomatch.service.db import session_scope
+from geomatch.service.models import Run, utcnow
+
+__all__ = ["JobManager", "recover_runs", "worker_alive"]
+
+log = logging.getLogger(__name__)
+
+_ACTIVE = ("queued", "running")
+
+
+def worker_alive(pid: int | None, run_id: int) -> bool:
+    """Whether ``pid`` is alive and is the worker of ``run_id`` (guards against pid reuse)."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            return False
+        if b"geomatch.service.worker" not in args or str(run_id).encode() not in args:
+            return False
+        stat = Path(f"/proc/{pid}/stat")
+        try:  # a zombie has finished: it is not working on the run any more
+            return stat.read_text().split(") ", 1)[1][:1] != "Z"
+        except (OSError, IndexError):
+            return True
+    return True
+
+
+def _mark_interrupted(session: Session, run_id: int, reason: str) -> bool:
+    result = session.execute(
+        sa.update(Run)
+        .where(Run.id == run_id, Run.status.in_(_ACTIVE))
+        .values(status="interrupted", message=reason, error=reason, finished_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def recover_runs(factory: sessionmaker[Session]) -> list[int]:
+    """Mark runs whose worker is gone as ``interrupted``; return their ids."""
+    done: list[int] = []
+    with session_scope(factory) as session:
+        rows = session.execute(
+            sa.select(Run.id, Run.worker_pid).where(Run.status.in_(_ACTIVE))
+        ).all()
+        for run_id, pid in rows:
+            if worker_alive(pid, run_id):
+                log.info("run %s: worker %s is still working on it", run_id, pid)
+                continue
+            if _mark_interrupted(session, run_id, "运行中断：服务重启时该运行的工作进程已不在"):
+                done.append(run_id)
+    if done:
+        log.warning("marked %d run(s) interrupted after a restart: %s", len(done), done)
+    return done
+
+
+class JobManager:
+    """Starts workers for runs and notices when they die.
+
+    Parameters
+    ----------
+    settings
+        The service's settings (passed to the workers through their environment).
+    factory
+        Session factory of the service's database.
+    """
+
+    def __init__(self, settings: ServiceSettings, factory: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.factory = factory
+        self._procs: dict[int, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    def worker_env(self) -> dict[str, str]:
+        """The environment of a worker: this server's settings, explicitly."""
+        env = dict(os.environ)
+        s = self.settings
+        env.update(
+            {
+                "GEOMATCH_DATABASE_URL": s.database_url,
+                "GEOMATCH_SERVICE_HOME": str(Path(s.service_home).resolve()),
+                "GEOMATCH_SCENARIO_DIR": str(Path(s.scenario_dir).resolve()),
+                "GEOMATCH_PIPELINE": s.pipeline,
+                "GEOMATCH_PROGRESS_INTERVAL_S": str(s.progress_interval_s),
+            }
+        )
+        if s.data_dir is not None:
+            env["GEOMATCH_DATA_DIR"] = str(Path(s.data_dir).resolve())
+        # The worker imports the pipeline named in the settings from the same sys.path.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in [os.getcwd(), *sys.path] if p)
+        return env
+
+    def start(self, run_id: int) -> int:
+        """Start the worker of a queued run; return its pid."""
+        folder = self.settings.runs_dir / str(run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "worker.log", "ab") as logfile:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "geomatch.service.worker", str(run_id)],
+                env=self.worker_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                close_fds=True,
+            )
+        with session_scope(self.factory) as session:
+            session.execute(
+                sa.update(Run)
+                .where(Run.id == run_id, Run.worker_pid.is_(None))
+                .values(worker_pid=proc.pid)
+            )
+        with self._lock:
+            self._procs[run_id] = proc
+        threading.Thread(
+            target=self._wait, args=(run_id, proc), daemon=True, name=f"run-{run_id}"
+        ).start()
+        log.info("run %s: worker %s started", run_id, proc.pid)
+        return proc.pid
+
+    def _wait(self, run_id: int, proc: subprocess.Popen[bytes]) -> None:
+        code = proc.wait()
+        with self._lock:
+            self._procs.pop(run_id, None)
+        if self._stop.is_set():
+            return
+        reason = (
+            f"运行中断：工作进程被信号 {-code} 终止"
+            if code < 0
+            else f"运行中断：工作进程退出（代码 {code}）而未记录结果"
+        )
+        try:
+            with session_scope(self.factory) as session:
+                if _mark_interrupted(session, run_id, reason):
+                    log.warning("run %s: %s", run_id, reason)
+        except Exception:  # the database may be gone at shutdown
+            log.exception("run %s: could not record the end of its worker", run_id)
+
+    def start_watchdog(self, interval_s: float = 5.0) -> None:
+        """Check every ``interval_s`` seconds that active runs still have a live worker."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval_s):
+                try:
+                    self._check_orphans()
+                except Exception:
+                    log.exception("watchdog check failed")
+
+        self._watchdog = threading.Thread(target=loop, daemon=True, name="run-watchdog")
+        self._watchdog.start()
+
+    def _check_orphans(self) -> None:
+        with self._lock:
+            mine = set(self._procs)
+        with session_scope(self.factory) as session:
+            rows = session.execute(
+                sa.select(Run.id, Run.worker_pid, Run.status).where(Run.status.in_(_ACTIVE))
+            ).all()
+            for run_id, pid, status in rows:
+                if run_id in mine or (status == "queued" and pid is None):
+                    continue
+                if not worker_alive(pid, run_id):
+                    _mark_interrupted(session, run_id, "运行中断：工作进程已不在")
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Stop the workers of this server and mark their runs interrupted."""
+        self._stop.set()
+        with self._lock:
+            procs = dict(self._procs)
+        for proc in procs.values():
+            proc.terminate()
+        for run_id, proc in procs.items():
+            try:
+                proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            try:
+                with session_scope(self.factory) as session:
+                    _mark_interrupted(session, run_id, "运行中断：服务已停止")
+            except Exception:
+                log.exception("run %s: could not record the shutdown", run_id)

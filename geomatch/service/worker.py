@@ -1,0 +1,193 @@
+"""The worker process of one run: ``python -m geomatch.service.worker RUN_ID``.
+
+It claims the queued run (``queued`` → ``running``, with its pid), calls the scenario
+pipeline (``GEOMATCH_PIPELINE``, default :func:`geomatch.pipeline.run_scenario`) with a
+progress callback that writes the fraction into the run's row (at most every
+``GEOMATCH_PROGRESS_INTERVAL_S`` seconds), then loads the run folder into the result
+tables and marks the run ``done`` in one transaction. On an error the run is marked
+``failed`` with the message; nothing of its results is stored.
+
+Files of run ``N``: ``<service home>/geomatch-runs/N/run/`` (the tables),
+``…/N/maps/`` (the HTML maps and their assets), ``…/N/worker.log``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from geomatch.errors import GeomatchError, InputError
+from geomatch.service.config import ServiceSettings, get_settings
+from geomatch.service.db import make_engine, session_scope
+from geomatch.service.models import Helper, Need, Run, utcnow
+from geomatch.service.results import store_results
+
+__all__ = ["execute_run", "load_pipeline", "main", "run_paths"]
+
+log = logging.getLogger("geomatch.service.worker")
+
+
+def load_pipeline(spec: str) -> Callable[..., Any]:
+    """Import ``module:function`` (the scenario runner a worker calls)."""
+    module, _, name = spec.partition(":")
+    if not module or not name:
+        raise GeomatchError(f"GEOMATCH_PIPELINE={spec!r}; expected 'module:function'")
+    fn = getattr(importlib.import_module(module), name, None)
+    if not callable(fn):
+        raise GeomatchError(f"GEOMATCH_PIPELINE={spec!r} names nothing callable")
+    return fn
+
+
+def run_paths(settings: ServiceSettings, run_id: int) -> tuple[Path, Path]:
+    """The table folder and the maps folder of a run."""
+    base = settings.runs_dir / str(run_id)
+    return base / "run", base / "maps"
+
+
+class _Progress:
+    """Writes a run's progress into its row, throttled."""
+
+    def __init__(self, factory: sessionmaker[Session], run_id: int, interval_s: float) -> None:
+        self.factory = factory
+        self.run_id = run_id
+        self.interval_s = interval_s
+        self.last = 0.0
+        self.best = 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        fraction = max(self.best, min(0.99, max(0.0, float(fraction))))
+        now = time.monotonic()
+        if now - self.last < self.interval_s and fraction - self.best < 0.05:
+            return
+        self.best, self.last = fraction, now
+        with session_scope(self.factory) as session:
+            session.execute(
+                sa.update(Run)
+                .where(Run.id == self.run_id, Run.status == "running")
+                .values(progress=round(fraction, 4), message=str(message)[:500])
+            )
+
+
+def _claim(factory: sessionmaker[Session], run_id: int) -> str | None:
+    with session_scope(factory) as session:
+        result = session.execute(
+            sa.update(Run)
+            .where(Run.id == run_id, Run.status == "queued")
+            .values(
+                status="running",
+                started_at=utcnow(),
+                worker_pid=os.getpid(),
+                progress=0.0,
+                message="开始",
+            )
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return None
+        return session.execute(sa.select(Run.scenario).where(Run.id == run_id)).scalar_one()
+
+
+def _lookups(session: Session) -> tuple[dict[str, str], dict[str, str]]:
+    needs = dict(session.execute(sa.select(Need.need_id, Need.adcode)).all())
+    helpers = dict(session.execute(sa.select(Helper.helper_id, Helper.province_adcode)).all())
+    return needs, helpers
+
+
+def _dataset_lookups(scenario_file: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """need → county and helper → province from the dataset the scenario names."""
+    try:
+        from geomatch.dataset import load_dataset
+        from geomatch.model.scenario import load_scenario
+        from geomatch.pipeline import resolve_data_dir
+
+        sc = load_scenario(scenario_file)
+        ds = load_dataset(root=resolve_data_dir(sc.scenario.data_dir, scenario_file))
+        needs = dict(
+            zip(ds.needs["need_id"].astype(str), ds.needs["adcode"].astype(str), strict=True)
+        )
+        helpers = dict(
+            zip(
+                ds.helpers["helper_id"].astype(str),
+                ds.helpers["province_adcode"].astype(str),
+                strict=True,
+            )
+        )
+        return needs, helpers
+    except Exception as exc:  # the lookups only help to tag rows with provinces
+        log.warning("could not read the scenario's dataset for province tags: %s", exc)
+        return {}, {}
+
+
+def execute_run(settings: ServiceSettings, run_id: int) -> str:
+    """Execute a queued run to its end and return its final status.
+
+    Returns
+    -------
+    str
+        ``done``, ``failed``, or ``skipped`` when the run was not queued.
+    """
+    engine = make_engine(settings.database_url)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    scenario = _claim(factory, run_id)
+    if scenario is None:
+        log.warning("run %s is not queued; nothing to do", run_id)
+        return "skipped"
+    out, maps = run_paths(settings, run_id)
+    scenario_file = settings.scenario_dir / f"{scenario}.toml"
+    try:
+        if not scenario_file.is_file():
+            raise InputError("scenario file not found", file=scenario_file)
+        pipeline = load_pipeline(settings.pipeline)
+        progress = _Progress(factory, run_id, settings.progress_interval_s)
+        log.info("run %s: scenario %s → %s", run_id, scenario_file, out)
+        pipeline(scenario_file, out, maps=maps, progress=progress)
+        with session_scope(factory) as session:
+            needs, helpers = _dataset_lookups(scenario_file)
+            db_needs, db_helpers = _lookups(session)
+            counts = store_results(
+                session,
+                run_id,
+                out,
+                need_adcodes={**db_needs, **needs},
+                helper_provinces={**db_helpers, **helpers},
+            )
+        log.info("run %s: done, stored %s", run_id, counts)
+        return "done"
+    except Exception as exc:
+        kind = type(exc).__name__
+        log.exception("run %s failed", run_id)
+        message = f"{kind}: {exc}"[:2000]
+        with session_scope(factory) as session:
+            session.execute(
+                sa.update(Run)
+                .where(Run.id == run_id, Run.status == "running")
+                .values(status="failed", error=message, message="失败", finished_at=utcnow())
+            )
+        return "failed"
+    finally:
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m geomatch.service.worker RUN_ID``."""
+    from geomatch.logs import configure_logging
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not args[0].isdigit():
+        print("usage: python -m geomatch.service.worker RUN_ID", file=sys.stderr)
+        return 2
+    configure_logging(0)
+    status = execute_run(get_settings(), int(args[0]))
+    return 0 if status in ("done", "skipped") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
