@@ -28,8 +28,9 @@ Helpers (located at real eastern and central prefecture-level city seats)
       east–west pairing × 2 for a city named as a helper in that table (大连, 苏州, 杭州, …).
       The point is the city's seat: the inscribed-circle centre of its lowest-coded
       county-level unit (its central district).
-    * ~30,000 experts: specialty shares crop 30 %, livestock 20 %, health 12 %,
-      engineering 8 %, e-commerce 8 %, solar 4 %, agritourism 6 %, training 12 %; level
+    * ~30,000 experts: specialty shares crop 36 %, livestock 20 %, health 5 %,
+      engineering 6 %, e-commerce 7 %, solar 5 %, agritourism 6 %, training 15 % (close
+      to the category mix of the needs; any specialty can also teach); level
       senior 30 %, intermediate 45 %, junior 25 %; capacity 1/2/3/4 needs per year with
       probability 0.35/0.35/0.2/0.1; capacity_days = capacity × U{10..20}.
     * ~1,500 organisations: society 25 % (provincial branches of national societies at
@@ -92,14 +93,14 @@ _NORTHWEST: Final = frozenset({"15", "61", "62", "64", "65"})
 _SOUTHWEST: Final = frozenset({"45", "50", "51", "52", "53"})
 
 EXPERT_SPECIALTIES: Final = (
-    ("crop", 0.30),
+    ("crop", 0.36),
     ("livestock", 0.20),
-    ("health", 0.12),
-    ("engineering", 0.08),
-    ("ecommerce", 0.08),
-    ("solar", 0.04),
+    ("health", 0.05),
+    ("engineering", 0.06),
+    ("ecommerce", 0.07),
+    ("solar", 0.05),
     ("agritourism", 0.06),
-    ("training", 0.12),
+    ("training", 0.15),
 )
 HELPER_LANGUAGES: Final = (
     ("bo", 0.02),
