@@ -149,7 +149,8 @@ def info(
             str(row["region"]),
             *[f"{int(row[c]):,}" if row[c] else "" for c in counts],
         )
-    console = Console()
+    probe = Console()
+    console = probe if probe.is_terminal else Console(width=120)
     console.print(table)
     poor = ds.poor_counties
     h, n = ds.helpers, ds.needs
