@@ -1,0 +1,105 @@
+"""kill -9 of the server and its worker during a run, then a restart (real processes)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import httpx
+import sqlalchemy as sa
+
+from geomatch.service.db import make_engine
+from tests.service.conftest import make_settings, seed_units
+from tests.service.livesrv import LiveServer, geomatch_cli
+
+
+def _db(url: str, sql: str, **params: object) -> list[tuple]:  # type: ignore[type-arg]
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(sa.text(sql), params).all()]
+    engine.dispose()
+    return rows
+
+
+def test_kill9_during_run_then_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(tmp_path)
+    seed_units(settings.database_url)
+    out = geomatch_cli(["users", "add", "chief", "--role", "national"], settings)
+    assert out.returncode == 0, out.stderr
+    token = out.stdout.strip().splitlines()[-1]
+    assert len(token) >= 40 and " " not in token
+    stored = _db(settings.database_url, "SELECT token_hash FROM users WHERE name='chief'")
+    assert stored and stored[0][0] != token and len(stored[0][0]) == 64  # only the hash
+    h = {"Authorization": f"Bearer {token}"}
+
+    server = LiveServer(settings).start()
+    try:
+        run_id = httpx.post(
+            server.url + "/api/runs", json={"scenario": "slow"}, headers=h, timeout=10
+        ).json()["id"]
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            run = httpx.get(f"{server.url}/api/runs/{run_id}", headers=h, timeout=10).json()
+            if run["status"] == "running" and run["progress"] > 0.05:
+                break
+            time.sleep(0.2)
+        assert run["status"] == "running", run
+        (pid,) = _db(settings.database_url, "SELECT worker_pid FROM runs WHERE id=:r", r=run_id)[0]
+        server.kill9()
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.3)
+        assert _db(settings.database_url, "SELECT status FROM runs WHERE id=:r", r=run_id) == [
+            ("running",)
+        ]
+
+        server = LiveServer(settings).start()
+        run = httpx.get(f"{server.url}/api/runs/{run_id}", headers=h, timeout=10).json()
+        assert run["status"] == "interrupted", run
+        assert run["tables"] == {} and run["finished_at"]
+        for table in ("result_rows", "run_tables", "coverage"):
+            assert _db(
+                settings.database_url, f"SELECT count(*) FROM {table} WHERE run_id=:r", r=run_id
+            ) == [(0,)]
+        assert _db(settings.database_url, "PRAGMA integrity_check") == [("ok",)]
+        # the restarted service works: a new run completes
+        new_id = httpx.post(
+            server.url + "/api/runs", json={"scenario": "quick"}, headers=h, timeout=10
+        ).json()["id"]
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            run = httpx.get(f"{server.url}/api/runs/{new_id}", headers=h, timeout=10).json()
+            if run["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.3)
+        assert run["status"] == "done", run
+    finally:
+        server.stop()
+
+
+def test_users_cli_errors(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from geomatch.cli.main import main
+
+    settings = make_settings(tmp_path)
+    seed_units(settings.database_url)
+    monkeypatch.setenv("GEOMATCH_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("GEOMATCH_LOAD_DATASET", "false")
+    assert main(["users", "add", "gs", "--role", "planner", "--province", "620000"]) == 0
+    first = capsys.readouterr().out.strip().splitlines()[-1]
+    for args in (
+        ["users", "add", "x", "--role", "planner"],
+        ["users", "add", "x", "--role", "boss"],
+        ["users", "add", "x", "--role", "planner", "--province", "990000"],
+        ["users", "add", "x", "--role", "planner", "--province", "620121"],
+        ["users", "add", "x", "--role", "analyst", "--province", "620000"],
+        ["users", "add", "gs", "--role", "analyst"],
+        ["users", "add", "bad name!", "--role", "analyst"],
+    ):
+        assert main(args) == 2, args
+        assert "error" in capsys.readouterr().err
+    assert main(["users", "list"]) == 0
+    assert "gs\tplanner\t620000" in capsys.readouterr().out
+    assert main(["users", "token", "gs"]) == 0
+    second = capsys.readouterr().out.strip().splitlines()[-1]
+    assert second != first
+    assert main(["users", "token", "nobody"]) == 2
