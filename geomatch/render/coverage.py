@@ -178,15 +178,16 @@ def build_coverage(
 
     station = pj[(pj["kind"] == "station") & pj["station_role"].isin(STATION_ROLES)]
     roles = station.groupby("adcode")["station_role"].agg(lambda s: set(s))
-    n_roles = roles.map(len).reindex(base.index).fillna(0)
+    n_roles = (
+        pd.Series({k: len(v) for k, v in roles.items()}, dtype="int64")
+        .reindex(base.index)
+        .fillna(0)
+    )
     base["station_team"] = np.where(
         n_roles >= len(STATION_ROLES), "complete", np.where(n_roles > 0, "partial", "none")
     )
-    base["station_roles_paired"] = (
-        roles.map(lambda r: ";".join(x for x in STATION_ROLES if x in r))
-        .reindex(base.index)
-        .fillna("")
-    )
+    role_text = {k: ";".join(x for x in STATION_ROLES if x in v) for k, v in roles.items()}
+    base["station_roles_paired"] = [role_text.get(a, "") for a in base.index]
 
     # Mobile-museum visits.
     mv = museum_visits

@@ -514,8 +514,11 @@ def _national_html(ctx: _Context, tolerance: float, s: MapSettings, tiles: str |
     _f, _e, _om, data_layer, data, _b = _folium()
     ds = ctx.dataset
     cov = ctx.coverage
-    m = _new_map("geomatch 全国贫困县科技帮扶覆盖图", (73.5, 18.0, 135.0, 53.6), "assets", tiles)
-    simple = simplify_cover(cov[cov.geometry.notna()], tolerance)
+    drawn = cov[cov.geometry.notna()]
+    # The view fits the poor counties (nearly all of China on the national run).
+    x0, y0, x1, y1 = (float(v) for v in drawn.total_bounds) if len(drawn) else (73.5, 18, 135, 53.6)
+    m = _new_map("geomatch 全国贫困县科技帮扶覆盖图", (x0, y0, x1, y1), "assets", tiles)
+    simple = simplify_cover(drawn, tolerance)
     props = _county_props(simple, None)
     data("gm_counties", feature_collection(props, _COUNTY_PROPS, decimals=s.decimals)).add_to(m)
     _add_choropleths(m, "gm_counties")
@@ -585,8 +588,9 @@ def _national_html(ctx: _Context, tolerance: float, s: MapSettings, tiles: str |
         js_json(unmet),
         {
             "radiusKey": "total",
-            "radiusScale": 2.2,
-            "radius": 3,
+            "radiusMax": 11,
+            "radiusDen": max([1, *(un["unmet_needs"] + un["unmet_visits"]).tolist()]),
+            "radius": 2,
             "fillColor": "#7b3294",
             "fillOpacity": 0.6,
             "tip": {"title": "n", "rows": [["未满足需求(项)", "un"], ["未排期巡展", "uv"]]},
@@ -791,6 +795,7 @@ def _province_html(
             },
         },
         "专家结对 expert pairs",
+        show=False,
     ).add_to(m)
 
     # Mobile-museum visits at county seats.

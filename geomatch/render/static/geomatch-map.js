@@ -67,7 +67,12 @@ var GM = (function () {
     var g = L.featureGroup();
     data.rows.forEach(function (r) {
       var p = rowObject(data.cols, r);
-      var rad = o.radiusKey ? Math.max(o.radius || 3, Math.sqrt(p[o.radiusKey] || 0) * (o.radiusScale || 3)) : (o.radius || 3);
+      var rad = o.radius || 3;
+      if (o.radiusKey) {
+        var v = Math.max(0, p[o.radiusKey] || 0);
+        rad = o.radiusMax ? rad + (o.radiusMax - rad) * Math.sqrt(Math.min(1, v / (o.radiusDen || 1)))
+                          : Math.max(rad, Math.sqrt(v) * (o.radiusScale || 3));
+      }
       var m = L.circleMarker([p.lat, p.lon], {
         radius: rad, color: o.color || "#222", weight: o.weight === undefined ? 0.5 : o.weight,
         fillColor: o.scale ? colour(o.scale, p[o.key]) : (o.fillColor || "#3388ff"),

@@ -1,0 +1,202 @@
+"""The maps in headless Chromium, opened from file:// with the network blocked.
+
+Needs Debian's ``chromium`` (``make system`` / ``scripts/setup-system.sh`` installs it) and
+the Playwright package (dev extra); Playwright's own browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from geomatch.render.maps import write_maps
+from tests.render.fixtures import load_mini_dataset, make_run
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="headless browser tests need /usr/bin/chromium (run `make system` as root)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def maps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("browser")
+    ds = load_mini_dataset()
+    run = make_run(base / "run", ds)
+    write_maps(run, base / "maps", ds)
+    return base / "maps"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class PageLog:
+    """What a page asked of the network and what went wrong."""
+
+    def __init__(self) -> None:
+        self.blocked: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+
+
+def _open(browser: Any, page_path: Path) -> tuple[Any, PageLog]:
+    log = PageLog()
+    ctx = browser.new_context(viewport={"width": 1200, "height": 800})
+    page = ctx.new_page()
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            log.blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("requestfailed", lambda req: log.failed.append(req.url))
+    page.on("console", lambda m: log.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: log.errors.append(str(e)))
+    page.on("dialog", lambda d: (log.dialogs.append(d.message), d.dismiss()))
+    page.goto(page_path.as_uri())
+    page.wait_for_selector(".leaflet-control-layers", timeout=15000)
+    page.wait_for_timeout(300)
+    return page, log
+
+
+def _not_blank(png: bytes) -> None:
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+    assert img.std() > 20, "screenshot is (nearly) uniform"
+    background = np.array([0xEE, 0xF2, 0xF3], dtype=float)
+    drawn = (np.abs(img - background).sum(axis=2) > 30).mean()
+    assert drawn > 0.08, f"only {drawn:.1%} of the screenshot differs from the background"
+    # The complete county is drawn: its station-team green at 75 % over the background
+    # (a colour that only the map's polygons have, not the opaque legend swatches).
+    fill = 0.75 * np.array([0x1A, 0x98, 0x50]) + 0.25 * background
+    green = int((np.abs(img - fill).sum(axis=2) < 24).sum())
+    assert green > 150, f"{green} pixels of a complete county"
+
+
+def _seat_point(page: Any, lat: float, lon: float) -> tuple[float, float]:
+    """Centre the map on a point (clear of the controls) and return its page position."""
+    return tuple(
+        page.evaluate(
+            "([lat, lon]) => { const id = document.querySelector('.folium-map').id;"
+            " window[id].setView([lat, lon], window[id].getZoom(), {animate: false});"
+            " const p = window[id].latLngToContainerPoint([lat, lon]);"
+            " const r = document.getElementById(id).getBoundingClientRect();"
+            " return [p.x + r.left, p.y + r.top]; }",
+            [lat, lon],
+        )
+    )
+
+
+@pytest.mark.parametrize("name", ["national.html", "province/620000.html"])
+def test_page_opens_offline_without_errors(browser: Any, maps: Path, name: str):
+    page, log = _open(browser, maps / name)
+    try:
+        # The layer control lists the three coverage views and the overlays.
+        radios = page.locator(".leaflet-control-layers-base input").count()
+        overlays = page.locator(".leaflet-control-layers-overlays input").count()
+        assert radios == 3 and overlays >= 4
+        _not_blank(page.screenshot())
+        # Hide the overlays (points and routes at the seat), then hover the complete
+        # county: its Chinese tooltip shows with its numbers.
+        boxes = page.locator(".leaflet-control-layers-overlays input")
+        for i in range(boxes.count()):
+            boxes.nth(i).uncheck()
+        ds = load_mini_dataset()
+        seat = ds.poor_counties.set_index("adcode").loc["621121"]
+        x, y = _seat_point(page, float(seat["seat_lat"]), float(seat["seat_lon"]))
+        page.mouse.move(x, y)
+        tip = page.locator(".gm-tip").first
+        tip.wait_for(timeout=5000)
+        text = tip.inner_text()
+        assert "通渭县" in text and "专家服务站团队" in text and "齐全" in text
+        # Switch to the museum-visit view: still no error.
+        page.locator(".leaflet-control-layers-base input").nth(1).check()
+        page.wait_for_timeout(200)
+        # The manifest box opens.
+        page.locator(".gm-manifest summary").click()
+        assert "version:geomatch" in page.locator(".gm-manifest").inner_text()
+    finally:
+        page.context.close()
+    assert log.blocked == [], log.blocked
+    assert log.failed == [], log.failed
+    assert log.errors == [], log.errors
+    assert log.dialogs == [], "a name was run as script"
+
+
+def test_hostile_names_render_as_text(browser: Any, maps: Path):
+    page, log = _open(browser, maps / "province" / "620000.html")
+    try:
+        labels = page.locator(".leaflet-control-layers-overlays label")
+        for i in range(labels.count()):
+            box = labels.nth(i).locator("input")
+            if "townships" in labels.nth(i).inner_text():
+                box.check()
+            else:
+                box.uncheck()
+        ds = load_mini_dataset()
+        twp = ds.townships.iloc[0]  # named <script>alert('x')</script>镇
+        x, y = _seat_point(page, float(twp["lat"]), float(twp["lon"]))
+        page.mouse.move(x, y)
+        tip = page.locator(".gm-tip").first
+        tip.wait_for(timeout=5000)
+        assert "<script>alert('x')</script>镇" in tip.inner_text()
+        assert page.evaluate("document.querySelectorAll('.leaflet-tooltip script').length") == 0
+    finally:
+        page.context.close()
+    assert log.dialogs == [] and log.errors == []
+
+
+def test_report_opens_offline(browser: Any, maps: Path):
+    page = browser.new_page()
+    blocked: list[str] = []
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(("file://", "data:"))
+            else (blocked.append(r.request.url), r.abort())
+        ),
+    )
+    page.goto((maps / "report.html").as_uri())
+    assert page.locator("img").evaluate("i => i.naturalWidth") > 100
+    assert "两数" in page.content()
+    page.close()
+    assert blocked == []
+
+
+def test_skip_reason_names_chromium():
+    # The skip message tells a developer what to install.
+    assert "chromium" in pytestmark[1].kwargs["reason"]
+    assert shutil.which("chromium") is None or CHROMIUM.exists()

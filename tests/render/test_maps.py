@@ -1,0 +1,156 @@
+"""Offline coverage maps: files, no network resources, escaping, manifest, size limits."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from geomatch.errors import GeomatchError, InputError
+from geomatch.render import maps as maps_mod
+from geomatch.render.maps import MapSettings, write_maps
+from geomatch.render.run import load_run
+from tests.render.fixtures import MiniDataset, synthetic_run
+
+# A resource the browser would fetch: src/href attributes, CSS url(), @import.
+_REMOTE = re.compile(
+    r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.I
+)
+_ANY_URL = re.compile(r"https?://", re.I)
+
+
+@pytest.fixture
+def maps_dir(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path) -> Path:
+    out = tmp_path / "maps"
+    write_maps(run_dir, out, mini_ds)
+    return out
+
+
+def _pages(maps_dir: Path) -> list[Path]:
+    return [maps_dir / "national.html", *sorted((maps_dir / "province").glob("*.html"))]
+
+
+def test_files_written(maps_dir: Path):
+    assert (maps_dir / "national.html").is_file()
+    assert (maps_dir / "national.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (maps_dir / "report.html").is_file()
+    assert sorted(p.name for p in (maps_dir / "province").iterdir()) == [
+        "620000.html",
+        "640000.html",
+    ]
+    for name in ("leaflet.js", "leaflet.css", "geomatch-map.js", "geomatch-map.css"):
+        assert (maps_dir / "assets" / name).stat().st_size > 0
+    assert "BSD 2-Clause" in (maps_dir / "assets" / "LICENSE-leaflet.txt").read_text("utf-8")
+    assert (maps_dir / "assets" / "images" / "layers.png").is_file()
+
+
+def test_pages_load_nothing_from_the_network(maps_dir: Path):
+    for page in _pages(maps_dir):
+        text = page.read_text("utf-8")
+        assert not _ANY_URL.search(text), (page, _ANY_URL.search(text))
+        for lib in ("jquery", "bootstrap", "awesome-markers", "fontawesome", "font-awesome"):
+            assert lib not in text.lower(), (page, lib)
+        prefix = "../assets/" if page.parent.name == "province" else "assets/"
+        links = re.findall(r"""(?:src|href)="([^"]+)\"""", text)
+        assert {f"{prefix}leaflet.js", f"{prefix}leaflet.css"} <= set(links)
+        for link in links:  # every linked asset exists next to the page
+            assert (page.parent / link).resolve().is_file(), link
+    css = (maps_dir / "assets" / "leaflet.css").read_text("utf-8")
+    assert not _REMOTE.search(css)
+    js = (maps_dir / "assets" / "geomatch-map.js").read_text("utf-8")
+    assert not _ANY_URL.search(js)
+
+
+def test_tiles_only_when_asked(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    url = "https://tiles.example.org/{z}/{x}/{y}.png"
+    write_maps(run_dir, tmp_path / "m", mini_ds, tiles=url)
+    text = (tmp_path / "m" / "national.html").read_text("utf-8")
+    assert url in text
+    assert set(_ANY_URL.findall(text)) == {"https://"}  # only the tile layer's template
+
+
+def test_names_are_data_not_markup(maps_dir: Path):
+    text = (maps_dir / "province" / "620000.html").read_text("utf-8")
+    # The hostile township and helper names are embedded as escaped JSON strings.
+    assert "<script>alert" not in text
+    assert "<img src=x" not in text
+    assert "\\u003cscript\\u003ealert" in text
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in text
+    # Personal numbers never reach a page.
+    assert "620102199001011234" not in text
+    assert "13812345678" not in text
+
+
+def test_chinese_labels_and_manifest_on_every_page(maps_dir: Path, run_dir: Path):
+    run = load_run(run_dir)
+    for page in _pages(maps_dir):
+        text = page.read_text("utf-8")
+        assert "专家服务站团队" in text and "图例" in text
+        assert "运行清单 run manifest" in text
+        assert str(run.manifest["seed"]) in text
+        assert run.manifest["created"] in text
+        assert run.manifest["versions"]["geomatch"] in text
+    assert "通渭县" in (maps_dir / "national.html").read_text("utf-8")
+
+
+def test_bad_run_folder(tmp_path: Path, mini_ds: MiniDataset):
+    with pytest.raises(InputError, match="run folder not found"):
+        write_maps(tmp_path / "nope", tmp_path / "maps", mini_ds)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match=r"manifest\.json"):
+        write_maps(tmp_path / "empty", tmp_path / "maps", mini_ds)
+    assert not (tmp_path / "maps").exists()
+
+
+def test_size_limit_simplifies_further_then_refuses(
+    tmp_path: Path, mini_ds: MiniDataset, run_dir: Path
+):
+    page = tmp_path / "m" / "national.html"
+    write_maps(run_dir, tmp_path / "m", mini_ds)
+    base = page.stat().st_size
+    # A limit a little under the default page forces coarser polygons, and still fits.
+    write_maps(
+        run_dir,
+        tmp_path / "m2",
+        mini_ds,
+        settings=MapSettings(national_tolerance=0.0005, national_limit_bytes=base),
+    )
+    assert (tmp_path / "m2" / "national.html").stat().st_size <= base
+    with pytest.raises(GeomatchError, match="size limit"):
+        write_maps(
+            run_dir, tmp_path / "m3", mini_ds, settings=MapSettings(national_limit_bytes=1000)
+        )
+    assert not (tmp_path / "m3").exists()
+
+
+def test_shared_mini_dataset(fixture_ds: object, tmp_path: Path):
+    run = synthetic_run(fixture_ds, tmp_path / "run")
+    paths = write_maps(run, tmp_path / "maps", fixture_ds)
+    names = {p.relative_to(tmp_path / "maps").as_posix() for p in paths}
+    provinces = set(fixture_ds.poor_counties["province_adcode"])  # type: ignore[attr-defined]
+    assert {f"province/{p}.html" for p in provinces} <= names
+
+
+def _embedded() -> object:
+    from geomatch.dataset import load_dataset
+    from geomatch.settings import data_dir
+
+    if not (data_dir() / "poor_counties.parquet").is_file():
+        pytest.skip("the embedded dataset (data/) is absent")
+    return load_dataset()
+
+
+def test_size_limits_on_the_embedded_default(tmp_path: Path):
+    ds = _embedded()
+    run = load_run(synthetic_run(ds, tmp_path / "run"))
+    s = MapSettings()
+    ctx = maps_mod._context(run, ds)
+    national = maps_mod._national_html(ctx, s.national_tolerance, s, None)
+    assert len(national.encode("utf-8")) <= 5_000_000
+    # The province with the most villages is the heaviest page.
+    villages = ds.villages["county_adcode"].str[:2].value_counts()  # type: ignore[attr-defined]
+    pa = f"{villages.index[0]}0000"
+    page = maps_mod._province_html(ctx, pa, s.province_tolerance, s, None)
+    assert len(page.encode("utf-8")) <= 3_000_000
+    assert page.count('"n":') >= 1
