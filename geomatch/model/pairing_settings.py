@@ -1,16 +1,126 @@
-"""Settings of the pairing stage (the ``[pairing]`` table of a scenario)."""
+"""Settings of the pairing stage (the ``[pairing]`` table of a scenario).
+
+Every cost is an integer in **cost units**; one cost unit is one kilometre of road
+travel (great-circle distance × ``detour_factor`` × ``cost_per_km``). The cost model
+itself is written out in :mod:`geomatch.candidates` and :mod:`geomatch.solve.pairing`.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from types import MappingProxyType
+from typing import Literal
 
-__all__ = ["PairingSettings"]
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["DEFAULT_PRIORITY_WEIGHTS", "PairingSettings"]
+
+#: Multiplier of the unmet penalty per priority class (2020 priorities, DESIGN.md).
+DEFAULT_PRIORITY_WEIGHTS = MappingProxyType(
+    {"remaining": 4.0, "newly_poor": 3.0, "returned": 3.0, "ordinary": 1.0}
+)
 
 
 class PairingSettings(BaseModel):
-    """Pairing settings; see :mod:`geomatch.solve.pairing` for their meaning."""
+    """Pairing settings; see :mod:`geomatch.solve.pairing` for their meaning.
+
+    Candidates
+    ----------
+    radius_km, k_nearest, k_relation
+        A need's candidates are its ``k_nearest`` nearest compatible helpers (great-circle)
+        within ``radius_km``, plus its ``k_relation`` nearest compatible helpers from the
+        eastern provinces officially paired with it (preference mode; no radius for them).
+    Costs (integer cost units, 1 unit = 1 road km)
+    -------------------------------------------
+    detour_factor, cost_per_km, fit_scale, relation_bonus, unmet_penalty,
+    priority_weights, deep_poverty_weight, change_penalty.
+    Side constraints
+    ----------------
+    one_station_per_expert, max_needs_per_helper_county, society_quota_per_province,
+    station_all_or_nothing.
+    Solver
+    ------
+    solver, time_limit_s, num_workers, relative_gap, use_hint, equity, equity_weight,
+    equity_curve_points.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    #: Wall-clock limit of the solver, seconds.
-    time_limit_s: float = 60.0
+    # --- candidates -----------------------------------------------------------------
+    #: Wall-clock limit of the solver, seconds (CP-SAT; the flow path is exact and fast).
+    time_limit_s: float = Field(60.0, gt=0)
+    #: Search radius around a need, great-circle km (0 = unlimited).
+    radius_km: float = Field(3500.0, ge=0)
+    #: Nearest compatible helpers kept per need.
+    k_nearest: int = Field(8, ge=1, le=200)
+    #: Extra candidates per need from its officially paired eastern provinces.
+    k_relation: int = Field(4, ge=0, le=200)
+    #: How the 2016 east–west pairing table is used: a cost bonus, a hard rule, or not.
+    relation_mode: Literal["preference", "hard", "ignore"] = "preference"
+    #: Whether a station need with ``min_level = senior`` accepts only senior experts.
+    enforce_min_level: bool = True
+    #: ``unit``: a pair uses 1 of the helper's ``capacity`` (needs per year);
+    #: ``days``: a pair uses ``ceil(size)`` of ``capacity_days`` (a GAP, solved by CP-SAT).
+    load_mode: Literal["unit", "days"] = "unit"
+
+    # --- costs ----------------------------------------------------------------------
+    #: Road distance / great-circle distance.
+    detour_factor: float = Field(1.3, ge=1.0)
+    #: Cost units per road km.
+    cost_per_km: float = Field(1.0, gt=0)
+    #: Multiplier of the specialty fit penalties of ``SPECIALTY_FIT`` (0, 40, 60 units).
+    fit_scale: float = Field(1.0, ge=0)
+    #: Cost bonus of a pair inside the official east–west relation (applied as a
+    #: surcharge of the same size on every other pair, so costs stay ≥ 0).
+    relation_bonus: int = Field(300, ge=0)
+    #: Base cost of leaving an ordinary need unpaired (cost units).
+    unmet_penalty: int = Field(6000, ge=0)
+    #: Multiplier of ``unmet_penalty`` per priority class.
+    priority_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_PRIORITY_WEIGHTS)
+    )
+    #: Extra multiplier for needs in a deep-poverty area (三区三州).
+    deep_poverty_weight: float = Field(1.5, ge=1.0)
+    #: Re-planning: cost of changing a need's previous pair (or dropping it).
+    change_penalty: int = Field(500, ge=0)
+
+    # --- side constraints -----------------------------------------------------------
+    #: An expert serves at most one county station.
+    one_station_per_expert: bool = True
+    #: At most this many needs per helper in one county (0 = no limit).
+    max_needs_per_helper_county: int = Field(0, ge=0)
+    #: A society (helper kind ``society``) takes at most this many needs per province
+    #: (0 = no limit).
+    society_quota_per_province: int = Field(0, ge=0)
+    #: A county station is staffed with all of its roles (crop, livestock, health) or
+    #: none (CP-SAT).
+    station_all_or_nothing: bool = False
+
+    # --- solver ---------------------------------------------------------------------
+    #: ``auto``: min-cost flow when the model is a network, else CP-SAT.
+    solver: Literal["auto", "flow", "cpsat"] = "auto"
+    #: CP-SAT worker threads.
+    num_workers: int = Field(2, ge=1, le=64)
+    #: CP-SAT stops when (objective − bound) / objective ≤ this.
+    relative_gap: float = Field(0.0, ge=0.0, lt=1.0)
+    #: Give CP-SAT the min-cost-flow solution of the network relaxation as a hint.
+    use_hint: bool = True
+    #: ``off``; ``minmax``: first minimise the longest trip at no loss of met priority,
+    #: then the cost; ``weighted``: cost + ``equity_weight`` × longest trip (km).
+    equity: Literal["off", "minmax", "weighted"] = "off"
+    #: Cost units per km of the longest trip (``weighted``).
+    equity_weight: float = Field(10.0, ge=0)
+    #: Points of the cost / longest-trip trade-off curve written to the summary (0 = none).
+    equity_curve_points: int = Field(0, ge=0, le=50)
+
+    @field_validator("priority_weights")
+    @classmethod
+    def _known_priorities(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = set(v) - set(DEFAULT_PRIORITY_WEIGHTS)
+        if unknown:
+            raise ValueError(
+                f"unknown priority class {sorted(unknown)[0]!r}; expected "
+                f"{', '.join(DEFAULT_PRIORITY_WEIGHTS)}"
+            )
+        if any(w < 0 for w in v.values()):
+            raise ValueError("priority weights must be ≥ 0")
+        return {**DEFAULT_PRIORITY_WEIGHTS, **v}

@@ -1,0 +1,22 @@
+"""Candidate pairs between needs and helpers (sparse, haversine BallTree search).
+
+See :mod:`geomatch.candidates.build` for the compatibility rules and the cost model.
+"""
+
+from geomatch.candidates.build import (
+    ARC_COLUMNS,
+    build_candidates,
+    compatible_specialties,
+    normalise_helpers,
+    normalise_needs,
+    relation_provinces,
+)
+
+__all__ = [
+    "ARC_COLUMNS",
+    "build_candidates",
+    "compatible_specialties",
+    "normalise_helpers",
+    "normalise_needs",
+    "relation_provinces",
+]

@@ -1,0 +1,477 @@
+"""Candidate pairs: the compatible helpers near each need, as a sparse arc table.
+
+Which helpers are candidates for a need
+---------------------------------------
+A helper ``h`` is *compatible* with a need ``n`` when
+
+* **specialty**: ``SPECIALTY_FIT[category(n)]`` lists ``specialty(h)``
+  (:mod:`geomatch.model.categories`; a need or helper without a category/specialty is
+  compatible with everything at fit 0, and so is a category the table does not know
+  when the specialty equals it);
+* **language**: the need's ``language`` (ISO 639-1; empty = none) is among the helper's
+  ``;``-separated ``languages`` (a helper without languages speaks ``zh``);
+* **level**: a need with ``min_level = senior`` takes only ``senior`` helpers
+  (``enforce_min_level``);
+* **relation** (``relation_mode = "hard"``): the helper's province is officially paired
+  (2016 east–west table) with the need's county, its prefecture or its province.
+
+Among the compatible helpers with a location, a need keeps the ``k_nearest`` cheapest by
+``travel + fit`` within ``radius_km`` great-circle km, plus (``relation_mode =
+"preference"``) the ``k_relation`` cheapest from its paired provinces at any distance.
+Search is a haversine :class:`sklearn.neighbors.BallTree` per (specialty, language,
+seniority, province set) group of helpers, queried per compatible specialty so that the
+``k`` cheapest by ``travel + fit`` are exact. Memory and time are O(needs × k): no dense
+needs × helpers matrix is ever built.
+
+Cost of a pair (integer cost units; 1 unit = 1 road km)
+-------------------------------------------------------
+::
+
+    distance_km   = great-circle distance between need and helper (haversine, R = 6371.0088)
+    travel_cost   = round(distance_km × detour_factor × cost_per_km)
+    fit_cost      = round(SPECIALTY_FIT[category][specialty] × fit_scale)   (0, 40 or 60)
+    relation_cost = 0 if the pair is in the east–west relation (or no relation table /
+                    relation_mode = "ignore"), else relation_bonus
+    cost          = travel_cost + fit_cost + relation_cost
+    load          = 1 (load_mode "unit") or ceil(size) days (load_mode "days")
+
+The relation bonus is applied as a surcharge on the pairs outside the relation, so every
+cost is ≥ 0 and a paired helper is ``relation_bonus`` units cheaper than an unpaired one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geomatch.errors import InputError
+from geomatch.model.categories import SPECIALTY_FIT
+from geomatch.model.pairing_settings import PairingSettings
+from geomatch.progress import ProgressCallback, null_progress
+from geomatch.settings import EARTH_RADIUS_KM
+
+__all__ = [
+    "ARC_COLUMNS",
+    "build_candidates",
+    "compatible_specialties",
+    "normalise_helpers",
+    "normalise_needs",
+    "relation_provinces",
+]
+
+log = logging.getLogger(__name__)
+
+#: Columns of the arc table, in order.
+ARC_COLUMNS: tuple[str, ...] = (
+    "helper_id",
+    "need_id",
+    "cost",
+    "load",
+    "distance_km",
+    "travel_cost",
+    "fit_cost",
+    "relation_cost",
+    "relation",
+)
+
+_ANY = "*"
+
+
+def _text(df: pd.DataFrame, col: str, default: str = "") -> np.ndarray:
+    if col not in df.columns:
+        return np.full(len(df), default, dtype=object)
+    s = df[col].astype("string").fillna(default).str.strip()
+    return s.to_numpy(dtype=object)
+
+
+def _num(df: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in df.columns:
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def normalise_helpers(helpers: pd.DataFrame, settings: PairingSettings) -> pd.DataFrame:
+    """A compact typed copy of the helper columns the pairing uses.
+
+    Returns columns ``helper_id, capacity (int64, in load units), kind, specialty, level,
+    languages, province_adcode, lon, lat``.
+    """
+    if "helper_id" not in helpers.columns:
+        raise InputError("helpers need a 'helper_id' column", column="helper_id")
+    cap_col = "capacity_days" if settings.load_mode == "days" else "capacity"
+    if cap_col not in helpers.columns:
+        raise InputError(
+            f"helpers need a {cap_col!r} column (load_mode = {settings.load_mode!r})",
+            column=cap_col,
+        )
+    cap = pd.to_numeric(helpers[cap_col], errors="coerce")
+    if cap.isna().any() or (cap < 0).any():
+        bad = int(np.flatnonzero((cap.isna() | (cap < 0)).to_numpy())[0])
+        raise InputError(
+            f"capacity must be a whole number ≥ 0 (helper {helpers['helper_id'].iloc[bad]!r})",
+            row=bad + 2,
+            column=cap_col,
+        )
+    prov = _text(helpers, "province_adcode")
+    prov = np.array([p[:2] + "0000" if len(p) >= 2 else "" for p in prov], dtype=object)
+    return pd.DataFrame(
+        {
+            "helper_id": helpers["helper_id"].astype(str).to_numpy(dtype=object),
+            "capacity": np.floor(cap.to_numpy(dtype="float64")).astype(np.int64),
+            "kind": _text(helpers, "kind"),
+            "specialty": _text(helpers, "specialty"),
+            "level": _text(helpers, "level"),
+            "languages": _text(helpers, "languages"),
+            "province_adcode": prov,
+            "lon": _num(helpers, "lon"),
+            "lat": _num(helpers, "lat"),
+        }
+    )
+
+
+def normalise_needs(needs: pd.DataFrame) -> pd.DataFrame:
+    """A compact typed copy of the need columns the pairing uses.
+
+    Returns columns ``need_id, kind, adcode (6-digit county or ''), category, language,
+    min_level, station_role, priority, deep_poverty_area, size, lon, lat`` and
+    ``unmet_penalty`` (float, NaN when not given).
+    """
+    if "need_id" not in needs.columns:
+        raise InputError("needs need a 'need_id' column", column="need_id")
+    adcode = _text(needs, "adcode")
+    adcode = np.array([a[:6] if len(a) >= 6 else "" for a in adcode], dtype=object)
+    lang = _text(needs, "language")
+    lang = np.where(lang == "zh", "", lang)
+    size = _num(needs, "size")
+    return pd.DataFrame(
+        {
+            "need_id": needs["need_id"].astype(str).to_numpy(dtype=object),
+            "kind": _text(needs, "kind"),
+            "adcode": adcode,
+            "category": _text(needs, "category"),
+            "language": lang,
+            "min_level": _text(needs, "min_level"),
+            "station_role": _text(needs, "station_role"),
+            "priority": _text(needs, "priority", "ordinary"),
+            "deep_poverty_area": _text(needs, "deep_poverty_area"),
+            "size": np.where(np.isnan(size), 1.0, size),
+            "lon": _num(needs, "lon"),
+            "lat": _num(needs, "lat"),
+            "unmet_penalty": _num(needs, "unmet_penalty"),
+        }
+    )
+
+
+def compatible_specialties(category: str, specialties: Iterable[str]) -> dict[str, int]:
+    """Specialties that may serve ``category`` with their fit penalty (cost units).
+
+    A need without a category accepts every specialty at 0; a category missing from
+    :data:`SPECIALTY_FIT` accepts its own name and the empty specialty. The empty
+    specialty (a helper with no stated specialty) serves anything at 0.
+    """
+    specs = set(specialties)
+    if not category:
+        return dict.fromkeys(specs, 0)
+    table = SPECIALTY_FIT.get(category)
+    out: dict[str, int] = {}
+    if table is None:
+        if category in specs:
+            out[category] = 0
+    else:
+        out.update({s: int(v) for s, v in table.items() if s in specs})
+    if "" in specs:
+        out[""] = 0
+    return out
+
+
+def relation_provinces(adcodes: Iterable[str], relations: pd.DataFrame | None) -> dict[str, str]:
+    """East province adcodes paired with each western county (2016 east–west table).
+
+    A county ``c`` is paired with an eastern province when a relation row names ``c``,
+    its prefecture ``c[:4]00`` or its province ``c[:2]0000`` as the western unit.
+
+    Returns
+    -------
+    dict
+        county adcode → ``;``-joined sorted east province adcodes ('' when none).
+    """
+    out: dict[str, str] = {}
+    if relations is None or len(relations) == 0:
+        return {a: "" for a in adcodes}
+    west = relations["west_adcode"].astype(str).str.strip().to_numpy()
+    east = relations["east_province_adcode"].astype(str).str.strip().to_numpy()
+    by_west: dict[str, set[str]] = {}
+    for w, e in zip(west, east, strict=True):
+        by_west.setdefault(w[:6], set()).add(e[:2] + "0000")
+    for a in set(adcodes):
+        if not a:
+            out[a] = ""
+            continue
+        provs = (
+            by_west.get(a, set())
+            | by_west.get(a[:4] + "00", set())
+            | by_west.get(a[:2] + "0000", set())
+        )
+        out[a] = ";".join(sorted(provs))
+    return out
+
+
+@dataclass
+class _Arcs:
+    need: list[np.ndarray]
+    helper: list[np.ndarray]
+    dist_rad: list[np.ndarray]
+    fit: list[np.ndarray]
+    pool: list[np.ndarray]  # 0 = nearest pool, 1 = relation pool
+
+    def add(
+        self, need: np.ndarray, helper: np.ndarray, dist: np.ndarray, fit: int, pool: int
+    ) -> None:
+        self.need.append(need)
+        self.helper.append(helper)
+        self.dist_rad.append(dist)
+        self.fit.append(np.full(len(need), fit, dtype=np.int64))
+        self.pool.append(np.full(len(need), pool, dtype=np.int8))
+
+
+def _keep_cheapest(need: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
+    """Boolean mask keeping the ``k`` smallest ``key`` per ``need`` (ties by order)."""
+    if len(need) == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.lexsort((key, need))
+    sorted_need = need[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_need)) + 1]
+    group_start = np.repeat(starts, np.diff(np.r_[starts, len(sorted_need)]))
+    rank = np.arange(len(sorted_need)) - group_start
+    keep = np.zeros(len(need), dtype=bool)
+    keep[order[rank < k]] = True
+    return keep
+
+
+def build_candidates(
+    helpers: pd.DataFrame,
+    needs: pd.DataFrame,
+    settings: PairingSettings,
+    *,
+    relations: pd.DataFrame | None = None,
+    progress: ProgressCallback | None = None,
+) -> pd.DataFrame:
+    """Sparse candidate arcs between needs and the compatible helpers near them.
+
+    Parameters
+    ----------
+    helpers
+        ``helper_id``, ``capacity`` (or ``capacity_days``), ``lon``, ``lat`` (WGS84
+        degrees) and optionally ``specialty``, ``level``, ``languages``,
+        ``province_adcode``, ``kind``.
+    needs
+        ``need_id``, ``lon``, ``lat`` and optionally ``adcode``, ``category``,
+        ``language``, ``min_level``, ``size``.
+    settings
+        Radius, k, cost scale and relation mode (:class:`PairingSettings`).
+    relations
+        The 2016 east–west pairing table (``east_province_adcode``, ``west_adcode``).
+        Needed for ``relation_mode = "hard"``; without it the preference gives no bonus.
+    progress
+        ``(fraction, message)`` callback.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate pair, sorted by ``need_id`` then ``cost``: ``helper_id,
+        need_id, cost (int64), load (int64), distance_km (float, great-circle),
+        travel_cost, fit_cost, relation_cost (int64), relation (bool)``.
+
+    Raises
+    ------
+    InputError
+        When helpers or needs have no coordinates at all, or ``relation_mode = "hard"``
+        without a relation table.
+    """
+    progress = progress or null_progress
+    h = normalise_helpers(helpers, settings)
+    n = normalise_needs(needs)
+    for name, df, col in (("helpers", h, "helper_id"), ("needs", n, "need_id")):
+        if len(df) and np.isnan(df["lon"].to_numpy()).all():
+            raise InputError(
+                f"the {name} have no lon/lat: give coordinates or an arcs file "
+                "with the candidate pairs and their costs",
+                column="lon",
+            )
+        del col
+    hard = settings.relation_mode == "hard"
+    use_relation = settings.relation_mode != "ignore" and relations is not None
+    if hard and relations is None:
+        raise InputError(
+            "relation_mode = 'hard' needs the east–west pairing table (pairing relations)",
+            column="relation_mode",
+        )
+    rel_map = relation_provinces(n["adcode"], relations) if use_relation else {}
+    need_rel = np.array([rel_map.get(a, "") for a in n["adcode"]], dtype=object)
+
+    h_ok = ~(np.isnan(h["lon"].to_numpy()) | np.isnan(h["lat"].to_numpy()))
+    n_ok = ~(np.isnan(n["lon"].to_numpy()) | np.isnan(n["lat"].to_numpy()))
+    h_xy = np.radians(np.c_[h["lat"].to_numpy(), h["lon"].to_numpy()])
+    n_xy = np.radians(np.c_[n["lat"].to_numpy(), n["lon"].to_numpy()])
+    h_spec = h["specialty"].to_numpy(dtype=object)
+    h_lang = [set(s.split(";")) if s else {"zh"} for s in h["languages"]]
+    h_senior = h["level"].to_numpy(dtype=object) == "senior"
+    h_prov = h["province_adcode"].to_numpy(dtype=object)
+    all_specs = sorted(set(h_spec[h_ok]))
+
+    # Helper pools keyed by (specialty, language, senior-only, province set).
+    from sklearn.neighbors import BallTree
+
+    trees: dict[tuple[str, str, bool, str], tuple[BallTree, np.ndarray] | None] = {}
+    lang_mask: dict[str, np.ndarray] = {}
+
+    def pool(spec: str, lang: str, senior: bool, provs: str) -> tuple[BallTree, np.ndarray] | None:
+        key = (spec, lang, senior, provs)
+        if key in trees:
+            return trees[key]
+        m = h_ok & (h_spec == spec)
+        if lang:
+            if lang not in lang_mask:
+                lang_mask[lang] = np.array([lang in s for s in h_lang], dtype=bool)
+            m &= lang_mask[lang]
+        if senior:
+            m &= h_senior
+        if provs != _ANY:
+            m &= np.isin(h_prov, provs.split(";") if provs else [])
+        idx = np.flatnonzero(m)
+        trees[key] = (BallTree(h_xy[idx], metric="haversine"), idx) if len(idx) else None
+        return trees[key]
+
+    senior_req = (n["min_level"].to_numpy(dtype=object) == "senior") & settings.enforce_min_level
+    classes = pd.DataFrame(
+        {
+            "category": n["category"],
+            "language": n["language"],
+            "senior": senior_req,
+            "rel": need_rel if hard else _ANY,
+        }
+    )[n_ok]
+    groups = classes.groupby(["category", "language", "senior", "rel"], sort=True).indices
+    radius = settings.radius_km / EARTH_RADIUS_KM if settings.radius_km > 0 else np.inf
+    arcs = _Arcs([], [], [], [], [])
+    n_idx_ok = np.flatnonzero(n_ok)
+    total = max(len(groups), 1)
+    for gi, ((cat, lang, senior, rel), rows) in enumerate(groups.items()):
+        members = n_idx_ok[rows]
+        fits = compatible_specialties(str(cat), all_specs)
+        for spec, fit in fits.items():
+            p = pool(spec, str(lang), bool(senior), str(rel))
+            if p is None:
+                continue
+            tree, idx = p
+            k = min(settings.k_nearest, len(idx))
+            dist, pos = tree.query(n_xy[members], k=k)
+            ok = dist <= radius
+            arcs.add(
+                np.repeat(members, k)[ok.ravel()],
+                idx[pos[ok]],
+                dist[ok],
+                round(fit * settings.fit_scale),
+                0,
+            )
+            if use_relation and not hard and settings.k_relation > 0:
+                rel_of = need_rel[members]
+                for provs in np.unique(rel_of):
+                    if not provs:
+                        continue
+                    rp = pool(spec, str(lang), bool(senior), str(provs))
+                    if rp is None:
+                        continue
+                    rtree, ridx = rp
+                    sub = members[rel_of == provs]
+                    rk = min(settings.k_relation, len(ridx))
+                    rdist, rpos = rtree.query(n_xy[sub], k=rk)
+                    arcs.add(
+                        np.repeat(sub, rk),
+                        ridx[rpos.ravel()],
+                        rdist.ravel(),
+                        round(fit * settings.fit_scale),
+                        1,
+                    )
+        progress(0.9 * (gi + 1) / total, f"candidates {gi + 1}/{total} need classes")
+
+    if arcs.need:
+        need_i = np.concatenate(arcs.need)
+        help_i = np.concatenate(arcs.helper)
+        dist_km = np.concatenate(arcs.dist_rad) * EARTH_RADIUS_KM
+        fit_c = np.concatenate(arcs.fit)
+        pool_i = np.concatenate(arcs.pool)
+    else:
+        need_i = help_i = fit_c = np.zeros(0, dtype=np.int64)
+        dist_km = np.zeros(0)
+        pool_i = np.zeros(0, dtype=np.int8)
+    travel = np.rint(dist_km * settings.detour_factor * settings.cost_per_km).astype(np.int64)
+    # k cheapest by travel + fit, separately in each pool, then the union.
+    keep = np.zeros(len(need_i), dtype=bool)
+    for pid, k in ((0, settings.k_nearest), (1, settings.k_relation)):
+        m = np.flatnonzero(pool_i == pid)
+        keep[m[_keep_cheapest(need_i[m], travel[m] + fit_c[m], k)]] = True
+    need_i, help_i, dist_km, fit_c, travel = (
+        need_i[keep],
+        help_i[keep],
+        dist_km[keep],
+        fit_c[keep],
+        travel[keep],
+    )
+    # drop duplicates (a helper found by both pools)
+    key = need_i.astype(np.int64) * max(len(h), 1) + help_i
+    _, first = np.unique(key, return_index=True)
+    need_i, help_i, dist_km, fit_c, travel = (
+        need_i[first],
+        help_i[first],
+        dist_km[first],
+        fit_c[first],
+        travel[first],
+    )
+    if use_relation:
+        # relation flag: helper province among the need's paired provinces
+        rel_sets = need_rel[need_i]
+        hp = h_prov[help_i]
+        uniq_sets, set_id = np.unique(rel_sets.astype(str), return_inverse=True)
+        rel_flag = np.zeros(len(need_i), dtype=bool)
+        for sid, provs in enumerate(uniq_sets):
+            if provs:
+                m = set_id == sid
+                rel_flag[m] = np.isin(hp[m], provs.split(";"))
+        rel_cost = np.where(rel_flag, 0, settings.relation_bonus).astype(np.int64)
+    else:
+        rel_flag = np.zeros(len(need_i), dtype=bool)
+        rel_cost = np.zeros(len(need_i), dtype=np.int64)
+    if settings.load_mode == "days":
+        load = np.maximum(1, np.ceil(n["size"].to_numpy()[need_i])).astype(np.int64)
+    else:
+        load = np.ones(len(need_i), dtype=np.int64)
+    cost = travel + fit_c + rel_cost
+    out = pd.DataFrame(
+        {
+            "helper_id": h["helper_id"].to_numpy(dtype=object)[help_i],
+            "need_id": n["need_id"].to_numpy(dtype=object)[need_i],
+            "cost": cost,
+            "load": load,
+            "distance_km": np.round(dist_km, 1),
+            "travel_cost": travel,
+            "fit_cost": fit_c,
+            "relation_cost": rel_cost,
+            "relation": rel_flag,
+        }
+    )
+    order = np.lexsort((cost, need_i))
+    out = out.iloc[order].reset_index(drop=True)
+    progress(1.0, f"{len(out):,} candidate pairs for {len(n):,} needs")
+    log.info(
+        "candidates: %d arcs for %d needs (%d without any) and %d helpers",
+        len(out),
+        len(n),
+        len(n) - len(np.unique(need_i)),
+        len(h),
+    )
+    return out

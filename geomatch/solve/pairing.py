@@ -1,0 +1,764 @@
+"""Pairing eastern helpers with western needs: exact at national scale, with explanations.
+
+Cost model (integer cost units; 1 unit = 1 km of road travel)
+-------------------------------------------------------------
+A pair ``(h, n)`` costs ``travel + fit + relation`` (:mod:`geomatch.candidates.build`):
+``travel = round(great-circle km × detour_factor × cost_per_km)``, ``fit`` from the
+specialty table (0 exact, 40 close discipline, 60 a training need served by another
+field), ``relation = relation_bonus`` unless the pair is in the 2016 east–west relation.
+Leaving a need unmet costs::
+
+    p_n = round(unmet_penalty × priority_weights[priority(n)]
+                × (deep_poverty_weight if n is in a deep-poverty area else 1))
+
+unless the needs file gives ``unmet_penalty`` explicitly. Re-planning against a
+``previous`` plan adds ``change_penalty`` to every arc of a need other than its previous
+helper and to its unmet arc.
+
+Formulation
+-----------
+::
+
+    minimise   Σ_a c_a x_a + Σ_n p_n u_n
+    subject to Σ_{a ∋ n} x_a + u_n = 1            (u_n ≡ 0 with require_all)
+               Σ_{a ∋ h} w_a x_a ≤ b_h            helper capacity (w_a: load)
+               Σ_{a ∈ g} x_a ≤ q_g                side constraints: an expert serves at most
+                                                   one station (q = 1); at most N needs per
+                                                   helper and county; a society takes at most
+                                                   Q needs per province
+               u_n = u_m                          (station_all_or_nothing) within a station
+               x_a = 1                            for locked pairs
+
+Solvers: with uniform loads per helper and side-constraint groups that nest inside
+helpers this is a min-cost flow (:mod:`geomatch.solve.pairing_flow`, exact, the
+national path); otherwise a generalised assignment problem with side constraints for
+CP-SAT (:mod:`geomatch.solve.pairing_cpsat`, time limit, hint from the flow relaxation,
+bound and gap reported). Equity ``minmax`` on a network finds by bisection the smallest
+longest trip ``D*`` at which the unmet penalty is still minimal, then the cheapest pairing
+with arcs ≤ ``D*``; ``weighted`` (and ``minmax`` off the network) uses CP-SAT.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geomatch.candidates import build_candidates, normalise_helpers, normalise_needs
+from geomatch.errors import InfeasibleError, InputError
+from geomatch.io.output import write_csv, write_json
+from geomatch.model.pairing_settings import PairingSettings
+from geomatch.progress import ProgressCallback, null_progress, scaled
+from geomatch.solve.pairing_cpsat import solve_cpsat
+from geomatch.solve.pairing_explain import explain_unmet
+from geomatch.solve.pairing_flow import solve_flow
+from geomatch.solve.pairing_model import ArcModel, GroupCaps, ModelSolution
+
+__all__ = [
+    "PairingResult",
+    "run_pairing_scenario",
+    "solve_pairing",
+    "unmet_penalties",
+    "write_pairing_outputs",
+]
+
+log = logging.getLogger(__name__)
+
+PAIRING_COLUMNS = [
+    "need_id",
+    "helper_id",
+    "cost",
+    "load",
+    "distance_km",
+    "travel_cost",
+    "fit_cost",
+    "relation_cost",
+    "change_cost",
+    "relation",
+    "locked",
+    "changed",
+    "kind",
+    "category",
+    "specialty",
+    "priority",
+    "adcode",
+    "reason",
+]
+
+
+@dataclass(frozen=True)
+class PairingResult:
+    """The answer of :func:`solve_pairing`.
+
+    Attributes
+    ----------
+    pairings
+        One row per pair: ``need_id, helper_id, cost, load, distance_km`` and the cost
+        components ``travel_cost, fit_cost, relation_cost, change_cost``, flags
+        ``relation, locked, changed``, the need's ``kind, category, priority, adcode``,
+        the helper's ``specialty`` and a readable ``reason``.
+    unmet
+        One row per unmet need: ``need_id, priority, category, adcode, penalty, reason,
+        detail, fix_helper_id, fix_distance_km, fix``
+        (see :mod:`geomatch.solve.pairing_explain`).
+    summary
+        ``status`` (optimal | feasible | infeasible), ``objective``, ``bound``, ``gap``,
+        ``n_pairings``, ``n_unmet``, ``seconds`` (whole call), ``solve_seconds`` (raw
+        solver), ``solver`` and KPIs.
+    """
+
+    pairings: pd.DataFrame
+    unmet: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def unmet_penalties(needs: pd.DataFrame, settings: PairingSettings) -> np.ndarray:
+    """Penalty (cost units) of leaving each need unmet; see the module docstring."""
+    cols = {"priority", "deep_poverty_area", "unmet_penalty", "station_role", "min_level"}
+    norm = needs if cols <= set(needs.columns) else normalise_needs(needs)
+    w = norm["priority"].map(settings.priority_weights).fillna(1.0).to_numpy(dtype=float)
+    deep = np.where(norm["deep_poverty_area"].astype(str) != "", settings.deep_poverty_weight, 1)
+    base = np.rint(settings.unmet_penalty * w * deep)
+    given = pd.to_numeric(norm["unmet_penalty"], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isnan(given), base, given).astype(np.int64)
+
+
+def _pairs_frame(
+    df: pd.DataFrame | None, name: str, needs_ids: pd.Index, helper_ids: pd.Index
+) -> pd.DataFrame:
+    """Validate a locks/previous table (``need_id, helper_id``)."""
+    if df is None or len(df) == 0:
+        return pd.DataFrame(
+            {"need_id": pd.Series(dtype=object), "helper_id": pd.Series(dtype=object)}
+        )
+    file = df.attrs.get("source", name)
+    for col in ("need_id", "helper_id"):
+        if col not in df.columns:
+            raise InputError(
+                f"the {name} table needs columns need_id, helper_id", file=file, row=1, column=col
+            )
+    out = pd.DataFrame(
+        {
+            "need_id": df["need_id"].astype(str).str.strip().to_numpy(dtype=object),
+            "helper_id": df["helper_id"].astype(str).str.strip().to_numpy(dtype=object),
+        }
+    )
+    for col, known in (("need_id", needs_ids), ("helper_id", helper_ids)):
+        bad = ~out[col].isin(known)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                f"unknown id {out.at[i, col]!r} in the {name} table",
+                file=file,
+                row=i + 2,
+                column=col,
+            )
+    dup = out["need_id"].duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(
+            f"need {out.at[i, 'need_id']!r} appears twice in the {name} table; "
+            "a need has one helper",
+            file=file,
+            row=i + 2,
+            column="need_id",
+        )
+    return out
+
+
+def _arcs_frame(arcs: pd.DataFrame, need_ids: pd.Index, helper_ids: pd.Index) -> pd.DataFrame:
+    a = arcs.copy()
+    for col in ("helper_id", "need_id", "cost"):
+        if col not in a.columns:
+            raise InputError("arcs need columns helper_id, need_id, cost", column=col)
+    a["helper_id"] = a["helper_id"].astype(str).to_numpy(dtype=object)
+    a["need_id"] = a["need_id"].astype(str).to_numpy(dtype=object)
+    a["cost"] = pd.to_numeric(a["cost"]).astype(np.int64)
+    a["load"] = (
+        pd.to_numeric(a["load"]).fillna(1).astype(np.int64) if "load" in a.columns else np.int64(1)
+    )
+    if "distance_km" not in a.columns:
+        a["distance_km"] = np.nan
+    a["distance_km"] = pd.to_numeric(a["distance_km"], errors="coerce").astype(float)
+    for col, known in (("helper_id", helper_ids), ("need_id", need_ids)):
+        bad = ~a[col].isin(known)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"arc with unknown {col} {a.at[i, col]!r}", row=i + 2, column=col)
+    return a.reset_index(drop=True)
+
+
+def _groups(
+    h: pd.DataFrame,
+    n: pd.DataFrame,
+    arc_h: np.ndarray,
+    arc_n: np.ndarray,
+    settings: PairingSettings,
+) -> tuple[GroupCaps, ...]:
+    fams: list[GroupCaps] = []
+    hkind = h["kind"].to_numpy(dtype=object)
+    nkind = n["kind"].to_numpy(dtype=object)
+    county = n["adcode"].to_numpy(dtype=object)
+
+    def family(name: str, mask: np.ndarray, key: np.ndarray, cap: int) -> None:
+        arc_group = np.full(len(arc_h), -1, dtype=np.int64)
+        if not mask.any():
+            return
+        pair = pd.MultiIndex.from_arrays([arc_h[mask], key[mask]])
+        codes, uniq = pd.factorize(pair)
+        arc_group[mask] = codes
+        group_helper = np.asarray(uniq.get_level_values(0), dtype=np.int64)
+        fams.append(
+            GroupCaps(name, arc_group, np.full(len(uniq), cap, dtype=np.int64), group_helper)
+        )
+
+    if settings.one_station_per_expert:
+        m = (nkind[arc_n] == "station") & np.isin(hkind[arc_h], ["expert", ""])
+        family("one_station_per_expert", m, np.zeros(len(arc_h), dtype=np.int64), 1)
+    if settings.max_needs_per_helper_county > 0:
+        key = county[arc_n]
+        family("max_needs_per_helper_county", key != "", key, settings.max_needs_per_helper_county)
+    if settings.society_quota_per_province > 0:
+        key = np.array([c[:2] for c in county[arc_n]], dtype=object)
+        family(
+            "society_quota_per_province",
+            (hkind[arc_h] == "society") & (key != ""),
+            key,
+            settings.society_quota_per_province,
+        )
+    return tuple(fams)
+
+
+def _same_fate(n: pd.DataFrame, settings: PairingSettings) -> np.ndarray | None:
+    if not settings.station_all_or_nothing:
+        return None
+    st = (n["kind"] == "station").to_numpy() & (n["adcode"] != "").to_numpy()
+    if not st.any():
+        return None
+    fate = np.full(len(n), -1, dtype=np.int64)
+    codes, _ = pd.factorize(n.loc[st, "adcode"])
+    fate[st] = codes
+    return fate
+
+
+def _solve_model(
+    model: ArcModel, settings: PairingSettings, *, big_m: bool, seed: int
+) -> ModelSolution:
+    network = model.is_network()
+    use_flow = settings.solver == "flow" or (settings.solver == "auto" and network)
+    if settings.solver == "flow" and not network:
+        raise InputError(
+            "solver = 'flow' needs uniform loads per helper and side constraints that nest "
+            "inside helpers; use solver = 'auto' or 'cpsat'",
+            column="solver",
+        )
+    if use_flow and settings.equity == "weighted":
+        use_flow = False
+    if use_flow:
+        if settings.equity == "minmax":
+            return _flow_minmax(model, settings, big_m=big_m)
+        return solve_flow(model, big_m=big_m)
+    hint = None
+    if settings.use_hint and model.uniform_loads():
+        relaxed = ArcModel(
+            model.helper_cap,
+            model.arc_helper,
+            model.arc_need,
+            model.arc_cost,
+            model.arc_load,
+            model.arc_dist,
+            model.n_needs,
+            model.unmet_cost,
+        )
+        r = solve_flow(relaxed, big_m=True)
+        hint = r.x if r.status != "infeasible" or model.unmet_cost is None else None
+    sol = solve_cpsat(
+        model,
+        time_limit_s=settings.time_limit_s,
+        num_workers=settings.num_workers,
+        relative_gap=settings.relative_gap,
+        hint=hint,
+        equity=settings.equity,
+        equity_weight=settings.equity_weight,
+        seed=seed,
+    )
+    return sol
+
+
+def _flow_minmax(model: ArcModel, settings: PairingSettings, *, big_m: bool) -> ModelSolution:
+    """Smallest longest trip at minimal unmet penalty, then the cheapest pairing (flow)."""
+    t0 = time.perf_counter()
+    zero = model.with_costs(np.zeros(model.n_arcs, dtype=np.int64))
+    base = solve_flow(zero, big_m=big_m)
+    target = base.objective
+    dist = np.ceil(np.nan_to_num(model.arc_dist, nan=0.0)).astype(np.int64)
+    levels = np.unique(dist)
+    lo, hi = 0, len(levels) - 1
+    n_solves = 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        r = solve_flow(zero.subset(dist <= levels[mid]), big_m=big_m)
+        n_solves += 1
+        if r.status != "infeasible" and r.objective <= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    d_star = int(levels[lo]) if len(levels) else 0
+    keep = dist <= d_star
+    best = solve_flow(model.subset(keep), big_m=big_m)
+    x = np.zeros(model.n_arcs, dtype=bool)
+    x[np.flatnonzero(keep)[best.x]] = True
+    curve: list[dict[str, Any]] = []
+    if settings.equity_curve_points > 0 and len(levels):
+        pts = np.unique(
+            np.linspace(d_star, levels[-1], settings.equity_curve_points + 1)
+            .round()
+            .astype(np.int64)
+        )
+        for d in pts:
+            r = solve_flow(model.subset(dist <= d), big_m=big_m)
+            n_solves += 1
+            met = np.unique(model.arc_need[dist <= d][r.x]).size
+            curve.append(
+                {
+                    "max_trip_km_allowed": int(d),
+                    "objective": r.objective,
+                    "n_unmet": model.n_needs - met,
+                }
+            )
+    return ModelSolution(
+        x=x,
+        status=best.status,
+        objective=best.objective,
+        bound=best.bound,
+        seconds=time.perf_counter() - t0,
+        solver="ortools-min-cost-flow (minmax bisection)",
+        extra={"longest_trip_km": d_star, "flow_solves": n_solves, "equity_curve": curve},
+    )
+
+
+def _hall_violation(
+    model: ArcModel,
+    x: np.ndarray,
+    need_ids: np.ndarray,
+    needs: pd.DataFrame,
+    helper_ids: np.ndarray,
+) -> str:
+    """Name the binding constraint of an infeasible ``require_all`` (max pairing in ``x``)."""
+    met = np.zeros(model.n_needs, dtype=bool)
+    met[model.arc_need[x]] = True
+    unmet = np.flatnonzero(~met)
+    deg = np.bincount(model.arc_need, minlength=model.n_needs)
+    lonely = unmet[deg[unmet] == 0]
+    if len(lonely):
+        more = f" (and {len(lonely) - 1} more)" if len(lonely) > 1 else ""
+        return f"need {need_ids[lonely[0]]} has no candidate helper{more}"
+    load_h = np.ones(model.n_helpers, dtype=np.int64)
+    load_h[model.arc_helper] = model.arc_load
+    # alternating search from the unmet needs: needs → their candidate helpers → the needs
+    # those (full) helpers serve; the reached needs outnumber what the reached helpers hold
+    need_set = np.zeros(model.n_needs, dtype=bool)
+    need_set[unmet] = True
+    help_set = np.zeros(model.n_helpers, dtype=bool)
+    while True:
+        new_h = np.unique(model.arc_helper[need_set[model.arc_need]])
+        new_h = new_h[~help_set[new_h]]
+        if len(new_h) == 0:
+            break
+        help_set[new_h] = True
+        served = np.unique(model.arc_need[x & help_set[model.arc_helper]])
+        grow = served[~need_set[served]]
+        need_set[grow] = True
+    k = int(need_set.sum())
+    hs = np.flatnonzero(help_set)
+    cap = int((model.helper_cap[hs] // np.maximum(load_h[hs], 1)).sum())
+    where = ""
+    if "adcode" in needs.columns:
+        prov = pd.Series([a[:2] + "0000" for a in needs["adcode"].to_numpy()[need_set] if a])
+        if len(prov):
+            top = prov.value_counts()
+            where = f", mostly in province {top.index[0]} ({int(top.iloc[0])})"
+    example = ", ".join(map(str, need_ids[np.flatnonzero(need_set)[:3]]))
+    if cap < k:
+        return (
+            f"total demand {k} > total capacity {cap}: needs {example}…{where} can only "
+            f"be paired with {len(hs)} helpers who can take {cap} needs"
+        )
+    return (
+        f"{k} needs ({example}…{where}) compete for {len(hs)} helpers whose capacity "
+        f"is {cap} but side constraints (one station per expert, per-county or "
+        "per-province limits) leave too little of it"
+    )
+
+
+def solve_pairing(
+    helpers: pd.DataFrame,
+    needs: pd.DataFrame,
+    arcs: pd.DataFrame,
+    settings: PairingSettings,
+    *,
+    require_all: bool = False,
+    locks: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
+    progress: ProgressCallback | None = None,
+    relations: pd.DataFrame | None = None,
+    arcs_given: bool = False,
+    seed: int = 0,
+) -> PairingResult:
+    """Pair needs with helpers along candidate arcs at minimum cost.
+
+    Parameters
+    ----------
+    helpers
+        ``helper_id``, ``capacity`` (``capacity_days`` when ``load_mode = "days"``), and
+        optionally ``kind``, ``specialty``, ``level``, ``languages``, ``lon``, ``lat``.
+    needs
+        ``need_id`` and optionally ``kind``, ``adcode``, ``category``, ``priority``,
+        ``deep_poverty_area``, ``unmet_penalty``, ``lon``, ``lat``, ``language``.
+    arcs
+        Candidate pairs: ``helper_id, need_id, cost`` (int), optional ``load`` (int ≥ 1)
+        and cost components (from :func:`geomatch.candidates.build_candidates`).
+    settings
+        :class:`PairingSettings`.
+    require_all
+        Every need must be paired; otherwise :class:`InfeasibleError` names the binding
+        constraint.
+    locks
+        ``need_id, helper_id`` pairs kept as they are (a planner's signed agreements).
+    previous
+        ``need_id, helper_id`` of the previous plan: changing a pair costs
+        ``change_penalty``.
+    progress
+        ``(fraction, message)`` callback.
+    relations
+        East–west table, used only to explain unmet needs.
+    arcs_given
+        The arcs came from a user file (unmet needs without arcs are ``no_candidate``).
+    seed
+        CP-SAT random seed.
+
+    Returns
+    -------
+    PairingResult
+
+    Raises
+    ------
+    InfeasibleError
+        ``require_all`` cannot be met, or the locks break a capacity or side constraint.
+    InputError
+        Unknown ids in arcs, locks or previous.
+    """
+    progress = progress or null_progress
+    t_start = time.perf_counter()
+    h = normalise_helpers(helpers, settings)
+    n = normalise_needs(needs)
+    for df, col, what in ((h, "helper_id", "helpers"), (n, "need_id", "needs")):
+        dup = df[col].duplicated()
+        if dup.any():
+            raise InputError(f"duplicate id {df[col][dup].iloc[0]!r} in the {what}", column=col)
+    hid = pd.Index(h["helper_id"])
+    nid = pd.Index(n["need_id"])
+    a = _arcs_frame(arcs, nid, hid)
+    lk = _pairs_frame(locks, "locks", nid, hid)
+    prev = _pairs_frame(previous, "previous", nid, hid)
+    penalty = unmet_penalties(n, settings)
+
+    # locks: the locked arc is the need's only arc; add it if it is not a candidate
+    locked_need = np.zeros(len(n), dtype=bool)
+    if len(lk):
+        used = lk.merge(
+            a[["helper_id", "need_id", "load"]], how="left", on=["helper_id", "need_id"]
+        )
+        used["load"] = used["load"].fillna(1).astype(np.int64)
+        per_h = used.groupby("helper_id")["load"].sum()
+        capmap = h.set_index("helper_id")["capacity"]
+        over = per_h[per_h > capmap.reindex(per_h.index)]
+        if len(over):
+            hh = over.index[0]
+            raise InfeasibleError(
+                f"the locks give helper {hh} a load of {int(over.iloc[0])} but its capacity "
+                f"is {int(capmap[hh])}",
+                constraint=f"capacity of helper {hh} (locks)",
+            )
+        key_a = a["need_id"] + "\x1f" + a["helper_id"]
+        key_l = lk["need_id"] + "\x1f" + lk["helper_id"]
+        missing = lk[~key_l.isin(key_a)]
+        if len(missing):
+            extra = pd.DataFrame(
+                {
+                    "helper_id": missing["helper_id"].to_numpy(),
+                    "need_id": missing["need_id"].to_numpy(),
+                    "cost": np.int64(0),
+                    "load": np.int64(1),
+                    "distance_km": np.nan,
+                }
+            )
+            a = pd.concat([a, extra], ignore_index=True)
+            key_a = a["need_id"] + "\x1f" + a["helper_id"]
+        is_locked_need = a["need_id"].isin(lk["need_id"]).to_numpy()
+        a = a[~is_locked_need | key_a.isin(key_l).to_numpy()].reset_index(drop=True)
+        locked_need = nid.isin(lk["need_id"])
+
+    arc_h = hid.get_indexer(a["helper_id"]).astype(np.int64)
+    arc_n = nid.get_indexer(a["need_id"]).astype(np.int64)
+    base_cost = a["cost"].to_numpy(dtype=np.int64)
+    change = np.zeros(len(a), dtype=np.int64)
+    unmet_cost = penalty.copy()
+    if len(prev):
+        prev_h = np.full(len(n), -1, dtype=np.int64)
+        prev_h[nid.get_indexer(prev["need_id"])] = hid.get_indexer(prev["helper_id"])
+        had = prev_h[arc_n] >= 0
+        change = np.where(had & (prev_h[arc_n] != arc_h), settings.change_penalty, 0)
+        change = change.astype(np.int64)
+        unmet_cost = unmet_cost + np.where(prev_h >= 0, settings.change_penalty, 0)
+    if locked_need.any():
+        big = int(np.abs(base_cost).sum() + unmet_cost.sum()) + 1
+        unmet_cost = np.where(locked_need, big, unmet_cost)
+    model = ArcModel(
+        helper_cap=h["capacity"].to_numpy(dtype=np.int64),
+        arc_helper=arc_h,
+        arc_need=arc_n,
+        arc_cost=base_cost + change,
+        arc_load=a["load"].to_numpy(dtype=np.int64),
+        arc_dist=a["distance_km"].to_numpy(dtype=float),
+        n_needs=len(n),
+        unmet_cost=None if require_all else unmet_cost.astype(np.int64),
+        groups=_groups(h, n, arc_h, arc_n, settings),
+        same_fate=_same_fate(n, settings),
+    )
+    progress(0.05, f"solving: {len(n):,} needs, {len(h):,} helpers, {len(a):,} pairs")
+    sol = _solve_model(model, settings, big_m=require_all, seed=seed)
+    progress(0.85, f"{sol.solver}: {sol.status}")
+
+    x = sol.x
+    met = np.zeros(len(n), dtype=bool)
+    met[arc_n[x]] = True
+    if require_all and (sol.status == "infeasible" or not met.all()):
+        if sol.x.any() or model.is_network():
+            msg = _hall_violation(
+                model,
+                x
+                if x.any()
+                else solve_flow(
+                    ArcModel(
+                        model.helper_cap,
+                        arc_h,
+                        arc_n,
+                        model.arc_cost,
+                        model.arc_load,
+                        model.arc_dist,
+                        model.n_needs,
+                        None,
+                    ),
+                    big_m=True,
+                ).x,
+                n["need_id"].to_numpy(),
+                n,
+                h["helper_id"].to_numpy(),
+            )
+        else:
+            msg = str(sol.extra.get("reason", "the side constraints cannot all be met"))
+        raise InfeasibleError(f"cannot pair every need (--require-all): {msg}", constraint=msg)
+    if sol.status == "infeasible":
+        raise InfeasibleError(
+            f"no pairing found: {sol.extra.get('reason', 'infeasible')}; "
+            "relax the side constraints or raise time_limit_s",
+            constraint="side constraints",
+        )
+    if locked_need.any() and not met[locked_need].all():
+        bad = n["need_id"].to_numpy()[locked_need & ~met][0]
+        raise InfeasibleError(
+            f"the lock of need {bad} cannot be kept: it breaks a side constraint "
+            "(one station per expert, per-county or per-province limit)",
+            constraint=f"lock of need {bad}",
+        )
+
+    # --- outputs ----------------------------------------------------------------------
+    sel = a.loc[x].copy()
+    sel["change_cost"] = change[x]
+    sel_n = arc_n[x]
+    sel_h = arc_h[x]
+    for col, default in (
+        ("travel_cost", pd.NA),
+        ("fit_cost", pd.NA),
+        ("relation_cost", pd.NA),
+        ("relation", False),
+    ):
+        if col not in sel.columns:
+            sel[col] = default
+    sel["locked"] = locked_need[sel_n]
+    if len(prev):
+        sel["changed"] = (prev_h[sel_n] >= 0) & (prev_h[sel_n] != sel_h)
+    else:
+        sel["changed"] = False
+    sel["kind"] = n["kind"].to_numpy()[sel_n]
+    sel["category"] = n["category"].to_numpy()[sel_n]
+    sel["specialty"] = h["specialty"].to_numpy()[sel_h]
+    sel["priority"] = n["priority"].to_numpy()[sel_n]
+    sel["adcode"] = n["adcode"].to_numpy()[sel_n]
+    sel["reason"] = _pair_reasons(sel)
+    pairings = sel[PAIRING_COLUMNS].sort_values("need_id", kind="stable").reset_index(drop=True)
+
+    progress(0.9, "explaining unmet needs")
+    pen = pd.Series(penalty, index=nid)
+    unmet = explain_unmet(
+        n["need_id"].to_numpy()[~met],
+        helpers=h,
+        needs=n,
+        arcs=a,
+        pairings=pairings,
+        penalties=pen,
+        settings=settings,
+        relations=relations,
+        arcs_given=arcs_given,
+    )
+    changed_unmet = int(((prev_h >= 0) & ~met).sum()) if len(prev) else 0
+    summary = _summary(
+        model,
+        sol,
+        pairings,
+        unmet,
+        penalty[~met],
+        settings,
+        seconds=time.perf_counter() - t_start,
+        n_helpers=len(h),
+        n_changed=int(pairings["changed"].sum()) + changed_unmet,
+        n_locked=int(locked_need.sum()),
+    )
+    progress(1.0, f"{summary['n_pairings']:,} pairs, {summary['n_unmet']:,} unmet")
+    return PairingResult(pairings=pairings, unmet=unmet, summary=summary)
+
+
+def _pair_reasons(sel: pd.DataFrame) -> pd.Series:
+    if sel.empty:
+        return pd.Series(dtype=object)
+    spec = sel["specialty"].astype(str)
+    cat = sel["category"].astype(str)
+    match = np.where(
+        spec == cat,
+        "specialty matches " + cat,
+        np.where(cat == "", "specialty " + spec, "close specialty " + spec + " for " + cat),
+    )
+    dist = sel["distance_km"].astype(float)
+    dtext = np.where(
+        dist.isna(), "distance unknown", dist.round(0).astype("Int64").astype(str) + " km"
+    )
+    rel = np.where(sel["relation"].astype(bool), "; east–west partner", "")
+    lock = np.where(sel["locked"].astype(bool), "locked; ", "")
+    chg = np.where(sel["changed"].astype(bool), "; changed from the previous plan", "")
+    return pd.Series(lock + match + "; " + dtext + rel + chg, index=sel.index)
+
+
+def _summary(
+    model: ArcModel,
+    sol: ModelSolution,
+    pairings: pd.DataFrame,
+    unmet: pd.DataFrame,
+    unmet_pen: np.ndarray,
+    settings: PairingSettings,
+    *,
+    seconds: float,
+    n_helpers: int,
+    n_changed: int,
+    n_locked: int,
+) -> dict[str, Any]:
+    obj = sol.objective
+    bound = sol.bound
+    gap = (
+        0.0
+        if sol.status == "optimal"
+        else ((obj - bound) / abs(obj) if obj and not math.isnan(bound) else None)
+    )
+    dist = pairings["distance_km"].astype(float)
+    out: dict[str, Any] = {
+        "status": sol.status,
+        "objective": int(obj),
+        "bound": None if math.isnan(bound) else round(bound, 3),
+        "gap": None if gap is None else round(max(gap, 0.0), 6),
+        "n_needs": int(model.n_needs),
+        "n_helpers": int(n_helpers),
+        "n_arcs": int(model.n_arcs),
+        "n_pairings": len(pairings),
+        "n_unmet": len(unmet),
+        "n_locked": n_locked,
+        "n_changed": n_changed,
+        "pair_cost": int(pairings["cost"].sum()),
+        "unmet_penalty_total": int(unmet_pen.sum()),
+        "change_penalty_total": int(pairings["change_cost"].sum()),
+        "unmet_by_reason": {str(k): int(v) for k, v in unmet["reason"].value_counts().items()},
+        "unmet_by_priority": {str(k): int(v) for k, v in unmet["priority"].value_counts().items()},
+        "pairings_by_priority": {
+            str(k): int(v) for k, v in pairings["priority"].value_counts().items()
+        },
+        "mean_distance_km": None if dist.dropna().empty else round(float(dist.mean()), 1),
+        "longest_trip_km": None if dist.dropna().empty else round(float(dist.max()), 1),
+        "relation_share": round(float(pairings["relation"].astype(bool).mean()), 4)
+        if len(pairings)
+        else 0.0,
+        "seconds": round(seconds, 3),
+        "solve_seconds": round(sol.seconds, 3),
+        "solver": sol.solver,
+        "equity": settings.equity,
+    }
+    for k, v in sol.extra.items():
+        if k == "longest_trip_km":
+            out["longest_trip_km_allowed"] = v
+        else:
+            out[k] = v
+    return out
+
+
+def run_pairing_scenario(
+    dataset: Any, scenario: Any, *, progress: ProgressCallback | None = None
+) -> PairingResult:
+    """Build candidates and pair on a dataset (the national default and its variants).
+
+    Parameters
+    ----------
+    dataset
+        A :class:`geomatch.dataset.Dataset` (``helpers``, ``needs``,
+        ``pairing_relations``).
+    scenario
+        A :class:`geomatch.model.scenario.Scenario`; its ``pairing`` table rules.
+    """
+    settings: PairingSettings = scenario.pairing
+    t0 = time.perf_counter()
+    helpers = pd.DataFrame(dataset.helpers.drop(columns="geometry", errors="ignore"))
+    needs = pd.DataFrame(dataset.needs.drop(columns="geometry", errors="ignore"))
+    relations = dataset.pairing_relations
+    relations = None if relations is None else pd.DataFrame(relations)
+    arcs = build_candidates(
+        helpers, needs, settings, relations=relations, progress=scaled(progress, 0.0, 0.3)
+    )
+    t_cand = time.perf_counter() - t0
+    result = solve_pairing(
+        helpers,
+        needs,
+        arcs,
+        settings,
+        relations=relations,
+        progress=scaled(progress, 0.3, 1.0),
+        seed=int(scenario.scenario.seed),
+    )
+    summary = {
+        **result.summary,
+        "scenario": scenario.name,
+        "candidate_seconds": round(t_cand, 3),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    return PairingResult(result.pairings, result.unmet, summary)
+
+
+def write_pairing_outputs(result: PairingResult, out_dir: Path) -> None:
+    """Write ``pairings.csv``, ``unmet.csv`` and ``summary.json`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(result.pairings, out_dir / "pairings.csv")
+    write_csv(result.unmet, out_dir / "unmet.csv")
+    write_json(result.summary, out_dir / "summary.json")

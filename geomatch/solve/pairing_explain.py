@@ -1,0 +1,304 @@
+"""Why a need stayed unmet, and the cheapest fix.
+
+Reason codes (``unmet.csv`` column ``reason``), checked in this order:
+
+``no_location``
+    The need has no lon/lat and no candidate arcs were given.
+``no_candidate``
+    An arcs file was given and it lists no helper for the need.
+``no_specialty_match``
+    No helper anywhere has a specialty that serves the need's category.
+``language``
+    Helpers of a fitting specialty exist, but none speaks the need's language.
+``level``
+    The need asks for a senior expert and no fitting senior expert exists.
+``relation``
+    ``relation_mode = "hard"`` and no fitting helper lives in a province officially
+    paired with the need's county.
+``no_candidate_in_radius``
+    Fitting helpers exist, but none within ``radius_km``; the fix names the nearest one.
+``capacity_taken``
+    Every candidate helper's capacity is used by other needs (the detail lists them with
+    their priority); the fix names the cheapest candidate, which could take the need with
+    one more unit of capacity.
+``cost_above_penalty``
+    A candidate has room, but pairing costs more than leaving the need unmet (raise the
+    need's penalty or its priority).
+``side_constraint``
+    A candidate has room, but a side constraint (one station per expert, per-county
+    limit, society quota, complete station teams) stops the pair.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geomatch.model.pairing_settings import PairingSettings
+
+__all__ = ["REASONS", "explain_unmet"]
+
+REASONS: tuple[str, ...] = (
+    "no_location",
+    "no_candidate",
+    "no_specialty_match",
+    "language",
+    "level",
+    "relation",
+    "no_candidate_in_radius",
+    "capacity_taken",
+    "cost_above_penalty",
+    "side_constraint",
+)
+
+_COLUMNS = [
+    "need_id",
+    "priority",
+    "category",
+    "adcode",
+    "penalty",
+    "reason",
+    "detail",
+    "fix_helper_id",
+    "fix_distance_km",
+    "fix",
+]
+
+
+def _fmt_int(values: np.ndarray) -> np.ndarray:
+    """Whole numbers as text ('' for NaN), as an object array for string arithmetic."""
+    return np.array(["" if v != v else str(round(v)) for v in values.tolist()], dtype=object)
+
+
+def _nearest_without_arcs(
+    helpers: pd.DataFrame,
+    needs: pd.DataFrame,
+    settings: PairingSettings,
+    relations: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Reason and nearest fitting helper for needs that have no candidate arc."""
+    from geomatch.candidates import build_candidates
+
+    out = pd.DataFrame({"need_id": needs["need_id"].to_numpy(dtype=object)})
+    out["reason"] = ""
+    out["fix_helper_id"] = ""
+    out["fix_distance_km"] = np.nan
+    loc = needs["lon"].notna() & needs["lat"].notna()
+    out.loc[~loc.to_numpy(), "reason"] = "no_location"
+    todo = needs[loc.to_numpy()]
+    if todo.empty or helpers["lon"].notna().sum() == 0:
+        out.loc[out["reason"] == "", "reason"] = "no_candidate"
+        return out
+    wide = settings.model_copy(update={"radius_km": 0.0, "k_nearest": 1, "k_relation": 0})
+    relaxations: list[tuple[str, PairingSettings, dict[str, object]]] = [
+        ("no_candidate_in_radius", wide, {}),
+        ("language", wide, {"language": ""}),
+        ("level", wide.model_copy(update={"enforce_min_level": False}), {"language": ""}),
+        (
+            "relation",
+            wide.model_copy(update={"enforce_min_level": False, "relation_mode": "ignore"}),
+            {"language": ""},
+        ),
+    ]
+    pending = todo
+    for reason, s, overrides in relaxations:
+        if pending.empty:
+            break
+        probe = pending.assign(**overrides) if overrides else pending
+        if s.relation_mode == "hard" and relations is None:
+            continue
+        arcs = build_candidates(helpers, probe, s, relations=relations)
+        if arcs.empty:
+            continue
+        best = arcs.sort_values(["need_id", "distance_km"]).drop_duplicates("need_id")
+        pos = out["need_id"].isin(best["need_id"]).to_numpy() & (out["reason"] == "").to_numpy()
+        found = best.set_index("need_id")
+        ids = out.loc[pos, "need_id"]
+        out.loc[pos, "reason"] = reason
+        out.loc[pos, "fix_helper_id"] = found.loc[ids, "helper_id"].to_numpy()
+        out.loc[pos, "fix_distance_km"] = found.loc[ids, "distance_km"].to_numpy()
+        pending = pending[~pending["need_id"].isin(best["need_id"])]
+    out.loc[out["reason"] == "", "reason"] = "no_specialty_match"
+    return out
+
+
+def explain_unmet(
+    unmet_need_ids: np.ndarray,
+    *,
+    helpers: pd.DataFrame,
+    needs: pd.DataFrame,
+    arcs: pd.DataFrame,
+    pairings: pd.DataFrame,
+    penalties: pd.Series,
+    settings: PairingSettings,
+    relations: pd.DataFrame | None,
+    arcs_given: bool,
+) -> pd.DataFrame:
+    """Reason code, detail and cheapest fix of every unmet need.
+
+    Parameters
+    ----------
+    unmet_need_ids
+        Needs left unmet.
+    helpers, needs
+        Normalised frames (:func:`geomatch.candidates.normalise_helpers` / ``_needs``).
+    arcs
+        Candidate arcs (``helper_id, need_id, cost, load, distance_km``).
+    pairings
+        The chosen pairs (``helper_id, need_id, load``).
+    penalties
+        Unmet penalty per need id (cost units).
+    arcs_given
+        The arcs came from a file: needs without arcs are ``no_candidate``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``need_id, priority, category, adcode, penalty, reason, detail, fix_helper_id,
+        fix_distance_km, fix`` in the order of ``unmet_need_ids``.
+    """
+    if len(unmet_need_ids) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
+    nidx = needs.set_index("need_id")
+    base = pd.DataFrame({"need_id": np.asarray(unmet_need_ids, dtype=object)})
+    info = nidx.loc[base["need_id"]]
+    base["priority"] = info["priority"].to_numpy()
+    base["category"] = info["category"].to_numpy()
+    base["adcode"] = info["adcode"].to_numpy()
+    base["penalty"] = penalties.loc[base["need_id"]].to_numpy()
+    base["reason"] = ""
+    base["detail"] = ""
+    base["fix_helper_id"] = ""
+    base["fix_distance_km"] = np.nan
+    base["fix"] = ""
+
+    cand = arcs[arcs["need_id"].isin(base["need_id"])]
+    with_arcs = base["need_id"].isin(cand["need_id"]).to_numpy()
+
+    # --- needs without any candidate -------------------------------------------------
+    if (~with_arcs).any():
+        sub = nidx.loc[base.loc[~with_arcs, "need_id"]].reset_index()
+        if arcs_given:
+            r = pd.DataFrame(
+                {
+                    "need_id": sub["need_id"],
+                    "reason": "no_candidate",
+                    "fix_helper_id": "",
+                    "fix_distance_km": np.nan,
+                }
+            )
+        else:
+            r = _nearest_without_arcs(helpers, sub, settings, relations)
+        r = r.set_index("need_id")
+        ids = base.loc[~with_arcs, "need_id"]
+        base.loc[~with_arcs, "reason"] = r.loc[ids, "reason"].to_numpy()
+        base.loc[~with_arcs, "fix_helper_id"] = r.loc[ids, "fix_helper_id"].to_numpy()
+        base.loc[~with_arcs, "fix_distance_km"] = r.loc[ids, "fix_distance_km"].to_numpy()
+        details = {
+            "no_location": "the need has no lon/lat",
+            "no_candidate": "the arcs file lists no helper for this need",
+            "no_specialty_match": "no helper has a specialty that serves this category",
+            "language": "no helper of a fitting specialty speaks the need's language",
+            "level": "no fitting senior expert",
+            "relation": "no fitting helper in the officially paired eastern provinces",
+            "no_candidate_in_radius": f"no fitting helper within {settings.radius_km:g} km",
+        }
+        fixes = {
+            "no_candidate_in_radius": "widen radius_km or recruit nearer: nearest fitting helper",
+            "language": "recruit a helper who speaks the language; nearest fitting helper",
+            "level": "accept a non-senior expert (enforce_min_level); nearest fitting one",
+            "relation": "use relation_mode = preference; nearest fitting helper",
+        }
+        m = ~with_arcs
+        base.loc[m, "detail"] = base.loc[m, "reason"].map(details).fillna("")
+        fx = base.loc[m, "reason"].map(fixes)
+        has_fix = fx.notna() & (base.loc[m, "fix_helper_id"] != "")
+        fx_text = (
+            fx.fillna("")
+            + " "
+            + base.loc[m, "fix_helper_id"].astype(str)
+            + " at "
+            + _fmt_int(base.loc[m, "fix_distance_km"].to_numpy(dtype=float))
+            + " km"
+        )
+        base.loc[m, "fix"] = np.where(has_fix, fx_text, "")
+
+    # --- needs with candidates ------------------------------------------------------
+    if with_arcs.any():
+        cap = helpers.set_index("helper_id")["capacity"]
+        used = (
+            pairings.groupby("helper_id")["load"].sum()
+            if len(pairings)
+            else pd.Series(dtype="int64")
+        )
+        c = cand.copy()
+        c["room"] = (
+            cap.reindex(c["helper_id"]).to_numpy()
+            - used.reindex(c["helper_id"]).fillna(0).to_numpy()
+        )
+        c["fits"] = c["room"] >= c["load"]
+        c = c.sort_values(["need_id", "cost"])
+        best = c.drop_duplicates("need_id").set_index("need_id")
+        best_room = c[c["fits"]].drop_duplicates("need_id").set_index("need_id")
+        n_cand = c.groupby("need_id").size()
+        ids = base.loc[with_arcs, "need_id"]
+        has_room = ids.isin(best_room.index).to_numpy()
+        room = best_room.reindex(ids)
+        full = best.reindex(ids)
+        pick = full.copy()
+        for col in ("helper_id", "distance_km", "load"):
+            pick[col] = np.where(
+                has_room, room[col].to_numpy(dtype=object), full[col].to_numpy(dtype=object)
+            )
+        pen_i = base.loc[with_arcs, "penalty"].to_numpy(dtype=float)
+        room_cost = room["cost"].to_numpy(dtype=float)
+        too_costly = has_room & (room_cost > pen_i)
+        reason = np.where(
+            has_room,
+            np.where(too_costly, "cost_above_penalty", "side_constraint"),
+            "capacity_taken",
+        )
+        hid = pick["helper_id"].astype(str).to_numpy()
+        dkm = pick["distance_km"].to_numpy(dtype=float)
+        # who holds the cheapest full helper: its needs and their priority
+        holders = pairings[pairings["helper_id"].isin(full["helper_id"])]
+        holders = holders.assign(
+            tag=holders["need_id"].astype(str)
+            + " ("
+            + holders["need_id"].map(nidx["priority"]).fillna("").astype(str)
+            + ")"
+        )
+        shown = holders.groupby("helper_id")["tag"].agg(
+            lambda t: ", ".join(t.iloc[:5]) + (f" and {len(t) - 5} more" if len(t) > 5 else "")
+        )
+        held = pd.Series(hid).map(shown).fillna("no one").to_numpy(dtype=object)
+        cnt = _fmt_int(n_cand.reindex(ids).to_numpy(dtype=float))
+        hid = hid.astype(object)
+        cost_txt = _fmt_int(room_cost)
+        load_txt = _fmt_int(pick["load"].to_numpy(dtype=float))
+        km_txt = _fmt_int(dkm)
+        detail = np.where(
+            reason == "capacity_taken",
+            "all " + cnt + " candidate helpers are full; the cheapest, " + hid + ", serves " + held,
+            np.where(
+                reason == "cost_above_penalty",
+                "cheapest pair with room costs " + cost_txt + " > unmet penalty " + _fmt_int(pen_i),
+                "helper " + hid + " has room but a side constraint (one station per expert, "
+                "per-county limit, society quota or a complete station team) stops the pair",
+            ),
+        )
+        fix = np.where(
+            reason == "capacity_taken",
+            "give helper " + hid + " (" + km_txt + " km) " + load_txt + " more unit(s) of capacity",
+            np.where(
+                reason == "cost_above_penalty",
+                "raise the need's priority or unmet_penalty above " + cost_txt,
+                "relax the side constraint or recruit a helper",
+            ),
+        )
+        base.loc[with_arcs, "reason"] = reason
+        base.loc[with_arcs, "detail"] = detail
+        base.loc[with_arcs, "fix_helper_id"] = hid
+        base.loc[with_arcs, "fix_distance_km"] = dkm
+        base.loc[with_arcs, "fix"] = fix
+    return base[_COLUMNS]
