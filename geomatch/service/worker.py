@@ -101,6 +101,24 @@ def _lookups(session: Session) -> tuple[dict[str, str], dict[str, str]]:
     return needs, helpers
 
 
+def _unknown_ids(out: Path, needs: dict[str, str], helpers: dict[str, str]) -> bool:
+    """Whether the run names needs or helpers that the database does not hold."""
+    import pandas as pd
+
+    for name, col, known in (("pairings", "need_id", needs), ("pairings", "helper_id", helpers),
+                             ("unmet", "need_id", needs)):
+        path = out / f"{name}.csv"
+        if not path.is_file():
+            continue
+        try:
+            ids = pd.read_csv(path, usecols=[col], dtype=str, encoding="utf-8-sig")[col]
+        except (ValueError, KeyError):
+            continue
+        if not ids.dropna().isin(known.keys()).all():
+            return True
+    return False
+
+
 def _dataset_lookups(scenario_file: Path) -> tuple[dict[str, str], dict[str, str]]:
     """need → county and helper → province from the dataset the scenario names."""
     try:
@@ -150,14 +168,13 @@ def execute_run(settings: ServiceSettings, run_id: int) -> str:
         log.info("run %s: scenario %s → %s", run_id, scenario_file, out)
         pipeline(scenario_file, out, maps=maps, progress=progress)
         with session_scope(factory) as session:
-            needs, helpers = _dataset_lookups(scenario_file)
-            db_needs, db_helpers = _lookups(session)
+            needs, helpers = _lookups(session)
+            if _unknown_ids(out, needs, helpers):
+                more_needs, more_helpers = _dataset_lookups(scenario_file)
+                needs = {**more_needs, **needs}
+                helpers = {**more_helpers, **helpers}
             counts = store_results(
-                session,
-                run_id,
-                out,
-                need_adcodes={**db_needs, **needs},
-                helper_provinces={**db_helpers, **helpers},
+                session, run_id, out, need_adcodes=needs, helper_provinces=helpers
             )
         log.info("run %s: done, stored %s", run_id, counts)
         return "done"

@@ -227,3 +227,39 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         assert run["status"] == "done", run
         svc.run_id = run["id"]
         yield svc
+
+
+@dataclass
+class Live:
+    """A real ``geomatch serve`` process with users and one finished ``quick`` run."""
+
+    url: str
+    settings: ServiceSettings
+    tokens: dict[str, str]
+    run_id: int
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    import httpx
+
+    from tests.service.livesrv import LiveServer
+
+    settings = make_settings(tmp_path_factory.mktemp("live"))
+    seed_units(settings.database_url)
+    tokens = add_users(settings)
+    server = LiveServer(settings).start()
+    try:
+        h = {"Authorization": f"Bearer {tokens['national']}"}
+        run_id = httpx.post(
+            server.url + "/api/runs", json={"scenario": "quick"}, headers=h, timeout=10
+        ).json()["id"]
+        end = time.monotonic() + 60
+        status = ""
+        while time.monotonic() < end and status != "done":
+            status = httpx.get(f"{server.url}/api/runs/{run_id}", headers=h).json()["status"]
+            time.sleep(0.2)
+        assert status == "done"
+        yield Live(server.url, settings, tokens, run_id)
+    finally:
+        server.stop()
