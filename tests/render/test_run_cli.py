@@ -1,0 +1,126 @@
+"""Reading run folders and the ``map`` / ``export`` commands (exit codes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from geomatch.cli.main import main
+from geomatch.errors import InputError
+from geomatch.render.run import load_run
+from tests.render.fixtures import synthetic_run
+
+
+def test_load_run_types(run_dir: Path):
+    run = load_run(run_dir)
+    assert str(run.pairings["cost"].dtype) == "Int64"
+    assert str(run.pairings["distance_km"].dtype) == "float64"
+    assert run.museum_visits["start_date"].str.match(r"\d{4}-\d\d-\d\d").all()
+    assert {"pairings", "unmet", "museum_visits", "caravan_tours"} <= run.present
+    assert run.summary == {"status": "optimal"}
+
+
+def test_pairing_only_run(run_dir: Path):
+    (run_dir / "museum_visits.csv").unlink()
+    (run_dir / "caravan_tours.csv").unlink()
+    run = load_run(run_dir)
+    assert run.museum_visits.empty and "adcode" in run.museum_visits.columns
+    assert "museum_visits" not in run.present
+
+
+@pytest.mark.parametrize(
+    ("table", "text", "row", "column"),
+    [
+        ("pairings.csv", "need_id,helper_id,cost,load\nN1,H1,12,1\nN2,H2,abc,1\n", 3, "cost"),
+        ("pairings.csv", "need_id,helper_id,cost\nN1,H1,12\n", 1, "load"),
+        (
+            "museum_visits.csv",
+            "adcode,set_id,visit_no,start_date,end_date\n621121,S,1,2020-13-01,2020-01-02\n",
+            2,
+            "start_date",
+        ),
+    ],
+)
+def test_bad_tables_name_file_row_column(run_dir: Path, table, text, row, column):
+    (run_dir / table).write_text(text, "utf-8")
+    with pytest.raises(InputError) as err:
+        load_run(run_dir)
+    assert err.value.row == row and err.value.column == column
+    assert err.value.file is not None and err.value.file.endswith(table)
+
+
+def test_bad_manifest(run_dir: Path):
+    (run_dir / "manifest.json").write_text("{not json", "utf-8")
+    with pytest.raises(InputError, match="manifest"):
+        load_run(run_dir)
+    (run_dir / "manifest.json").write_text(json.dumps([1, 2]), "utf-8")
+    with pytest.raises(InputError, match="object"):
+        load_run(run_dir)
+
+
+@pytest.mark.parametrize(
+    "cmd", [["map", "--out", "M"], ["export", "--format", "csv", "--out", "E"]]
+)
+def test_cli_bad_run_dir_exits_2(tmp_path: Path, capsys, cmd: list[str]):
+    args = [c.replace("M", str(tmp_path / "maps")).replace("E", str(tmp_path / "e")) for c in cmd]
+    code = main([args[0], "--run", str(tmp_path / "nope"), *args[1:]])
+    assert code == 2
+    assert "run folder not found" in capsys.readouterr().err
+    assert not (tmp_path / "maps").exists() and not (tmp_path / "e").exists()
+
+
+def test_cli_bad_format_exits_2(tmp_path: Path, run_dir: Path, capsys):
+    code = main(["export", "--run", str(run_dir), "--format", "pdf", "--out", str(tmp_path / "x")])
+    assert code == 2
+    assert "csv, xlsx, gpkg, ics" in capsys.readouterr().err
+
+
+def test_cli_map_and_export_on_the_shared_fixture(fixture_ds: object, tmp_path: Path):
+    from tests.conftest import MINI_DATA
+
+    run = synthetic_run(fixture_ds, tmp_path / "run")
+    assert (
+        main(["map", "--run", str(run), "--out", str(tmp_path / "maps"), "--data", str(MINI_DATA)])
+        == 0
+    )
+    assert (tmp_path / "maps" / "national.html").is_file()
+    pa = str(fixture_ds.poor_counties["province_adcode"].iloc[0])  # type: ignore[attr-defined]
+    assert (tmp_path / "maps" / "province" / f"{pa}.html").is_file()
+    for fmt, out in (("xlsx", "r.xlsx"), ("gpkg", "r.gpkg"), ("ics", "ics"), ("csv", "csv")):
+        code = main(
+            [
+                "export",
+                "--run",
+                str(run),
+                "--format",
+                fmt,
+                "--out",
+                str(tmp_path / out),
+                "--data",
+                str(MINI_DATA),
+                "--province",
+                pa,
+                "--labels",
+                "zh",
+            ]
+        )
+        assert code == 0, fmt
+        assert (tmp_path / out).exists()
+    code = main(
+        [
+            "export",
+            "--run",
+            str(run),
+            "--format",
+            "csv",
+            "--out",
+            str(tmp_path / "bad"),
+            "--data",
+            str(MINI_DATA),
+            "--county",
+            "999999",
+        ]
+    )
+    assert code == 2
