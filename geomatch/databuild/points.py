@@ -68,14 +68,16 @@ def _scaled(xy: np.ndarray, coslat: float) -> np.ndarray:
 def _spread(cands: np.ndarray, n: int, coslat: float) -> np.ndarray:
     """``n`` well-spread points among ``cands``: Lloyd k-means centres snapped to them."""
     pts = _scaled(cands, coslat)
+    px, py = pts[:, 0:1], pts[:, 1:2]
     centres = pts[:n].copy()
     for _ in range(_LLOYD_ITERATIONS):
-        d = ((pts[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        d = (px - centres[:, 0]) ** 2 + (py - centres[:, 1]) ** 2
         label = d.argmin(axis=1)
-        for k in range(n):
-            members = pts[label == k]
-            if len(members):
-                centres[k] = members.mean(axis=0)
+        count = np.bincount(label, minlength=n)
+        filled = count > 0
+        for axis in (0, 1):
+            total = np.bincount(label, weights=pts[:, axis], minlength=n)
+            centres[filled, axis] = total[filled] / count[filled]
     chosen = np.empty(n, dtype=np.int64)
     taken = np.zeros(len(pts), dtype=bool)
     for k in range(n):
@@ -107,6 +109,7 @@ def township_points(
     progress = progress or null_progress
     out = np.zeros((len(townships), 2))
     groups = townships.groupby("county_adcode", sort=True).indices
+    all_codes = townships["code"].to_numpy(dtype=str)
     for i, (adcode, idx) in enumerate(groups.items()):
         poly = counties.at[adcode, "geometry"]
         seat = np.array([counties.at[adcode, "seat_lon"], counties.at[adcode, "seat_lat"]])
@@ -117,7 +120,7 @@ def township_points(
         pts = _spread(cands, n, coslat)
         dist = (((pts - seat) * [coslat, 1.0]) ** 2).sum(axis=1)
         pts = pts[np.argsort(dist, kind="stable")]
-        codes = townships["code"].to_numpy()[idx]
+        codes = all_codes[idx]
         out[idx[np.argsort(codes, kind="stable")]] = pts
         if i % 50 == 0:
             progress(i / len(groups), f"townships of {adcode}")
@@ -148,21 +151,21 @@ def village_points(
     progress = progress or null_progress
     out = np.zeros((len(villages), 2))
     t_groups = townships.groupby("county_adcode", sort=True).indices
-    t_codes = townships["code"].to_numpy()
+    t_codes = townships["code"].to_numpy(dtype=str)
     t_xy = townships[["lon", "lat"]].to_numpy(dtype="float64")
     v_groups = villages.groupby("county_adcode", sort=True).indices
-    v_town = villages["township_code"].to_numpy()
+    v_town = villages["township_code"].to_numpy(dtype=str)
+    v_codes = villages["code"].to_numpy(dtype=str)
     for i, (adcode, vidx) in enumerate(v_groups.items()):
         poly = counties.at[adcode, "geometry"]
         shapely.prepare(poly)
         tidx = t_groups[adcode]
         txy = t_xy[tidx]
         pos = {c: k for k, c in enumerate(t_codes[tidx])}
-        own = np.array([pos[c] for c in v_town[vidx]])
         coslat = float(np.cos(np.radians(txy[:, 1].mean())))
         sigma = _SIGMA_FACTOR * float(np.sqrt(poly.area / len(tidx)))
         rng = _rng(seed, str(adcode), 2)
-        vidx = vidx[np.argsort(villages["code"].to_numpy()[vidx], kind="stable")]
+        vidx = vidx[np.argsort(v_codes[vidx], kind="stable")]
         own = np.array([pos[c] for c in v_town[vidx]])
         n = len(vidx)
         offs = rng.normal(0.0, sigma, size=(n, _VILLAGE_TRIES, 2))
@@ -171,8 +174,7 @@ def village_points(
         flat = cand.reshape(-1, 2)
         inside = shapely.contains_xy(poly, flat[:, 0], flat[:, 1]).reshape(n, _VILLAGE_TRIES)
         d = (
-            ((_scaled(flat, coslat)[:, None, :] - _scaled(txy, coslat)[None, :, :]) ** 2)
-            .sum(axis=2)
+            (((flat[:, 0:1] - txy[:, 0]) * coslat) ** 2 + (flat[:, 1:2] - txy[:, 1]) ** 2)
             .argmin(axis=1)
             .reshape(n, _VILLAGE_TRIES)
         )
