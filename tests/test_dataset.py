@@ -200,3 +200,23 @@ def test_real_shared_borders_survive_simplification(real_ds: Dataset) -> None:
         assert shapely.get_dimensions(shared) == 1, (a, b)
         assert shared.length > 0.01
         assert counties.at[a, "geometry"].intersection(counties.at[b, "geometry"]).area == 0
+
+
+@real
+def test_real_scenario_points_and_regions(real_ds: Dataset) -> None:
+    assert _points_inside(real_ds, "needs", "adcode").all()
+    poor = real_ds.poor_counties
+    assert shapely.contains_xy(poor.geometry.to_numpy(), poor["seat_lon"], poor["seat_lat"]).all()
+    helpers = real_ds.helpers
+    assert set(helpers["region"]) == {"east", "central"}
+    # the eastern provinces that help in the 2016 pairing supply helpers
+    east_helpers = set(real_ds.pairing_relations["east_province_adcode"])
+    assert east_helpers <= set(helpers["province_adcode"])
+    needs = real_ds.needs
+    assert needs["need_id"].is_unique
+    station = needs[needs["kind"] == "station"]
+    assert len(station) == 3 * poor["adcode"].nunique()
+    last = set(poor.loc[poor["last_batch"], "adcode"])
+    assert (needs.loc[needs["adcode"].isin(last), "priority"] == "remaining").all()
+    tib = needs["deep_poverty_area"].isin(["西藏", "四省藏区"])
+    assert 0.2 < (needs.loc[tib, "language"] == "bo").mean() < 0.4
