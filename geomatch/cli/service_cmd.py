@@ -120,6 +120,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
         scenario: Annotated[str, typer.Option(help="Scenario run before the load.")] = "national",
         workdir: Annotated[Path | None, typer.Option(help="Service home (default: temp).")] = None,
+        run_dir: Annotated[
+            Path | None,
+            typer.Option("--run", help="Import this run folder instead of running a scenario."),
+        ] = None,
+        maps_dir: Annotated[
+            Path | None, typer.Option("--maps", help="Maps folder of the imported run.")
+        ] = None,
     ) -> None:
         """Load test on loopback: concurrent clients reading coverage and province maps."""
         from geomatch.service.loadtest import format_report, run_service_benchmark
@@ -131,5 +138,7 @@ def register(app: typer.Typer) -> None:
             database_url=database_url,
             scenario=scenario,
             workdir=workdir,
+            run_dir=run_dir,
+            maps_dir=maps_dir,
         )
         typer.echo(format_report(report))

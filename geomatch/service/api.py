@@ -108,7 +108,7 @@ def run_out(session: Session, run: Run) -> RunOut:
     return RunOut(
         id=run.id,
         scenario=run.scenario,
-        status=run.status,  # type: ignore[arg-type]
+        status=run.status,
         progress=run.progress,
         message=run.message or "",
         error=run.error or "",

@@ -31,7 +31,7 @@ from geomatch.service.db import make_engine, session_scope
 from geomatch.service.models import Helper, Need, Run, utcnow
 from geomatch.service.results import store_results
 
-__all__ = ["execute_run", "load_pipeline", "main", "run_paths"]
+__all__ = ["execute_run", "import_run", "load_pipeline", "main", "run_paths"]
 
 log = logging.getLogger("geomatch.service.worker")
 
@@ -105,8 +105,11 @@ def _unknown_ids(out: Path, needs: dict[str, str], helpers: dict[str, str]) -> b
     """Whether the run names needs or helpers that the database does not hold."""
     import pandas as pd
 
-    for name, col, known in (("pairings", "need_id", needs), ("pairings", "helper_id", helpers),
-                             ("unmet", "need_id", needs)):
+    for name, col, known in (
+        ("pairings", "need_id", needs),
+        ("pairings", "helper_id", helpers),
+        ("unmet", "need_id", needs),
+    ):
         path = out / f"{name}.csv"
         if not path.is_file():
             continue
@@ -189,6 +192,51 @@ def execute_run(settings: ServiceSettings, run_id: int) -> str:
                 .values(status="failed", error=message, message="失败", finished_at=utcnow())
             )
         return "failed"
+    finally:
+        engine.dispose()
+
+
+def import_run(
+    settings: ServiceSettings,
+    run_dir: Path,
+    maps_dir: Path | None = None,
+    *,
+    scenario: str = "imported",
+) -> int:
+    """Publish a run folder made elsewhere (e.g. by ``geomatch demo``) as a finished run.
+
+    The folder (and the maps folder) are copied under the service's runs folder, and the
+    tables are loaded in one transaction, as a worker does.
+
+    Returns
+    -------
+    int
+        The new run's id.
+    """
+    import shutil
+
+    engine = make_engine(settings.database_url)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    try:
+        with session_scope(factory) as session:
+            run = Run(
+                scenario=scenario[:64],
+                status="running",
+                progress=0.0,
+                message="导入",
+                error="",
+                started_at=utcnow(),
+            )
+            session.add(run)
+            session.flush()
+            run_id = run.id
+            out, maps = run_paths(settings, run_id)
+            shutil.copytree(run_dir, out)
+            if maps_dir is not None:
+                shutil.copytree(maps_dir, maps)
+            needs, helpers = _lookups(session)
+            store_results(session, run_id, out, need_adcodes=needs, helper_provinces=helpers)
+        return run_id
     finally:
         engine.dispose()
 

@@ -110,3 +110,22 @@ def test_progress_then_worker_killed(tmp_path) -> None:  # type: ignore[no-untyp
             "id"
         ]
         assert svc.wait(next_id)["status"] == "done"
+
+
+def test_import_run_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A run folder made elsewhere is published as a finished run, with its maps."""
+    from geomatch.service.worker import import_run
+    from tests.service import pipeline_double
+
+    made = pipeline_double.run_scenario(
+        "quick", tmp_path / "made" / "run", maps=tmp_path / "made" / "maps"
+    )
+    settings = make_settings(tmp_path / "home")
+    for svc in start_service(settings):
+        run_id = import_run(settings, made, tmp_path / "made" / "maps", scenario="demo")
+        run = svc.client.get(f"/api/runs/{run_id}", headers=svc.h("analyst")).json()
+        assert run["status"] == "done" and run["tables"]["coverage"] == 5
+        cov = svc.client.get("/api/coverage?province=520000", headers=svc.h("guizhou")).json()
+        assert cov["run_id"] == run_id and len(cov["counties"]) == 2
+        r = svc.client.get("/maps/province/520000", headers=svc.h("guizhou"))
+        assert r.status_code == 200

@@ -1,0 +1,323 @@
+"""A bounded load test of the service on loopback (``geomatch bench service``).
+
+A real ``geomatch serve`` process is started on a free port of 127.0.0.1 with its own
+database (a fresh SQLite file unless ``--database-url``), the embedded dataset, and a
+finished run (the scenario run through the API, or an existing run folder imported). Then
+``clients`` concurrent asyncio clients, for ``duration_s`` seconds, each repeatedly read
+either the coverage JSON or the province map of a province, pausing a random
+``U(0, 2·think_s)`` seconds between requests (a closed loop with think time, as users
+clicking through pages). Four clients in five are provincial planners reading their own
+province; the rest are the national office reading any province.
+
+Latency is measured per request from send to the last byte (client side), per endpoint:
+count, errors (status ≠ 200 or a transport error), p50, p95, p99 and max in ms, and the
+throughput. All traffic stays on the loopback interface, and the loop stops by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["EndpointStats", "LoadReport", "format_report", "run_load", "run_service_benchmark"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EndpointStats:
+    """Latency statistics of one endpoint (milliseconds)."""
+
+    name: str
+    count: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    rps: float
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """Result of a load test."""
+
+    clients: int
+    duration_s: float
+    think_s: float
+    database: str
+    provinces: int
+    endpoints: tuple[EndpointStats, ...]
+    errors: dict[str, int] = field(default_factory=dict)
+    machine: str = ""
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """What one simulated user reads."""
+
+    token: str
+    province: str | None  # None: the national office, any province
+
+
+def _stats(name: str, lat: list[float], errors: int, seconds: float) -> EndpointStats:
+    arr = np.asarray(lat, dtype=float) * 1000.0
+    if arr.size == 0:
+        return EndpointStats(name, 0, errors, 0.0, 0.0, 0.0, 0.0, 0.0)
+    p50, p95, p99 = np.percentile(arr, [50, 95, 99])
+    return EndpointStats(
+        name,
+        int(arr.size),
+        errors,
+        round(float(p50), 1),
+        round(float(p95), 1),
+        round(float(p99), 1),
+        round(float(arr.max()), 1),
+        round(arr.size / seconds, 1),
+    )
+
+
+async def _run_load(
+    base_url: str,
+    specs: list[ClientSpec],
+    provinces: list[str],
+    duration_s: float,
+    think_s: float,
+    seed: int,
+) -> dict[str, object]:
+    import httpx
+
+    lat: dict[str, list[float]] = {"coverage": [], "province_map": []}
+    errs: dict[str, int] = {"coverage": 0, "province_map": 0}
+    kinds: dict[str, int] = {}
+    limits = httpx.Limits(max_connections=len(specs) + 8, max_keepalive_connections=len(specs))
+    timeout = httpx.Timeout(30.0)
+    end = time.monotonic() + duration_s
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as client:
+
+        async def user(i: int, spec: ClientSpec) -> None:
+            rng = random.Random(seed + i)
+            headers = {"Authorization": f"Bearer {spec.token}"}
+            await asyncio.sleep(rng.uniform(0, min(1.0, 2 * think_s)))  # stagger the start
+            while time.monotonic() < end:
+                prov = spec.province or rng.choice(provinces)
+                kind = "coverage" if rng.random() < 0.5 else "province_map"
+                url = (
+                    f"/api/coverage?province={prov}"
+                    if kind == "coverage"
+                    else f"/maps/province/{prov}"
+                )
+                t0 = time.perf_counter()
+                try:
+                    resp = await client.get(url, headers=headers)
+                    await resp.aread()
+                    ok = resp.status_code == 200
+                    if not ok:
+                        key = f"{kind} HTTP {resp.status_code}"
+                        kinds[key] = kinds.get(key, 0) + 1
+                except httpx.HTTPError as exc:
+                    ok = False
+                    key = f"{kind} {type(exc).__name__}"
+                    kinds[key] = kinds.get(key, 0) + 1
+                dt = time.perf_counter() - t0
+                if time.monotonic() <= end + 30:
+                    lat[kind].append(dt)
+                    if not ok:
+                        errs[kind] += 1
+                if think_s > 0:
+                    await asyncio.sleep(rng.uniform(0, 2 * think_s))
+
+        await asyncio.gather(*(user(i, s) for i, s in enumerate(specs)))
+    return {"lat": lat, "errs": errs, "kinds": kinds}
+
+
+def run_load(
+    base_url: str,
+    specs: list[ClientSpec],
+    provinces: list[str],
+    *,
+    duration_s: float,
+    think_s: float,
+    seed: int = 20161207,
+) -> tuple[tuple[EndpointStats, ...], dict[str, int], float]:
+    """Drive ``base_url`` with one asyncio task per client for ``duration_s`` seconds.
+
+    Returns
+    -------
+    tuple
+        Per-endpoint statistics, error counts by kind, and the measured wall time (s).
+    """
+    if not base_url.startswith(("http://127.", "http://localhost", "http://[::1]")):
+        raise ValueError("the load test only targets loopback addresses")
+    t0 = time.monotonic()
+    out = asyncio.run(_run_load(base_url, specs, provinces, duration_s, think_s, seed))
+    seconds = time.monotonic() - t0
+    lat: dict[str, list[float]] = out["lat"]  # type: ignore[assignment]
+    errs: dict[str, int] = out["errs"]  # type: ignore[assignment]
+    kinds: dict[str, int] = out["kinds"]  # type: ignore[assignment]
+    stats = tuple(_stats(k, lat[k], errs[k], seconds) for k in ("coverage", "province_map"))
+    return stats, kinds, seconds
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_service_benchmark(
+    *,
+    clients: int = 200,
+    duration_s: float = 20.0,
+    think_s: float = 1.0,
+    database_url: str | None = None,
+    scenario: str = "national",
+    workdir: Path | None = None,
+    run_dir: Path | None = None,
+    maps_dir: Path | None = None,
+) -> LoadReport:
+    """Start a service, give it a finished run, and load-test it (see the module docs).
+
+    Parameters
+    ----------
+    run_dir, maps_dir
+        Import this run folder (and its maps) instead of running ``scenario``.
+    """
+    import httpx
+    import sqlalchemy as sa
+
+    from geomatch.service.app import prepare_database
+    from geomatch.service.auth import add_user
+    from geomatch.service.config import ServiceSettings
+    from geomatch.service.db import session_scope
+    from geomatch.service.models import Coverage
+    from geomatch.service.worker import import_run
+
+    home = Path(workdir or tempfile.mkdtemp(prefix="geomatch-bench-service-")).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    url = database_url or f"sqlite:///{home / 'bench.db'}"
+    settings = ServiceSettings(database_url=url, service_home=home)
+    log.info("bench service: preparing %s in %s", url.split("@")[-1], home)
+    factory = prepare_database(settings)
+    with session_scope(factory) as session:
+        national = add_user(session, f"bench-national-{os.getpid()}", "national")
+    env = dict(os.environ, GEOMATCH_DATABASE_URL=url, GEOMATCH_SERVICE_HOME=str(home))
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with open(home / "server.log", "ab") as fh:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "geomatch", "-q", "serve", "--port", str(port)],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            cwd=home,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"the server exited; see {home / 'server.log'}")
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start in 120 s")
+            time.sleep(0.3)
+        h = {"Authorization": f"Bearer {national}"}
+        if run_dir is not None:
+            run_id = import_run(settings, run_dir, maps_dir, scenario=f"import:{run_dir.name}")
+        else:
+            run_id = httpx.post(
+                base + "/api/runs", json={"scenario": scenario}, headers=h, timeout=30
+            ).json()["id"]
+            last = -1.0
+            while True:
+                run = httpx.get(f"{base}/api/runs/{run_id}", headers=h, timeout=30).json()
+                if run["status"] not in ("queued", "running"):
+                    break
+                if run["progress"] - last >= 0.05:
+                    last = run["progress"]
+                    log.info("run %s: %3.0f%% %s", run_id, 100 * run["progress"], run["message"])
+                time.sleep(2)
+            if run["status"] != "done":
+                raise RuntimeError(f"run {run_id} ended {run['status']}: {run['error']}")
+        with session_scope(factory) as session:
+            provinces = sorted(
+                session.execute(
+                    sa.select(Coverage.province_adcode).where(Coverage.run_id == run_id).distinct()
+                ).scalars()
+            )
+            planners = {
+                p: add_user(session, f"bench-{p}-{os.getpid()}", "planner", p) for p in provinces
+            }
+        maps = settings.runs_dir / str(run_id) / "maps" / "province"
+        provinces = [p for p in provinces if (maps / f"{p}.html").is_file()]
+        if not provinces:
+            raise RuntimeError(f"run {run_id} has no province maps")
+        rng = random.Random(1)
+        specs = [
+            ClientSpec(national, None) if i % 5 == 4 else ClientSpec(planners[p], p)
+            for i, p in enumerate(rng.choice(provinces) for _ in range(clients))
+        ]
+        log.info(
+            "bench service: %d clients for %.0f s on %s (%d provinces)",
+            clients,
+            duration_s,
+            base,
+            len(provinces),
+        )
+        stats, kinds, seconds = run_load(
+            base, specs, provinces, duration_s=duration_s, think_s=think_s
+        )
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return LoadReport(
+        clients=clients,
+        duration_s=round(seconds, 1),
+        think_s=think_s,
+        database=url.split("://")[0],
+        provinces=len(provinces),
+        endpoints=stats,
+        errors=kinds,
+        machine=f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    )
+
+
+def format_report(report: LoadReport) -> str:
+    """A Markdown table of a report (the format of ``solvers/BENCHMARKS.md``)."""
+    lines = [
+        f"{report.clients} clients, {report.duration_s:.0f} s, think time U(0, "
+        f"{2 * report.think_s:g}) s, database {report.database}, {report.provinces} "
+        f"provinces; {report.machine}",
+        "",
+        "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in report.endpoints:
+        lines.append(
+            f"| {s.name} | {s.count} | {s.errors} | {s.rps} | {s.p50_ms} | "
+            f"{s.p95_ms} | {s.p99_ms} | {s.max_ms} |"
+        )
+    if report.errors:
+        lines.append("")
+        lines.append("errors: " + ", ".join(f"{k}: {v}" for k, v in sorted(report.errors.items())))
+    return "\n".join(lines)
