@@ -405,6 +405,7 @@ def solve_vrptw(
     vehicle_cost: float | None = None,
     eliminate_routes: bool = True,
     initial_routes: Sequence[Sequence[int]] | None = None,
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
 ) -> VrptwSolution:
     """Solve a VRPTW with the hierarchical objective.
 
@@ -429,6 +430,9 @@ def solve_vrptw(
         time while the time limit allows.
     initial_routes
         OR-Tools only: a starting solution (node indices, depot excluded).
+    first_solution
+        OR-Tools only: first-solution strategy (a ``FirstSolutionStrategy`` name;
+        ``SAVINGS`` suits problems without time windows but the day length).
 
     Returns
     -------
@@ -445,7 +449,7 @@ def solve_vrptw(
         routes = _solve_pyvrp(problem, time_limit_s, seed, scale, F)
     elif backend == "ortools":
         routes = _solve_ortools(
-            problem, time_limit_s, scale, F, eliminate_routes, initial_routes, t0
+            problem, time_limit_s, scale, F, eliminate_routes, initial_routes, t0, first_solution
         )
     else:
         raise InputError(f"unknown VRPTW backend {backend!r}; use 'ortools' or 'pyvrp'")
@@ -493,13 +497,11 @@ def _ortools_model(
     return manager, routing
 
 
-def _ortools_params(seconds: float, first: bool = True):
+def _ortools_params(seconds: float, first: str = "PARALLEL_CHEAPEST_INSERTION"):
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    )
+    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first)
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
@@ -530,6 +532,7 @@ def _solve_ortools(
     eliminate: bool,
     initial: Sequence[Sequence[int]] | None,
     t0: float,
+    first: str = "PARALLEL_CHEAPEST_INSERTION",
 ) -> list[list[int]]:
     ints = _integer_data(problem, scale)
     fixed = round(F * scale)
@@ -538,43 +541,82 @@ def _solve_ortools(
         pen = np.rint(problem.skip_penalty * scale).astype(np.int64)
     K = problem.n_vehicles
     manager, routing = _ortools_model(problem, ints, K, fixed, pen)
-    # First phase: ~60 % of the budget (all of it when routes are not eliminated).
-    share = 0.6 if eliminate and problem.skip_penalty is None else 1.0
-    params = _ortools_params(time_limit_s * share)
+    # Phase 1: guided local search with the fixed vehicle cost (40 % of the budget, all
+    # of it when routes are not eliminated).
+    share = 0.4 if eliminate and problem.skip_penalty is None else 1.0
+    params = _ortools_params(time_limit_s * share, first)
+    sol = None
     if initial:
         init = routing.ReadAssignmentFromRoutes([list(r) for r in initial if r], True)
         sol = routing.SolveFromAssignmentWithParameters(init, params) if init else None
-        if sol is None:
-            sol = routing.SolveWithParameters(params)
-    else:
+    if sol is None:
         sol = routing.SolveWithParameters(params)
+    if sol is None:
+        # No first solution in time (a busy machine, a tight budget): once more, longer,
+        # with the cheapest-arc heuristic.
+        retry = max(1.0, 2.0 * time_limit_s)
+        log.info(
+            "%s: no solution in %.2f s; retrying for %.1f s",
+            problem.name,
+            time_limit_s * share,
+            retry,
+        )
+        sol = routing.SolveWithParameters(_ortools_params(retry, "PATH_CHEAPEST_ARC"))
     if sol is None:
         log.warning("%s: OR-Tools found no feasible solution in %.1f s", problem.name, time_limit_s)
         return []
     best = _extract(manager, routing, sol)
     if share == 1.0:
         return best
-    # Route elimination: drop the smallest route, re-insert its customers with K-1 vehicles.
-    big = np.full(problem.n_customers + 1, fixed * 4, dtype=np.int64)
+    # Phase 2, route elimination: drop the smallest route and re-insert its customers with
+    # one vehicle less (customers optional with a penalty above every vehicle's cost); the
+    # search stops at the first solution that serves everyone. At most 30 % per attempt.
+    improved = False
     while len(best) > 1:
         left = time_limit_s - (time.perf_counter() - t0)
-        if left < 0.2:
+        if left < 0.15 * time_limit_s:
             break
         k = len(best) - 1
+        big = fixed * (K + 2)
         keep = sorted(best, key=len)[1:]
-        m2, r2 = _ortools_model(problem, ints, k, fixed, big)
+        m2, r2 = _ortools_model(problem, ints, k, fixed, np.full(problem.n_customers + 1, big))
+        r2.AddAtSolutionCallback(_stop_when_below(r2, big))
         init = r2.ReadAssignmentFromRoutes(keep, True)
-        p2 = _ortools_params(left)
+        p2 = _ortools_params(min(left - 0.1 * time_limit_s, 0.3 * time_limit_s))
         sol2 = r2.SolveFromAssignmentWithParameters(init, p2) if init else None
         if sol2 is None:
             break
         routes2 = _extract(m2, r2, sol2)
-        if sum(len(r) for r in routes2) == problem.n_customers:
-            log.debug("%s: route elimination reached %d vehicles", problem.name, len(routes2))
-            best = routes2
-        else:
+        if sum(len(r) for r in routes2) != problem.n_customers:
             break
+        log.debug("%s: route elimination reached %d vehicles", problem.name, len(routes2))
+        best, improved = routes2, True
+    # Phase 3: distance with the smallest fleet found, from the best routes, for the rest.
+    left = time_limit_s - (time.perf_counter() - t0)
+    if left > 0.05:
+        m3, r3 = (
+            _ortools_model(problem, ints, len(best), fixed, None)
+            if improved
+            else (
+                manager,
+                routing,
+            )
+        )
+        init = r3.ReadAssignmentFromRoutes(best, True)
+        sol3 = r3.SolveFromAssignmentWithParameters(init, _ortools_params(left)) if init else None
+        if sol3 is not None:
+            best = _extract(m3, r3, sol3)
     return best
+
+
+def _stop_when_below(routing, limit: int):
+    """At-solution callback ending the search once the cost drops below ``limit``."""
+
+    def cb() -> None:
+        if routing.CostVar().Value() < limit:
+            routing.solver().FinishCurrentSearch()
+
+    return cb
 
 
 # --- PyVRP ------------------------------------------------------------------

@@ -1,0 +1,415 @@
+"""Science-caravan day trips (科普大篷车): every industry township and OVOP village reached.
+
+One caravan per poor county, based at the county seat. A *trip* is one working day:
+leave the seat, stop at townships and villages (``service_hours_per_stop`` each), be
+back within ``working_day_hours``. The stops of a county are the units with a need of
+kind ``township_industry`` (townships with an industry base) or ``village_product``
+(one-village-one-product villages); several needs at one unit make one stop.
+
+Formulation (one VRPTW per county, :mod:`geomatch.solve.vrptw`, OR-Tools backend)
+---------------------------------------------------------------------------------
+Depot = seat with window ``[0, L]`` (``L`` = working-day minutes); customers = stops,
+service ``s`` minutes, no capacity; vehicles = the county's trip days ``D`` (weekdays of
+the caravan season outside the county's closures, at most ``trip_days``). Travel inside
+a county is ``haversine · detour_factor`` km at the speed of the county's terrain class.
+Objective, hierarchical: fewest trip days, then km, and every stop served if at all
+possible (skip penalty above the cost of all days). Before solving, a stop with
+``2·t(seat, stop) + s > L`` cannot be reached in a day trip (``unreachable_in_day``);
+after solving, stops the days cannot hold are ``no_trip_days``; a county with no day in
+season has its stops ``season_closed``.
+
+The solver's budget per county is ``caravan_time_limit_s · min(1, stops / 100)`` (at
+least 30 ms); the first solution comes from the savings heuristic, improved by guided
+local search. Trips are dated on the county's available days in order (first trip on the first
+weekday of the season). Counties are independent: solved in ``workers`` processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geomatch.model.tours_settings import ToursSettings, parse_month_day
+from geomatch.progress import ProgressCallback
+from geomatch.solve.vrptw import VrptwProblem, check_routes, hierarchical_vehicle_cost, solve_vrptw
+from geomatch.travel import haversine_matrix_km, terrain_of
+
+__all__ = [
+    "CARAVAN_NEED_KINDS",
+    "CaravanPlan",
+    "CountyCaravan",
+    "caravan_stops",
+    "county_problem",
+    "schedule_caravans",
+    "solve_county",
+    "trip_dates",
+]
+
+log = logging.getLogger(__name__)
+
+FIRST_SOLUTION = "SAVINGS"
+
+#: Need kinds whose units the caravan must reach.
+CARAVAN_NEED_KINDS = ("township_industry", "village_product")
+
+TOUR_COLUMNS = [
+    "caravan_id",
+    "date",
+    "seq",
+    "stop_code",
+    "travel_km",
+    "adcode",
+    "stop_kind",
+    "stop_name",
+    "return_km",
+]
+UNMET_COLUMNS = ["need_id", "adcode", "reason", "kind", "stop_code", "detail"]
+
+
+@dataclass(frozen=True, eq=False)
+class CountyCaravan:
+    """One county's caravan problem.
+
+    Attributes
+    ----------
+    adcode
+        The county.
+    stops
+        ``stop_code, stop_name, stop_kind, lon, lat, need_ids`` (``need_ids`` a
+        ``;``-joined list), in model order (node ``i + 1``).
+    dates
+        Available trip dates (ISO), in order.
+    problem
+        The VRPTW (minutes; depot = seat) over the reachable stops only.
+    reachable
+        Index into ``stops`` of each model customer.
+    unreachable
+        Index into ``stops`` of stops beyond a day trip.
+    """
+
+    adcode: str
+    stops: pd.DataFrame
+    dates: tuple[str, ...]
+    problem: VrptwProblem | None
+    reachable: tuple[int, ...]
+    unreachable: tuple[int, ...]
+    km: np.ndarray
+    service_min: float
+    day_min: float
+
+
+@dataclass(frozen=True)
+class CaravanPlan:
+    """Caravan trips: ``tours`` (contract columns first), ``unmet``, ``summary``."""
+
+    tours: pd.DataFrame
+    unmet: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def caravan_stops(needs: pd.DataFrame) -> pd.DataFrame:
+    """Stops from needs: one row per unit with a township-industry or OVOP-village need.
+
+    Returns ``adcode, stop_code, stop_name, stop_kind, lon, lat, need_ids``.
+    """
+    n = needs[needs["kind"].astype(str).isin(CARAVAN_NEED_KINDS)]
+    if n.empty:
+        return pd.DataFrame(
+            columns=["adcode", "stop_code", "stop_name", "stop_kind", "lon", "lat", "need_ids"]
+        )
+    n = pd.DataFrame(n.drop(columns="geometry", errors="ignore"))
+    n = n.assign(
+        adcode=n["adcode"].astype(str),
+        unit_code=n["unit_code"].astype(str),
+        lon=pd.to_numeric(n["lon"], errors="coerce"),
+        lat=pd.to_numeric(n["lat"], errors="coerce"),
+    )
+    g = n.groupby(["adcode", "unit_code"], sort=True)
+    out = g.agg(
+        stop_name=("unit_name", "first"),
+        stop_kind=("kind", "first"),
+        lon=("lon", "first"),
+        lat=("lat", "first"),
+        need_ids=("need_id", lambda s: ";".join(map(str, s))),
+    ).reset_index()
+    out["stop_kind"] = np.where(out["unit_code"].str.len() <= 9, "township", "village")
+    return out.rename(columns={"unit_code": "stop_code"})[
+        ["adcode", "stop_code", "stop_name", "stop_kind", "lon", "lat", "need_ids"]
+    ]
+
+
+def trip_dates(settings: ToursSettings, closures: Sequence[tuple[int, int]]) -> list[str]:
+    """Weekdays of the caravan season outside the closures, at most ``trip_days``."""
+    y = settings.year
+    start = parse_month_day(settings.caravan_season_start, y)
+    end = parse_month_day(settings.caravan_season_end, y)
+    jan1 = dt.date(y, 1, 1)
+    out: list[str] = []
+    d = start
+    while d <= end and len(out) < settings.trip_days:
+        doy = (d - jan1).days
+        if d.weekday() < 5 and not any(a <= doy <= b for a, b in closures):
+            out.append(d.isoformat())
+        d += dt.timedelta(days=1)
+    return out
+
+
+def county_problem(
+    adcode: str,
+    seat: tuple[float, float],
+    stops: pd.DataFrame,
+    settings: ToursSettings,
+    *,
+    terrain: str = "mountain",
+    closures: Sequence[tuple[int, int]] = (),
+) -> CountyCaravan:
+    """Build one county's caravan VRPTW (see the module docstring)."""
+    stops = stops.reset_index(drop=True)
+    lon = np.r_[seat[0], stops["lon"].to_numpy(dtype=float)]
+    lat = np.r_[seat[1], stops["lat"].to_numpy(dtype=float)]
+    km = haversine_matrix_km(lon, lat) * settings.detour_factor
+    minutes = km / settings.speed(terrain) * 60.0
+    day = settings.working_day_hours * 60.0
+    svc = settings.service_hours_per_stop * 60.0
+    dates = tuple(trip_dates(settings, closures))
+    round_trip = minutes[0, 1:] + svc + minutes[1:, 0]
+    reach = tuple(int(i) for i in np.flatnonzero(round_trip <= day + 1e-9))
+    unreach = tuple(int(i) for i in np.flatnonzero(round_trip > day + 1e-9))
+    problem = None
+    if reach and dates:
+        idx = np.r_[0, np.array(reach) + 1]
+        n = len(idx)
+        sub_km = km[np.ix_(idx, idx)]
+        base = VrptwProblem(
+            name=f"caravan {adcode}",
+            distance=sub_km,
+            duration=minutes[np.ix_(idx, idx)],
+            demand=np.zeros(n),
+            ready=np.zeros(n),
+            due=np.r_[day, np.full(n - 1, day - svc)],
+            service=np.r_[0.0, np.full(n - 1, svc)],
+            capacity=1.0,
+            n_vehicles=len(dates),
+            node_ids=("seat", *(str(stops["stop_code"].iloc[i]) for i in reach)),
+        )
+        F = hierarchical_vehicle_cost(base)
+        problem = dataclasses.replace(base, skip_penalty=np.full(n, F * (len(dates) + 2)))
+    return CountyCaravan(
+        adcode=adcode,
+        stops=stops,
+        dates=dates,
+        problem=problem,
+        reachable=reach,
+        unreachable=unreach,
+        km=km,
+        service_min=svc,
+        day_min=day,
+    )
+
+
+def solve_county(cc: CountyCaravan, time_limit_s: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Solve one county; returns its tour rows and unmet rows."""
+    rows: list[dict[str, Any]] = []
+    unmet: list[dict[str, Any]] = []
+
+    def miss(i: int, reason: str, detail: str) -> None:
+        st = cc.stops.iloc[i]
+        for nid in str(st["need_ids"]).split(";"):
+            unmet.append(
+                {
+                    "need_id": nid,
+                    "adcode": cc.adcode,
+                    "reason": reason,
+                    "kind": "caravan_stop",
+                    "stop_code": st["stop_code"],
+                    "detail": detail,
+                }
+            )
+
+    for i in cc.unreachable:
+        rt = cc.km[0, i + 1] + cc.km[i + 1, 0]
+        miss(
+            i,
+            "unreachable_in_day",
+            f"round trip {rt:.0f} km plus {cc.service_min:.0f} min service exceeds the "
+            f"{cc.day_min / 60:g} h working day",
+        )
+    if not cc.dates:
+        for i in cc.reachable:
+            miss(i, "season_closed", "no weekday of the caravan season is open in this county")
+        return _frames(rows, unmet)
+    if cc.problem is None:
+        return _frames(rows, unmet)
+    F = hierarchical_vehicle_cost(cc.problem)
+    # The budget grows with the stops: full time from 100 stops, at least 30 ms.
+    tl = max(0.03, time_limit_s * min(1.0, cc.problem.n_customers / 100))
+    sol = solve_vrptw(
+        cc.problem,
+        time_limit_s=tl,
+        backend="ortools",
+        vehicle_cost=F,
+        eliminate_routes=False,
+        first_solution=FIRST_SOLUTION,
+    )
+    viol = check_routes(cc.problem, sol.routes, require_all=False)
+    if viol:  # never expected: the routing model enforces the same rules
+        raise RuntimeError(f"caravan {cc.adcode}: routes failed the check: {viol[:3]}")
+    # Longest trips first so the far stops are visited early in the season.
+    dist = cc.problem.distance
+    routes = sorted(
+        sol.routes,
+        key=lambda r: -sum(dist[a, b] for a, b in zip([0, *r], [*r, 0], strict=True)),
+    )
+    for day, route in zip(cc.dates, routes, strict=False):
+        prev = 0
+        for seq, node in enumerate(route, start=1):
+            i = cc.reachable[node - 1]
+            st = cc.stops.iloc[i]
+            rows.append(
+                {
+                    "caravan_id": f"CV-{cc.adcode}",
+                    "date": day,
+                    "seq": seq,
+                    "stop_code": st["stop_code"],
+                    "travel_km": round(float(dist[prev, node]), 2),
+                    "adcode": cc.adcode,
+                    "stop_kind": st["stop_kind"],
+                    "stop_name": st["stop_name"],
+                    "return_km": round(float(dist[node, 0]), 2) if seq == len(route) else 0.0,
+                }
+            )
+            prev = node
+    for node in sol.unserved:
+        miss(
+            cc.reachable[node - 1],
+            "no_trip_days",
+            f"{len(cc.dates)} trip day(s) of {cc.day_min / 60:g} h cannot hold every stop",
+        )
+    return _frames(rows, unmet)
+
+
+def _frames(
+    rows: list[dict[str, Any]], unmet: list[dict[str, Any]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.DataFrame(rows, columns=TOUR_COLUMNS), pd.DataFrame(unmet, columns=UNMET_COLUMNS)
+
+
+def _solve_chunk(
+    args: tuple[list[CountyCaravan], float],
+) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    ccs, tl = args
+    return [solve_county(cc, tl) for cc in ccs]
+
+
+def schedule_caravans(
+    dataset: Any,
+    settings: ToursSettings,
+    *,
+    needs: pd.DataFrame | None = None,
+    counties: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> CaravanPlan:
+    """Caravan day trips for every poor county (or the listed ones).
+
+    Parameters
+    ----------
+    dataset
+        Uses ``poor_counties`` (seats, province, deep-poverty area) and, when ``needs``
+        is not given, ``needs``.
+    settings
+        Working day, service hours, trip days, season, speeds, closures, time limit.
+    needs
+        Needs table (kinds ``township_industry`` / ``village_product`` are used).
+    counties
+        Restrict to these county adcodes.
+    """
+    t0 = time.perf_counter()
+    pc = pd.DataFrame(dataset.poor_counties.drop(columns="geometry", errors="ignore"))
+    pc = pc.drop_duplicates("adcode").assign(adcode=lambda d: d["adcode"].astype(str))
+    if counties is not None:
+        pc = pc[pc["adcode"].isin([str(c) for c in counties])]
+    stops = caravan_stops(dataset.needs if needs is None else needs)
+    by_county = {a: g for a, g in stops.groupby("adcode", sort=False)}
+    from geomatch.solve.museum import _closures_for
+
+    ccs: list[CountyCaravan] = []
+    for row in pc.itertuples(index=False):
+        st = by_county.get(row.adcode)
+        if st is None or st.empty:
+            continue
+        prov = str(row.province_adcode)
+        terr = terrain_of(
+            row.adcode,
+            prov,
+            settings,
+            deep_poverty_area=str(getattr(row, "deep_poverty_area", "") or ""),
+        )
+        cl = _closures_for(row.adcode, prov, terr, settings)
+        ccs.append(
+            county_problem(
+                row.adcode,
+                (float(row.seat_lon), float(row.seat_lat)),
+                st,
+                settings,
+                terrain=terr,
+                closures=cl,
+            )
+        )
+    results: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+    tl = settings.caravan_time_limit_s
+    workers = min(settings.workers, max(1, len(ccs) // 8))
+    if workers <= 1:
+        for k, cc in enumerate(ccs):
+            results.append(solve_county(cc, tl))
+            if progress and (k % 10 == 0 or k == len(ccs) - 1):
+                progress((k + 1) / len(ccs), f"caravan {cc.adcode}")
+    else:
+        size = max(1, len(ccs) // (workers * 8))
+        chunks = [ccs[i : i + size] for i in range(0, len(ccs), size)]
+        done = 0
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for part in pool.map(_solve_chunk, [(c, tl) for c in chunks]):
+                results.extend(part)
+                done += len(part)
+                if progress:
+                    progress(done / len(ccs), "caravan trips")
+    tours = (
+        pd.concat([r[0] for r in results if len(r[0])], ignore_index=True)
+        if any(len(r[0]) for r in results)
+        else pd.DataFrame(columns=TOUR_COLUMNS)
+    )
+    unmet = (
+        pd.concat([r[1] for r in results if len(r[1])], ignore_index=True)
+        if any(len(r[1]) for r in results)
+        else pd.DataFrame(columns=UNMET_COLUMNS)
+    )
+    n_stops = int(sum(len(cc.stops) for cc in ccs))
+    summary = {
+        "counties": len(ccs),
+        "stops": n_stops,
+        "stops_served": len(tours),
+        "trip_days": int(tours.groupby(["caravan_id", "date"]).ngroups) if len(tours) else 0,
+        "travel_km": round(float(tours["travel_km"].sum() + tours["return_km"].sum()), 1)
+        if len(tours)
+        else 0.0,
+        "unmet_needs": len(unmet),
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    log.info(
+        "caravans: %d/%d stops in %d counties, %d trip days (%.1f s)",
+        summary["stops_served"],
+        n_stops,
+        len(ccs),
+        summary["trip_days"],
+        summary["seconds"],
+    )
+    return CaravanPlan(tours=tours, unmet=unmet, summary=summary)
