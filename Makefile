@@ -27,6 +27,7 @@ test: $(STAMP) system
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
+	$(PY) -m pytest -q -m slow
 	$(VENV)/bin/geomatch bench gap
 	$(VENV)/bin/geomatch bench assign
 	$(VENV)/bin/geomatch bench national
