@@ -156,7 +156,11 @@ def export_tables(
     um = run.unmet.copy()
     um["need_id"] = _text(um["need_id"])
     n = needs[
-        [c for c in ("need_id", "adcode", "kind", "category", "unit_name") if c in needs.columns]
+        [
+            c
+            for c in ("need_id", "adcode", "kind", "category", "unit_name")
+            if c in needs.columns and (c in ("need_id", "adcode") or c not in um.columns)
+        ]
     ].copy()
     n["need_id"] = _text(n["need_id"])
     n = n.drop_duplicates("need_id").rename(columns={"adcode": "_adcode"})

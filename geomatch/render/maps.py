@@ -144,6 +144,9 @@ class MapSettings:
         Size limits of ``national.html`` and of a province page.
     experts_listed
         Names of paired helpers listed in a county's tooltip on a province page.
+    villages_shown, routes_shown
+        A province page opens with its village points / caravan routes switched on only
+        up to this many (they stay one click away in the layer control).
     """
 
     national_tolerance: float = 0.01
@@ -153,6 +156,8 @@ class MapSettings:
     national_limit_bytes: int = 5_000_000
     province_limit_bytes: int = 3_000_000
     experts_listed: int = 25
+    villages_shown: int = 3000
+    routes_shown: int = 300
 
 
 # --------------------------------------------------------------------------- folium glue
@@ -329,9 +334,18 @@ def _coverage_for(run: RunTables, dataset: Any) -> pd.DataFrame:
     given["adcode"] = _text(given["adcode"])
     extra = [c for c in COVERAGE_COLUMNS if c not in given.columns or c == "adcode"]
     merged = computed[extra].merge(given, on="adcode", how="left", suffixes=("", "_run"))
-    for c in ("museum_visits", "caravan_visits", "experts", "unmet_needs"):
-        merged[c] = pd.to_numeric(merged[c], errors="coerce").fillna(0).astype("int64")
-    merged["station_team"] = merged["station_team"].fillna("none").astype("str")
+    for c in COVERAGE_COLUMNS:
+        if c not in given.columns or c == "adcode":
+            continue
+        if pd.api.types.is_integer_dtype(computed[c].dtype):
+            merged[c] = pd.to_numeric(merged[c], errors="coerce").fillna(0).astype("int64")
+        elif pd.api.types.is_float_dtype(computed[c].dtype):
+            merged[c] = pd.to_numeric(merged[c], errors="coerce").astype("float64")
+        elif c == "exit_year":
+            merged[c] = pd.to_numeric(merged[c], errors="coerce").astype("Int64")
+        else:
+            merged[c] = merged[c].fillna("").astype("str")
+    merged["station_team"] = merged["station_team"].replace({"": "none", "nan": "none"})
     return merged[list(COVERAGE_COLUMNS)]
 
 
@@ -596,6 +610,7 @@ def _national_html(ctx: _Context, tolerance: float, s: MapSettings, tiles: str |
             "tip": {"title": "n", "rows": [["未满足需求(项)", "un"], ["未排期巡展", "uv"]]},
         },
         "未满足需求 unmet needs",
+        show=False,
     ).add_to(m)
 
     mus = getattr(ds, "museums", None)
@@ -632,19 +647,30 @@ def _national_html(ctx: _Context, tolerance: float, s: MapSettings, tiles: str |
 
 
 def _helper_lists(pj: pd.DataFrame, limit: int) -> dict[str, list[str]]:
+    """County → up to ``limit`` paired helpers as "name（kind·specialty·city）"."""
+    u = pj.drop_duplicates(["adcode", "helper_id"])
+    if u.empty:
+        return {}
+    col = {
+        c: u[c].astype("str") if c in u else pd.Series("", index=u.index)
+        for c in ("h_name", "h_kind", "h_specialty", "h_city")
+    }
+    label = (
+        col["h_name"].where(col["h_name"].ne("nan"), u["helper_id"].astype("str"))
+        + "（"
+        + col["h_kind"].map(lambda k: HELPER_KIND_ZH.get(k, ""))
+        + "·"
+        + col["h_specialty"].map(lambda k: CATEGORY_ZH.get(k, ""))
+        + "·"
+        + col["h_city"].where(col["h_city"].ne("nan"), "")
+        + "）"
+    )
     out: dict[str, list[str]] = {}
-    for adcode, g in pj.groupby("adcode", sort=False):
-        g = g.drop_duplicates("helper_id")
-        items = []
-        for r in g.head(limit).itertuples():
-            kind = HELPER_KIND_ZH.get(str(getattr(r, "h_kind", "")), "")
-            spec = CATEGORY_ZH.get(str(getattr(r, "h_specialty", "")), "")
-            items.append(
-                f"{getattr(r, 'h_name', r.helper_id)}（{kind}·{spec}·{getattr(r, 'h_city', '')}）"
-            )
-        if len(g) > limit:
-            items.append(f"… 另有 {len(g) - limit} 名")
-        out[str(adcode)] = items
+    for adcode, items in label.groupby(u["adcode"].to_numpy(), sort=False):
+        lst = items.tolist()
+        out[str(adcode)] = lst[:limit] + (
+            [f"… 另有 {len(lst) - limit} 名"] if len(lst) > limit else []
+        )
     return out
 
 
@@ -749,30 +775,47 @@ def _province_html(
             "tip": place_tip,
         },
         "行政村 villages",
-        show=len(vil) <= 20000,
+        show=len(vil) <= s.villages_shown,
     ).add_to(m)
 
     # Expert pairs: helper city → county seat, width by helpers.
     seats = cov.set_index("adcode")[["seat_lon", "seat_lat", "name"]]
     lines = []
     pjs = pj[pj["h_lon"].notna() & pj["adcode"].isin(seats.index)]
-    for (city, adcode), g in pjs.groupby(["h_city", "adcode"], sort=True):
-        seat = seats.loc[adcode]
-        g1 = g.drop_duplicates("helper_id")
-        names = [str(x) for x in g1["h_name"].head(8)]
-        lines.append(
-            [
-                [
-                    [round(g1["h_lat"].mean(), 3), round(g1["h_lon"].mean(), 3)],
-                    [round(float(seat["seat_lat"]), d), round(float(seat["seat_lon"]), d)],
-                ],
-                str(city),
-                str(seat["name"]),
-                len(g1),
-                int(g["need_id"].nunique()),
-                names,
-            ]
+    if len(pjs):
+        keys = ["h_city", "adcode"]
+        uniq = pjs.drop_duplicates([*keys, "helper_id"])
+        agg = uniq.groupby(keys, sort=True).agg(
+            lat=("h_lat", "mean"), lon=("h_lon", "mean"), helpers=("helper_id", "size")
         )
+        agg["needs"] = pjs.groupby(keys, sort=True)["need_id"].nunique()
+        names: dict[tuple[str, str], list[str]] = {}
+        for key in zip(
+            uniq["h_city"].astype("str"), uniq["adcode"], uniq["h_name"].astype("str"), strict=True
+        ):
+            lst = names.setdefault((key[0], key[1]), [])
+            if len(lst) < 8:
+                lst.append(key[2])
+        seat_of = {
+            a: (round(float(la), d), round(float(lo), d), str(n))
+            for a, la, lo, n in zip(
+                seats.index, seats["seat_lat"], seats["seat_lon"], seats["name"], strict=True
+            )
+        }
+        for (city, adcode), lat, lon, helpers, n_needs in zip(
+            agg.index, agg["lat"], agg["lon"], agg["helpers"], agg["needs"], strict=True
+        ):
+            slat, slon, sname = seat_of[adcode]
+            lines.append(
+                [
+                    [[round(float(lat), 3), round(float(lon), 3)], [slat, slon]],
+                    str(city),
+                    sname,
+                    int(helpers),
+                    int(n_needs),
+                    names.get((str(city), adcode), []),
+                ]
+            )
     data_layer(
         "lines",
         js_json({"cols": ["path", "src", "dst", "helpers", "needs", "names"], "rows": lines}),
@@ -801,26 +844,21 @@ def _province_html(
     # Mobile-museum visits at county seats.
     mv = ctx.run.museum_visits
     mv = mv[_text(mv["adcode"]).isin(poor_codes)] if len(mv) else mv
-    visit_rows = []
-    for adcode, row in seats.iterrows():
-        g = mv[_text(mv["adcode"]) == adcode] if len(mv) else mv
-        items = (
-            [
-                f"第{int(v.visit_no)}次 {v.start_date}—{v.end_date}（展品套 {v.set_id}）"
-                for v in g.sort_values("start_date").itertuples()
-            ]
-            if len(g)
-            else []
+    visits: dict[str, list[str]] = {}
+    for v in mv.sort_values(["start_date"]).itertuples() if len(mv) else ():
+        visits.setdefault(str(v.adcode).strip(), []).append(
+            f"第{int(v.visit_no)}次 {v.start_date}—{v.end_date}（展品套 {v.set_id}）"
         )
-        visit_rows.append(
-            [
-                round(float(row["seat_lon"]), d),
-                round(float(row["seat_lat"]), d),
-                str(row["name"]),
-                len(items),
-                items,
-            ]
-        )
+    visit_rows = [
+        [
+            round(float(row["seat_lon"]), d),
+            round(float(row["seat_lat"]), d),
+            str(row["name"]),
+            len(visits.get(str(adcode), [])),
+            visits.get(str(adcode), []),
+        ]
+        for adcode, row in seats.iterrows()
+    ]
     data_layer(
         "points",
         js_json({"cols": ["lon", "lat", "n", "k", "v"], "rows": visit_rows}),
@@ -864,24 +902,26 @@ def _province_html(
             .drop_duplicates("code")
             .set_index("code")
         )
-        for (cid, date), g in ct.sort_values("seq").groupby(["caravan_id", "date"], sort=True):
+        ct = ct.assign(_code=_text(ct["stop_code"])).sort_values(["caravan_id", "date", "seq"])
+        ct = ct.join(pos.rename(columns={"lon": "_plon", "lat": "_plat", "n": "_pn"}), on="_code")
+        ct["_lat"] = pd.to_numeric(ct["_plat"], errors="coerce").round(d)
+        ct["_lon"] = pd.to_numeric(ct["_plon"], errors="coerce").round(d)
+        # The day's distance: legs to each stop (+ the drive home when the run records it).
+        ct["_km"] = (
+            pd.to_numeric(ct["travel_km"], errors="coerce") if "travel_km" in ct else float("nan")
+        )
+        if "return_km" in ct:
+            ct["_km"] = ct["_km"] + pd.to_numeric(ct["return_km"], errors="coerce").fillna(0)
+        for (cid, date), g in ct.groupby(["caravan_id", "date"], sort=True):
             county = str(g["_county"].iloc[0])
             seat = seats.loc[county]
             home = [round(float(seat["seat_lat"]), d), round(float(seat["seat_lon"]), d)]
-            path = [home]
-            names = []
-            for code in _text(g["stop_code"]):
-                if code in pos.index:
-                    path.append(
-                        [round(float(pos.at[code, "lat"]), d), round(float(pos.at[code, "lon"]), d)]
-                    )
-                    names.append(f"{pos.at[code, 'n']}（{code}）")
-            path.append(home)
-            km = (
-                float(pd.to_numeric(g.get("travel_km"), errors="coerce").sum())
-                if ("travel_km" in g)
-                else float("nan")
-            )
+            ok = g["_lat"].notna().to_numpy()
+            path = [home, *g.loc[ok, ["_lat", "_lon"]].to_numpy().tolist(), home]
+            stop_names = [
+                f"{n}（{c}）" for n, c in zip(g.loc[ok, "_pn"], g.loc[ok, "_code"], strict=True)
+            ]
+            km = float(g["_km"].sum(min_count=1))
             route_rows.append(
                 [
                     path,
@@ -889,9 +929,9 @@ def _province_html(
                     str(cid),
                     str(seat["name"]),
                     int(str(date)[5:7]),
-                    len(names),
+                    len(stop_names),
                     round(km, 1) if km == km else "",
-                    names,
+                    stop_names,
                 ]
             )
     data_layer(
@@ -915,6 +955,7 @@ def _province_html(
             },
         },
         "大篷车路线(按日) caravan routes by day",
+        show=len(route_rows) <= s.routes_shown,
     ).add_to(m)
 
     mus = getattr(ds, "museums", None)

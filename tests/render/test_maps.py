@@ -154,3 +154,38 @@ def test_size_limits_on_the_embedded_default(tmp_path: Path):
     page = maps_mod._province_html(ctx, pa, s.province_tolerance, s, None)
     assert len(page.encode("utf-8")) <= 3_000_000
     assert page.count('"n":') >= 1
+
+
+def test_run_written_by_the_pipeline(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    """coverage.csv / kpi.csv written by the pipeline (Excel CSV, text on reading back) and
+    unmet rows with the need's own kind and category are read and drawn as the run says."""
+    import pandas as pd
+
+    from geomatch.io.output import write_csv
+    from geomatch.render.coverage import build_coverage
+    from geomatch.render.exports import export_run
+    from geomatch.render.kpi import build_kpi
+
+    run = load_run(run_dir)
+    cov = build_coverage(
+        mini_ds,
+        pairings=run.pairings,
+        needs=mini_ds.needs,
+        museum_visits=run.museum_visits,
+        caravan_tours=run.caravan_tours,
+        unmet=run.unmet,
+    )
+    cov.loc[cov["adcode"] == "621126", "museum_visits"] = 7  # the run's own record wins
+    write_csv(cov, run_dir / "coverage.csv")
+    write_csv(build_kpi(mini_ds, cov, run.pairings, mini_ds.needs), run_dir / "kpi.csv")
+    unmet = pd.read_csv(run_dir / "unmet.csv", dtype=str, keep_default_na=False)
+    unmet["kind"] = "station"
+    unmet["category"] = "crop"
+    unmet.to_csv(run_dir / "unmet.csv", index=False)
+    write_maps(run_dir, tmp_path / "maps", mini_ds)
+    text = (tmp_path / "maps" / "national.html").read_text("utf-8")
+    assert '"a":"621126"' in text and '"mv":7' in text
+    out = export_run(run_dir, "csv", tmp_path / "csv", dataset=mini_ds)
+    back = pd.read_csv(out / "unmet.csv", encoding="utf-8-sig", dtype=str)
+    assert {"kind", "category", "county_name"} <= set(back.columns)
+    assert not any(c.endswith(("_x", "_y")) for c in back.columns)
