@@ -34,14 +34,15 @@ def tours(
     if scenario is None or out is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(2)
-    from geomatch.dataset import load_dataset  # type: ignore[import-not-found,unused-ignore]
+    from geomatch.dataset import load_dataset
     from geomatch.io.output import atomic_output_dir
     from geomatch.model.scenario import load_scenario
+    from geomatch.pipeline import resolve_data_dir
     from geomatch.progress import cli_progress
     from geomatch.solve.tours import run_tours_scenario, write_tours_outputs
 
     sc = load_scenario(scenario)
-    ds = load_dataset(root=Path(sc.scenario.data_dir)) if sc.scenario.data_dir else load_dataset()
+    ds = load_dataset(root=resolve_data_dir(sc.scenario.data_dir, sc.source))
     with cli_progress("tours") as progress:
         result = run_tours_scenario(ds, sc, progress=progress)
     with atomic_output_dir(out) as stage:
@@ -112,15 +113,19 @@ def fleet(
     scenario: Annotated[str, typer.Option("--scenario", help="Scenario TOML (or a name).")],
     province: Annotated[str, typer.Option("--province", help="Province adcode, e.g. 520000.")],
     max_sets: Annotated[int, typer.Option("--max-sets", help="Largest fleet tried.")] = 40,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Seconds per fleet size tried.")
+    ] = None,
 ) -> None:
     """How many exhibition sets does this province need for two visits in every poor county?"""
-    from geomatch.dataset import load_dataset  # type: ignore[import-not-found,unused-ignore]
+    from geomatch.dataset import load_dataset
     from geomatch.model.scenario import load_scenario
+    from geomatch.pipeline import resolve_data_dir
     from geomatch.solve.museum import min_fleet
 
     sc = load_scenario(scenario)
-    ds = load_dataset(root=Path(sc.scenario.data_dir)) if sc.scenario.data_dir else load_dataset()
-    res = min_fleet(ds, sc.tours, province, max_sets=max_sets)
+    ds = load_dataset(root=resolve_data_dir(sc.scenario.data_dir, sc.source))
+    res = min_fleet(ds, sc.tours, province, max_sets=max_sets, time_limit_s=time_limit)
     if res.sets is None:
         typer.echo(
             f"province {province}: no fleet up to {max_sets} sets covers every county "
@@ -128,8 +133,10 @@ def fleet(
         )
         raise typer.Exit(3)
     typer.echo(
-        f"province {province}: {res.sets} set(s) give two visits to all {res.counties} poor "
-        f"counties reachable in season (lower bound {res.lower_bound}; tried {res.tried})"
+        f"province {province}: {res.sets} exhibition set(s) give every one of its "
+        f"{res.counties} poor counties its {sc.tours.visits_per_county} visits"
+        + (f" ({res.season_closed} visit(s) impossible in season)" if res.season_closed else "")
+        + f"; workload bound {res.lower_bound}, fleets tried {list(res.tried)}"
     )
 
 
