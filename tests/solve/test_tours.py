@@ -1,0 +1,104 @@
+"""The tours stage end to end on the real mini fixture: contract, files, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geomatch.model.scenario import Scenario
+from geomatch.model.tours_settings import ToursSettings
+from geomatch.solve.tours import ToursResult, run_tours_scenario, write_tours_outputs
+from tests.travel.fixtures import independent_museum_check
+
+REASONS = {"no_set_capacity", "season_closed", "unreachable_in_day", "no_trip_days"}
+
+
+@pytest.fixture(scope="module")
+def mini(mini_data_dir: Path):  # type: ignore[no-untyped-def]
+    from geomatch.dataset import load_dataset
+
+    ds = load_dataset(root=mini_data_dir)
+    sc = Scenario(
+        tours=ToursSettings(museum_time_limit_s=0.5, caravan_time_limit_s=0.05, workers=1)
+    )
+    return ds, sc, run_tours_scenario(ds, sc)
+
+
+def test_contract_columns_and_dates(mini) -> None:  # type: ignore[no-untyped-def]
+    ds, sc, r = mini
+    assert isinstance(r, ToursResult)
+    assert list(r.museum_visits.columns) == [
+        "adcode",
+        "set_id",
+        "visit_no",
+        "start_date",
+        "end_date",
+        "travel_km",
+    ]
+    assert list(r.caravan_tours.columns[:5]) == [
+        "caravan_id",
+        "date",
+        "seq",
+        "stop_code",
+        "travel_km",
+    ]
+    assert list(r.unmet.columns[:3]) == ["need_id", "adcode", "reason"]
+    for col in ("start_date", "end_date"):
+        assert all(dt.date.fromisoformat(d).year == 2020 for d in r.museum_visits[col])
+    assert all(dt.date.fromisoformat(d) for d in r.caravan_tours["date"])
+    assert set(r.unmet["reason"]) <= REASONS
+    poor = set(ds.poor_counties["adcode"])
+    assert set(r.museum_visits["adcode"]) <= poor
+    assert r.summary["museum_visits"] == len(r.museum_visits)
+    terrain = {a: "mountain" for a in poor}
+    assert independent_museum_check(r.museum_visits, ds, sc.tours, terrain) == []
+    # caravan: seq runs 1..k within each day
+    for _k, day in r.caravan_tours.groupby(["caravan_id", "date"]):
+        assert sorted(day["seq"]) == list(range(1, len(day) + 1))
+
+
+def test_needs_argument_restricts_stops(mini) -> None:  # type: ignore[no-untyped-def]
+    ds, sc, _r = mini
+    needs = ds.needs[ds.needs["kind"] == "township_industry"]
+    r = run_tours_scenario(ds, sc, needs=needs)
+    assert set(r.caravan_tours["stop_code"]) | set(r.unmet["stop_code"]) - {""} <= set(
+        needs["unit_code"]
+    )
+    assert (r.caravan_tours["stop_code"].str.len() == 9).all()
+
+
+def test_write_outputs(mini, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _ds, _sc, r = mini
+    write_tours_outputs(r, tmp_path)
+    for f in ("museum_visits.csv", "caravan_tours.csv", "tours_unmet.csv", "tours_summary.json"):
+        assert (tmp_path / f).is_file()
+    raw = (tmp_path / "museum_visits.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(tmp_path / "museum_visits.csv", encoding="utf-8-sig", dtype=str)
+    assert len(back) == len(r.museum_visits)
+    summary = json.loads((tmp_path / "tours_summary.json").read_text(encoding="utf-8"))
+    assert summary["museum_visits"] == len(r.museum_visits)
+
+
+def test_cli_tours_scenario(mini_data_dir: Path, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    sc = tmp_path / "s.toml"
+    sc.write_text(
+        f'[scenario]\nname = "t"\ndata_dir = "{mini_data_dir.as_posix()}"\n'
+        "[tours]\nmuseum_time_limit_s = 0.3\ncaravan_time_limit_s = 0.05\nworkers = 1\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert run_cli(["tours", "--scenario", sc, "--out", out]) == 0
+    assert (out / "museum_visits.csv").is_file() and (out / "tours_unmet.csv").is_file()
+
+
+def test_cli_bad_tours_setting(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    sc = tmp_path / "bad.toml"
+    sc.write_text('[tours]\nexhibition_days = "many"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli(["tours", "--scenario", sc, "--out", out]) == 2
+    assert not out.exists()
