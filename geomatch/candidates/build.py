@@ -18,8 +18,11 @@ A helper ``h`` is *compatible* with a need ``n`` when
 Among the compatible helpers with a location, a need keeps the ``k_nearest`` cheapest by
 ``travel + fit`` within ``radius_km`` great-circle km, plus (``relation_mode =
 "preference"``) the ``k_relation`` cheapest from its paired provinces at any distance.
-Search is a haversine :class:`sklearn.neighbors.BallTree` per (specialty, language,
-seniority, province set) group of helpers, queried per compatible specialty so that the
+Search is a haversine nearest-neighbour index per (specialty, language, seniority,
+province set) group of helpers — ``neighbour_index = "kdtree"`` (default): scipy's
+cKDTree on 3-D unit vectors, whose chord order is exactly the great-circle order, about
+5× faster than ``"balltree"``: scikit-learn's BallTree with the haversine metric (the
+tests check both give the same neighbours) — queried per compatible specialty so that the
 ``k`` cheapest by ``travel + fit`` are exact. Memory and time are O(needs × k): no dense
 needs × helpers matrix is ever built.
 
@@ -58,6 +61,7 @@ __all__ = [
     "ARC_COLUMNS",
     "build_candidates",
     "compatible_specialties",
+    "isin_ids",
     "normalise_helpers",
     "normalise_needs",
     "relation_provinces",
@@ -79,6 +83,14 @@ ARC_COLUMNS: tuple[str, ...] = (
 )
 
 _ANY = "*"
+
+
+def isin_ids(values: object, known: object) -> np.ndarray:
+    """``values ∈ known`` for id columns, fast (hash table on object arrays; pandas' string
+    ``isin`` is an order of magnitude slower on large id columns)."""
+    v = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    k = pd.Series(np.asarray(known, dtype=object), dtype=object)
+    return v.isin(k).to_numpy(dtype=bool)
 
 
 def _text(df: pd.DataFrame, col: str, default: str = "") -> np.ndarray:
@@ -220,6 +232,51 @@ def relation_provinces(adcodes: Iterable[str], relations: pd.DataFrame | None) -
     return out
 
 
+class _Index:
+    """k-nearest great-circle neighbours of points given as (lat, lon) radians."""
+
+    def __init__(self, latlon: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def query(self, latlon: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(great-circle angle in radians, position) of the ``k`` nearest, shape (q, k)."""
+        raise NotImplementedError
+
+
+class _BallTreeIndex(_Index):
+    """scikit-learn's BallTree with the haversine metric."""
+
+    def __init__(self, latlon: np.ndarray) -> None:
+        from sklearn.neighbors import BallTree
+
+        self.tree = BallTree(latlon, metric="haversine")
+
+    def query(self, latlon: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        dist, pos = self.tree.query(latlon, k=k)
+        return dist, pos
+
+
+def _unit_vectors(latlon: np.ndarray) -> np.ndarray:
+    lat, lon = latlon[:, 0], latlon[:, 1]
+    return np.c_[np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]
+
+
+class _NeighbourIndex(_Index):
+    """scipy's cKDTree on unit vectors: the chord 2·sin(θ/2) grows with the great-circle
+    angle θ, so the k nearest are exactly the haversine ones; θ = 2·asin(chord / 2)."""
+
+    def __init__(self, latlon: np.ndarray) -> None:
+        from scipy.spatial import cKDTree
+
+        self.tree = cKDTree(_unit_vectors(latlon))
+
+    def query(self, latlon: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        chord, pos = self.tree.query(_unit_vectors(latlon), k=k, workers=-1)
+        if k == 1:
+            chord, pos = chord[:, None], pos[:, None]
+        return 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)), pos
+
+
 @dataclass
 class _Arcs:
     need: list[np.ndarray]
@@ -317,6 +374,7 @@ def build_candidates(
     n_ok = ~(np.isnan(n["lon"].to_numpy()) | np.isnan(n["lat"].to_numpy()))
     h_xy = np.radians(np.c_[h["lat"].to_numpy(), h["lon"].to_numpy()])
     n_xy = np.radians(np.c_[n["lat"].to_numpy(), n["lon"].to_numpy()])
+    index_cls = _NeighbourIndex if settings.neighbour_index == "kdtree" else _BallTreeIndex
     h_spec = h["specialty"].to_numpy(dtype=object)
     h_lang = [set(s.split(";")) if s else {"zh"} for s in h["languages"]]
     h_senior = h["level"].to_numpy(dtype=object) == "senior"
@@ -324,12 +382,10 @@ def build_candidates(
     all_specs = sorted(set(h_spec[h_ok]))
 
     # Helper pools keyed by (specialty, language, senior-only, province set).
-    from sklearn.neighbors import BallTree
-
-    trees: dict[tuple[str, str, bool, str], tuple[BallTree, np.ndarray] | None] = {}
+    trees: dict[tuple[str, str, bool, str], tuple[_Index, np.ndarray] | None] = {}
     lang_mask: dict[str, np.ndarray] = {}
 
-    def pool(spec: str, lang: str, senior: bool, provs: str) -> tuple[BallTree, np.ndarray] | None:
+    def pool(spec: str, lang: str, senior: bool, provs: str) -> tuple[_Index, np.ndarray] | None:
         key = (spec, lang, senior, provs)
         if key in trees:
             return trees[key]
@@ -343,7 +399,7 @@ def build_candidates(
         if provs != _ANY:
             m &= np.isin(h_prov, provs.split(";") if provs else [])
         idx = np.flatnonzero(m)
-        trees[key] = (BallTree(h_xy[idx], metric="haversine"), idx) if len(idx) else None
+        trees[key] = (index_cls(h_xy[idx]), idx) if len(idx) else None
         return trees[key]
 
     senior_req = (n["min_level"].to_numpy(dtype=object) == "senior") & settings.enforce_min_level
@@ -369,7 +425,7 @@ def build_candidates(
                 continue
             tree, idx = p
             k = min(settings.k_nearest, len(idx))
-            dist, pos = tree.query(n_xy[members], k=k)
+            dist, pos = tree.query(n_xy[members], k)
             ok = dist <= radius
             arcs.add(
                 np.repeat(members, k)[ok.ravel()],
@@ -389,7 +445,7 @@ def build_candidates(
                     rtree, ridx = rp
                     sub = members[rel_of == provs]
                     rk = min(settings.k_relation, len(ridx))
-                    rdist, rpos = rtree.query(n_xy[sub], k=rk)
+                    rdist, rpos = rtree.query(n_xy[sub], rk)
                     arcs.add(
                         np.repeat(sub, rk),
                         ridx[rpos.ravel()],

@@ -52,6 +52,9 @@ class PairingSettings(BaseModel):
     radius_km: float = Field(3500.0, ge=0)
     #: Nearest compatible helpers kept per need.
     k_nearest: int = Field(8, ge=1, le=200)
+    #: Haversine nearest-neighbour index: ``kdtree`` (scipy cKDTree on unit vectors, exact
+    #: great-circle order, fast) or ``balltree`` (scikit-learn BallTree, haversine metric).
+    neighbour_index: Literal["kdtree", "balltree"] = "kdtree"
     #: Extra candidates per need from its officially paired eastern provinces.
     k_relation: int = Field(4, ge=0, le=200)
     #: How the 2016 east–west pairing table is used: a cost bonus, a hard rule, or not.

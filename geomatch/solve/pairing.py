@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geomatch.candidates import build_candidates, normalise_helpers, normalise_needs
+from geomatch.candidates import build_candidates, isin_ids, normalise_helpers, normalise_needs
 from geomatch.errors import InfeasibleError, InputError
 from geomatch.io.output import write_csv, write_json
 from geomatch.model.pairing_settings import PairingSettings
@@ -150,7 +150,7 @@ def _pairs_frame(
         }
     )
     for col, known in (("need_id", needs_ids), ("helper_id", helper_ids)):
-        bad = ~out[col].isin(known)
+        bad = pd.Series(~isin_ids(out[col], known))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
@@ -187,7 +187,7 @@ def _arcs_frame(arcs: pd.DataFrame, need_ids: pd.Index, helper_ids: pd.Index) ->
         a["distance_km"] = np.nan
     a["distance_km"] = pd.to_numeric(a["distance_km"], errors="coerce").astype(float)
     for col, known in (("helper_id", helper_ids), ("need_id", need_ids)):
-        bad = ~a[col].isin(known)
+        bad = pd.Series(~isin_ids(a[col], known))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(f"arc with unknown {col} {a.at[i, col]!r}", row=i + 2, column=col)
@@ -488,7 +488,7 @@ def solve_pairing(
             )
         key_a = a["need_id"] + "\x1f" + a["helper_id"]
         key_l = lk["need_id"] + "\x1f" + lk["helper_id"]
-        missing = lk[~key_l.isin(key_a)]
+        missing = lk[~isin_ids(key_l, key_a)]
         if len(missing):
             extra = pd.DataFrame(
                 {
@@ -501,9 +501,9 @@ def solve_pairing(
             )
             a = pd.concat([a, extra], ignore_index=True)
             key_a = a["need_id"] + "\x1f" + a["helper_id"]
-        is_locked_need = a["need_id"].isin(lk["need_id"]).to_numpy()
-        a = a[~is_locked_need | key_a.isin(key_l).to_numpy()].reset_index(drop=True)
-        locked_need = nid.isin(lk["need_id"])
+        is_locked_need = isin_ids(a["need_id"], lk["need_id"])
+        a = a[~is_locked_need | isin_ids(key_a, key_l)].reset_index(drop=True)
+        locked_need = isin_ids(nid, lk["need_id"])
 
     arc_h = hid.get_indexer(a["helper_id"]).astype(np.int64)
     arc_n = nid.get_indexer(a["need_id"]).astype(np.int64)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geomatch.candidates.build import isin_ids
 from geomatch.model.pairing_settings import PairingSettings
 
 __all__ = ["REASONS", "explain_unmet"]
@@ -111,13 +112,13 @@ def _nearest_without_arcs(
         if arcs.empty:
             continue
         best = arcs.sort_values(["need_id", "distance_km"]).drop_duplicates("need_id")
-        pos = out["need_id"].isin(best["need_id"]).to_numpy() & (out["reason"] == "").to_numpy()
+        pos = isin_ids(out["need_id"], best["need_id"]) & (out["reason"] == "").to_numpy()
         found = best.set_index("need_id")
         ids = out.loc[pos, "need_id"]
         out.loc[pos, "reason"] = reason
         out.loc[pos, "fix_helper_id"] = found.loc[ids, "helper_id"].to_numpy()
         out.loc[pos, "fix_distance_km"] = found.loc[ids, "distance_km"].to_numpy()
-        pending = pending[~pending["need_id"].isin(best["need_id"])]
+        pending = pending[~isin_ids(pending["need_id"], best["need_id"])]
     out.loc[out["reason"] == "", "reason"] = "no_specialty_match"
     return out
 
@@ -172,8 +173,8 @@ def explain_unmet(
     base["fix_distance_km"] = np.nan
     base["fix"] = ""
 
-    cand = arcs[arcs["need_id"].isin(base["need_id"])]
-    with_arcs = base["need_id"].isin(cand["need_id"]).to_numpy()
+    cand = arcs[isin_ids(arcs["need_id"], base["need_id"])]
+    with_arcs = isin_ids(base["need_id"], cand["need_id"])
 
     # --- needs without any candidate -------------------------------------------------
     if (~with_arcs).any():
@@ -242,7 +243,7 @@ def explain_unmet(
         best_room = c[c["fits"]].drop_duplicates("need_id").set_index("need_id")
         n_cand = c.groupby("need_id").size()
         ids = base.loc[with_arcs, "need_id"]
-        has_room = ids.isin(best_room.index).to_numpy()
+        has_room = isin_ids(ids, best_room.index)
         room = best_room.reindex(ids)
         full = best.reindex(ids)
         pick = full.copy()
@@ -261,7 +262,7 @@ def explain_unmet(
         hid = pick["helper_id"].astype(str).to_numpy()
         dkm = pick["distance_km"].to_numpy(dtype=float)
         # who holds the cheapest full helper: its needs and their priority
-        holders = pairings[pairings["helper_id"].isin(full["helper_id"])]
+        holders = pairings[isin_ids(pairings["helper_id"], full["helper_id"])]
         holders = holders.assign(
             tag=holders["need_id"].astype(str)
             + " ("
@@ -271,7 +272,8 @@ def explain_unmet(
         shown = holders.groupby("helper_id")["tag"].agg(
             lambda t: ", ".join(t.iloc[:5]) + (f" and {len(t) - 5} more" if len(t) > 5 else "")
         )
-        held = pd.Series(hid).map(shown).fillna("no one").to_numpy(dtype=object)
+        shown_d = shown.to_dict()
+        held = np.array([shown_d.get(x, "no one") for x in hid.tolist()], dtype=object)
         cnt = _fmt_int(n_cand.reindex(ids).to_numpy(dtype=float))
         hid = hid.astype(object)
         cost_txt = _fmt_int(room_cost)

@@ -1,0 +1,260 @@
+"""Pairing solver: invariants, optimum equal to an independent MILP, locks, re-planning,
+side constraints, equity, reason codes."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geomatch.errors import InfeasibleError
+from geomatch.model.pairing_settings import PairingSettings
+from geomatch.solve.pairing import solve_pairing, write_pairing_outputs
+from tests.solve.test_pairing_support import check_invariants, milp_optimum, random_instance
+
+FLOW = PairingSettings(relation_mode="ignore", solver="flow")
+CPSAT = PairingSettings(relation_mode="ignore", solver="cpsat", time_limit_s=10)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), require_all=st.booleans())
+def test_flow_optimum_equals_milp(seed: int, require_all: bool) -> None:
+    helpers, needs, arcs = random_instance(seed, n_helpers=4, n_needs=7)
+    ref = milp_optimum(helpers, needs, arcs, require_all=require_all)
+    if ref is None:
+        with pytest.raises(InfeasibleError):
+            solve_pairing(helpers, needs, arcs, FLOW, require_all=require_all)
+        return
+    r = solve_pairing(helpers, needs, arcs, FLOW, require_all=require_all)
+    assert r.summary["status"] == "optimal"
+    assert r.summary["objective"] == pytest.approx(ref)
+    check_invariants(r, helpers, arcs)
+    # objective is what the tables say
+    pen = needs.set_index("need_id")["unmet_penalty"]
+    assert r.pairings["cost"].sum() + pen[r.unmet["need_id"]].sum() == r.summary["objective"]
+    assert len(r.pairings) + len(r.unmet) == len(needs)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_gap_loads_cpsat_equals_milp(seed: int) -> None:
+    helpers, needs, arcs = random_instance(seed, n_helpers=3, n_needs=6, max_load=3, max_cap=5)
+    ref = milp_optimum(helpers, needs, arcs)
+    r = solve_pairing(helpers, needs, arcs, PairingSettings(relation_mode="ignore"))
+    assert r.summary["solver"] == "ortools-cp-sat"  # per-pair loads: not a network
+    assert r.summary["status"] == "optimal"
+    assert r.summary["objective"] == pytest.approx(ref)
+    check_invariants(r, helpers, arcs)
+
+
+def test_cpsat_and_flow_agree_on_a_network() -> None:
+    helpers, needs, arcs = random_instance(7, n_helpers=5, n_needs=12)
+    a = solve_pairing(helpers, needs, arcs, FLOW)
+    b = solve_pairing(helpers, needs, arcs, CPSAT)
+    assert a.summary["objective"] == b.summary["objective"]
+    assert b.summary["bound"] == pytest.approx(b.summary["objective"])
+
+
+def _station_case() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    helpers = pd.DataFrame(
+        {"helper_id": ["E1", "E2"], "capacity": [2, 2], "kind": ["expert", "expert"]}
+    )
+    needs = pd.DataFrame(
+        {
+            "need_id": ["S1", "S2", "V1"],
+            "kind": ["station", "station", "village_product"],
+            "adcode": ["530102", "530103", "530102"],
+            "unmet_penalty": [1000, 1000, 1000],
+        }
+    )
+    arcs = pd.DataFrame(
+        {
+            "helper_id": ["E1", "E1", "E1", "E2"],
+            "need_id": ["S1", "S2", "V1", "V1"],
+            "cost": [10, 10, 50, 10],
+            "load": [1, 1, 1, 1],
+        }
+    )
+    return helpers, needs, arcs
+
+
+def test_one_station_per_expert_in_flow_and_cpsat() -> None:
+    helpers, needs, arcs = _station_case()
+    for solver in ("flow", "cpsat"):
+        s = PairingSettings(relation_mode="ignore", solver=solver)  # type: ignore[arg-type]
+        r = solve_pairing(helpers, needs, arcs, s)
+        stations = r.pairings[r.pairings["kind"] == "station"]
+        assert stations.groupby("helper_id").size().max() == 1
+        # MILP with the same group constraint (arcs 0 and 1 share expert E1)
+        ref = milp_optimum(helpers, needs, arcs, groups=[([0, 1], 1)])
+        assert r.summary["objective"] == pytest.approx(ref)
+        assert set(r.unmet["reason"]) <= {"side_constraint"}
+    off = PairingSettings(relation_mode="ignore", one_station_per_expert=False)
+    assert solve_pairing(helpers, needs, arcs, off).summary["n_unmet"] == 0
+
+
+def test_per_county_limit_and_station_all_or_nothing_use_cpsat() -> None:
+    helpers = pd.DataFrame(
+        {"helper_id": ["C", "L"], "capacity": [5, 5], "kind": ["expert", "expert"]}
+    )
+    needs = pd.DataFrame(
+        {
+            "need_id": ["crop", "live", "health"],
+            "kind": ["station"] * 3,
+            "adcode": ["530102"] * 3,
+            "unmet_penalty": [100, 100, 100],
+        }
+    )
+    # nobody can take the health role: with all-or-nothing the whole team stays unmet
+    arcs = pd.DataFrame(
+        {"helper_id": ["C", "L"], "need_id": ["crop", "live"], "cost": [1, 1], "load": [1, 1]}
+    )
+    s = PairingSettings(relation_mode="ignore", station_all_or_nothing=True)
+    r = solve_pairing(helpers, needs, arcs, s)
+    assert r.summary["solver"] == "ortools-cp-sat"
+    assert r.summary["n_pairings"] == 0 and r.summary["objective"] == 300
+    # per-county limit of 1: a helper takes one need of the county
+    helpers2 = pd.DataFrame({"helper_id": ["X"], "capacity": [3], "kind": ["society"]})
+    needs2 = pd.DataFrame(
+        {
+            "need_id": ["a", "b", "c"],
+            "adcode": ["530102", "530102", "530103"],
+            "unmet_penalty": [100, 100, 100],
+        }
+    )
+    arcs2 = pd.DataFrame(
+        {"helper_id": ["X"] * 3, "need_id": ["a", "b", "c"], "cost": [1, 2, 3], "load": [1, 1, 1]}
+    )
+    r2 = solve_pairing(
+        helpers2,
+        needs2,
+        arcs2,
+        PairingSettings(relation_mode="ignore", max_needs_per_helper_county=1),
+    )
+    assert sorted(r2.pairings["need_id"]) == ["a", "c"]
+    r3 = solve_pairing(
+        helpers2,
+        needs2,
+        arcs2,
+        PairingSettings(relation_mode="ignore", society_quota_per_province=2),
+    )
+    assert r3.summary["n_pairings"] == 2  # all three in province 53
+
+
+def test_locks_are_kept_even_when_costly() -> None:
+    helpers, needs, arcs = random_instance(3, n_helpers=4, n_needs=8, density=0.9)
+    free = solve_pairing(helpers, needs, arcs, FLOW)
+    # lock the most expensive arc of a need to its helper
+    worst = arcs.sort_values("cost").iloc[-1]
+    cap = helpers.set_index("helper_id")["capacity"]
+    if cap[worst["helper_id"]] == 0:
+        helpers.loc[helpers["helper_id"] == worst["helper_id"], "capacity"] = 1
+        free = solve_pairing(helpers, needs, arcs, FLOW)
+    locks = pd.DataFrame({"need_id": [worst["need_id"]], "helper_id": [worst["helper_id"]]})
+    r = solve_pairing(helpers, needs, arcs, FLOW, locks=locks)
+    row = r.pairings.set_index("need_id").loc[worst["need_id"]]
+    assert row["helper_id"] == worst["helper_id"] and bool(row["locked"])
+    assert r.summary["objective"] >= free.summary["objective"]
+    check_invariants(r, helpers, arcs)
+
+
+def test_locks_over_capacity_are_infeasible() -> None:
+    helpers = pd.DataFrame({"helper_id": ["A"], "capacity": [1]})
+    needs = pd.DataFrame({"need_id": ["x", "y"]})
+    arcs = pd.DataFrame({"helper_id": ["A", "A"], "need_id": ["x", "y"], "cost": [1, 1]})
+    locks = pd.DataFrame({"need_id": ["x", "y"], "helper_id": ["A", "A"]})
+    with pytest.raises(InfeasibleError, match="capacity is 1"):
+        solve_pairing(helpers, needs, arcs, FLOW, locks=locks)
+
+
+def test_previous_plan_is_kept_for_small_gains() -> None:
+    helpers = pd.DataFrame({"helper_id": ["old", "new"], "capacity": [1, 1]})
+    needs = pd.DataFrame({"need_id": ["n"], "unmet_penalty": [10_000]})
+    arcs = pd.DataFrame({"helper_id": ["old", "new"], "need_id": ["n", "n"], "cost": [110, 100]})
+    prev = pd.DataFrame({"need_id": ["n"], "helper_id": ["old"]})
+    r = solve_pairing(
+        helpers, needs, arcs, FLOW.model_copy(update={"change_penalty": 50}), previous=prev
+    )
+    assert r.pairings.at[0, "helper_id"] == "old" and not r.pairings.at[0, "changed"]
+    r2 = solve_pairing(
+        helpers, needs, arcs, FLOW.model_copy(update={"change_penalty": 5}), previous=prev
+    )
+    assert r2.pairings.at[0, "helper_id"] == "new" and bool(r2.pairings.at[0, "changed"])
+    assert r2.summary["n_changed"] == 1 and r2.summary["change_penalty_total"] == 5
+
+
+def test_require_all_names_the_binding_constraint() -> None:
+    helpers = pd.DataFrame({"helper_id": ["A", "B"], "capacity": [1, 1]})
+    needs = pd.DataFrame({"need_id": ["x", "y", "z"]})
+    arcs = pd.DataFrame(
+        {"helper_id": ["A", "A", "A", "B"], "need_id": ["x", "y", "z", "z"], "cost": [1, 1, 1, 1]}
+    )
+    with pytest.raises(InfeasibleError, match=r"total demand 2 > total capacity 1"):
+        solve_pairing(helpers, needs, arcs, FLOW, require_all=True)
+    arcs2 = arcs[arcs["need_id"] != "y"]
+    with pytest.raises(InfeasibleError, match="need y has no candidate helper"):
+        solve_pairing(helpers, needs, arcs2, FLOW, require_all=True)
+
+
+def test_equity_minmax_matches_brute_force() -> None:
+    helpers, needs, arcs = random_instance(11, n_helpers=3, n_needs=5, density=0.8)
+    s = FLOW.model_copy(update={"equity": "minmax", "equity_curve_points": 3})
+    r = solve_pairing(helpers, needs, arcs, s)
+    # brute force: the minimal unmet penalty, then the smallest longest trip among those
+    pen = needs.set_index("need_id")["unmet_penalty"]
+    cap = helpers.set_index("helper_id")["capacity"]
+    options = [[None, *arcs.index[arcs["need_id"] == n]] for n in needs["need_id"]]
+    best: tuple[float, float, float] | None = None
+    for choice in itertools.product(*options):
+        used = [c for c in choice if c is not None]
+        load = arcs.loc[used].groupby("helper_id").size()
+        if (load > cap.reindex(load.index)).any():
+            continue
+        unmet = sum(pen[n] for n, c in zip(needs["need_id"], choice, strict=True) if c is None)
+        longest = float(np.ceil(arcs.loc[used, "distance_km"]).max()) if used else 0.0
+        cost = arcs.loc[used, "cost"].sum() + unmet
+        key = (unmet, longest, cost)
+        best = key if best is None or key < best else best
+    assert best is not None
+    assert r.summary["unmet_penalty_total"] == best[0]
+    assert r.summary["longest_trip_km_allowed"] == best[1]
+    assert r.summary["objective"] == best[2]
+    assert len(r.summary["equity_curve"]) >= 1
+
+
+def test_equity_weighted_cpsat_trades_cost_for_the_longest_trip() -> None:
+    helpers = pd.DataFrame({"helper_id": ["near", "far"], "capacity": [1, 1]})
+    needs = pd.DataFrame({"need_id": ["a", "b"], "unmet_penalty": [10**6, 10**6]})
+    arcs = pd.DataFrame(
+        {
+            "helper_id": ["near", "far", "near", "far"],
+            "need_id": ["a", "a", "b", "b"],
+            "cost": [0, 100, 0, 60],
+            "distance_km": [10.0, 900.0, 10.0, 500.0],
+        }
+    )
+    plain = solve_pairing(helpers, needs, arcs, FLOW)
+    assert plain.summary["longest_trip_km"] == 500.0
+    w = solve_pairing(
+        helpers, needs, arcs, CPSAT.model_copy(update={"equity": "weighted", "equity_weight": 1.0})
+    )
+    assert w.summary["longest_trip_km"] == 500.0  # 60 + 500 < 100 + 900
+    assert w.summary["status"] == "optimal"
+
+
+def test_write_outputs(tmp_path) -> None:
+    helpers, needs, arcs = random_instance(5)
+    r = solve_pairing(helpers, needs, arcs, FLOW)
+    write_pairing_outputs(r, tmp_path)
+    got = pd.read_csv(tmp_path / "pairings.csv", encoding="utf-8-sig")
+    assert list(got.columns[:5]) == ["need_id", "helper_id", "cost", "load", "distance_km"]
+    un = pd.read_csv(tmp_path / "unmet.csv", encoding="utf-8-sig")
+    assert list(un.columns[:1]) == ["need_id"] and "reason" in un.columns
+    import json
+
+    s = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert s["status"] == "optimal" and s["n_pairings"] == len(got)
