@@ -164,7 +164,7 @@ def create_run(request: Request, session: Session, user: Principal, scenario: st
     session.flush()
     audit(session, user, "run", f"run {run.id}", {"scenario": scenario})
     session.commit()
-    request.app.state.jobs.start(run.id)
+    request.app.state.jobs.submit(run.id)
     return run
 
 

@@ -74,6 +74,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         recover_runs(factory)
         jobs = JobManager(settings, factory)
         jobs.start_watchdog()
+        jobs.dispatch()  # runs left in the queue by a previous server
         app.state.jobs = jobs
         try:
             yield

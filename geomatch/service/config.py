@@ -17,6 +17,7 @@ variable                        meaning
 ``GEOMATCH_LOAD_DATASET``       load counties, helpers and needs of the embedded dataset
                                 into an empty database at start (default true).
 ``GEOMATCH_MAX_UPLOAD_MB``      size limit of an upload, MiB (default 20).
+``GEOMATCH_MAX_WORKERS``        runs executed at the same time (default 1); others queue.
 =============================== ==========================================================
 """
 
@@ -52,6 +53,8 @@ class ServiceSettings(BaseSettings):
     max_zip_ratio: float = Field(default=100.0, gt=1)
     #: Name of the login cookie that carries the token for pages.
     cookie_name: str = "geomatch_token"
+    #: Runs executed at the same time; more wait in the queue.
+    max_workers: int = Field(default=1, ge=1, le=32)
     #: Seconds between two progress writes of a worker.
     progress_interval_s: float = Field(default=0.5, ge=0)
 

@@ -6,9 +6,15 @@ for it in a thread, and marks the run ``interrupted`` when the worker died witho
 recording an end (killed, out of memory). A watchdog thread does the same for runs whose
 worker this server did not start (a worker that outlived a previous server).
 
-:func:`recover_runs` runs at start-up: a run left ``queued`` or ``running`` whose worker
-is no longer alive is marked ``interrupted``. The results of a run are written in one
-transaction by the worker, so an interrupted run has no partial results.
+:class:`JobManager` runs at most ``max_workers`` runs at a time (``GEOMATCH_MAX_WORKERS``,
+default 1: a national run uses a core fully); further runs wait ``queued`` and start in
+order when a worker ends.
+
+:func:`recover_runs` runs at start-up: a run left ``running`` (or ``queued`` with a
+worker) whose worker is no longer alive is marked ``interrupted``; runs still waiting in
+the queue stay ``queued`` and are started again by the new server. The results of a run
+are written in one transaction by the worker, so an interrupted run has no partial
+results.
 """
 
 from __future__ import annotations
@@ -74,9 +80,11 @@ def recover_runs(factory: sessionmaker[Session]) -> list[int]:
     done: list[int] = []
     with session_scope(factory) as session:
         rows = session.execute(
-            sa.select(Run.id, Run.worker_pid).where(Run.status.in_(_ACTIVE))
+            sa.select(Run.id, Run.worker_pid, Run.status).where(Run.status.in_(_ACTIVE))
         ).all()
-        for run_id, pid in rows:
+        for run_id, pid, status in rows:
+            if status == "queued" and pid is None:
+                continue  # never started: it stays in the queue and starts again
             if worker_alive(pid, run_id):
                 log.info("run %s: worker %s is still working on it", run_id, pid)
                 continue
@@ -103,6 +111,7 @@ class JobManager:
         self.factory = factory
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
+        self._dispatch_lock = threading.Lock()
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
 
@@ -125,7 +134,37 @@ class JobManager:
         env["PYTHONPATH"] = os.pathsep.join(p for p in [os.getcwd(), *sys.path] if p)
         return env
 
-    def start(self, run_id: int) -> int:
+    def submit(self, run_id: int) -> None:
+        """Queue a run: it starts now if fewer than ``max_workers`` runs are running."""
+        self.dispatch()
+
+    def dispatch(self) -> list[int]:
+        """Start workers for the oldest queued runs while there is a free slot."""
+        started: list[int] = []
+        with self._dispatch_lock:
+            if self._stop.is_set():
+                return started
+            with self._lock:
+                free = self.settings.max_workers - len(self._procs)
+            if free <= 0:
+                return started
+            with session_scope(self.factory) as session:
+                waiting = (
+                    session.execute(
+                        sa.select(Run.id)
+                        .where(Run.status == "queued", Run.worker_pid.is_(None))
+                        .order_by(Run.id)
+                        .limit(free)
+                    )
+                    .scalars()
+                    .all()
+                )
+            for run_id in waiting:
+                self._start(run_id)
+                started.append(run_id)
+        return started
+
+    def _start(self, run_id: int) -> int:
         """Start the worker of a queued run; return its pid."""
         folder = self.settings.runs_dir / str(run_id)
         folder.mkdir(parents=True, exist_ok=True)
@@ -167,6 +206,7 @@ class JobManager:
             with session_scope(self.factory) as session:
                 if _mark_interrupted(session, run_id, reason):
                     log.warning("run %s: %s", run_id, reason)
+            self.dispatch()
         except Exception:  # the database may be gone at shutdown
             log.exception("run %s: could not record the end of its worker", run_id)
 

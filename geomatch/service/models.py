@@ -122,8 +122,8 @@ class Province(Base):
     __tablename__ = "provinces"
 
     adcode: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(64))
-    region: Mapped[str] = mapped_column(sa.String(16), default="")
+    name: Mapped[str] = mapped_column(sa.Text)
+    region: Mapped[str] = mapped_column(sa.Text, default="")
 
 
 class Unit(Base):
@@ -132,15 +132,15 @@ class Unit(Base):
     __tablename__ = "units"
 
     adcode: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.Text)
     province_adcode: Mapped[str] = mapped_column(sa.String(6), index=True)
-    province: Mapped[str] = mapped_column(sa.String(64), default="")
+    province: Mapped[str] = mapped_column(sa.Text, default="")
     prefecture_adcode: Mapped[str] = mapped_column(sa.String(6), default="")
-    prefecture: Mapped[str] = mapped_column(sa.String(64), default="")
-    region: Mapped[str] = mapped_column(sa.String(16), default="")
+    prefecture: Mapped[str] = mapped_column(sa.Text, default="")
+    region: Mapped[str] = mapped_column(sa.Text, default="")
     poor: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     exit_year: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    deep_poverty_area: Mapped[str] = mapped_column(sa.String(32), default="")
+    deep_poverty_area: Mapped[str] = mapped_column(sa.Text, default="")
     seat_lon: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     seat_lat: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     geom: Mapped[BaseGeometry | None] = mapped_column(GeometryType("GEOMETRY"), nullable=True)
@@ -152,15 +152,15 @@ class Helper(Base):
     __tablename__ = "helpers"
 
     helper_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(128), default="")
-    kind: Mapped[str] = mapped_column(sa.String(32), default="")
-    specialty: Mapped[str] = mapped_column(sa.String(64), default="")
-    level: Mapped[str] = mapped_column(sa.String(16), default="")
+    name: Mapped[str] = mapped_column(sa.Text, default="")
+    kind: Mapped[str] = mapped_column(sa.Text, default="")
+    specialty: Mapped[str] = mapped_column(sa.Text, default="")
+    level: Mapped[str] = mapped_column(sa.Text, default="")
     capacity: Mapped[int] = mapped_column(sa.Integer, default=0)
-    languages: Mapped[str] = mapped_column(sa.String(64), default="")
+    languages: Mapped[str] = mapped_column(sa.Text, default="")
     province_adcode: Mapped[str] = mapped_column(sa.String(6), default="", index=True)
-    institution: Mapped[str] = mapped_column(sa.String(128), default="")
-    source: Mapped[str] = mapped_column(sa.String(32), default="")
+    institution: Mapped[str] = mapped_column(sa.Text, default="")
+    source: Mapped[str] = mapped_column(sa.Text, default="")
     lon: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     lat: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     geom: Mapped[BaseGeometry | None] = mapped_column(GeometryType("POINT"), nullable=True)
@@ -172,16 +172,16 @@ class Need(Base):
     __tablename__ = "needs"
 
     need_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(32), default="")
+    kind: Mapped[str] = mapped_column(sa.Text, default="")
     adcode: Mapped[str] = mapped_column(sa.String(6), default="", index=True)
     province_adcode: Mapped[str] = mapped_column(sa.String(6), default="", index=True)
     unit_code: Mapped[str] = mapped_column(sa.String(12), default="")
-    unit_name: Mapped[str] = mapped_column(sa.String(128), default="")
-    category: Mapped[str] = mapped_column(sa.String(32), default="")
-    industry: Mapped[str] = mapped_column(sa.String(64), default="")
+    unit_name: Mapped[str] = mapped_column(sa.Text, default="")
+    category: Mapped[str] = mapped_column(sa.Text, default="")
+    industry: Mapped[str] = mapped_column(sa.Text, default="")
     size: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
-    priority: Mapped[str] = mapped_column(sa.String(16), default="")
-    source: Mapped[str] = mapped_column(sa.String(32), default="")
+    priority: Mapped[str] = mapped_column(sa.Text, default="")
+    source: Mapped[str] = mapped_column(sa.Text, default="")
     lon: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     lat: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     geom: Mapped[BaseGeometry | None] = mapped_column(GeometryType("POINT"), nullable=True)
@@ -193,7 +193,7 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.Text, unique=True)
     role: Mapped[str] = mapped_column(sa.String(16))
     province_adcode: Mapped[str | None] = mapped_column(sa.String(6), nullable=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, index=True)
@@ -230,7 +230,7 @@ class RunTable(Base):
     run_id: Mapped[int] = mapped_column(
         sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
     )
-    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     columns: Mapped[list[str]] = mapped_column(sa.JSON)
     n_rows: Mapped[int] = mapped_column(sa.Integer, default=0)
 
@@ -262,8 +262,8 @@ class Coverage(Base):
         sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
     )
     adcode: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(64), default="")
-    province: Mapped[str] = mapped_column(sa.String(64), default="")
+    name: Mapped[str] = mapped_column(sa.Text, default="")
+    province: Mapped[str] = mapped_column(sa.Text, default="")
     province_adcode: Mapped[str] = mapped_column(sa.String(6))
     station_team: Mapped[str] = mapped_column(sa.Text, default="")
     museum_visits: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -294,7 +294,7 @@ class Dataset(Base):
     __tablename__ = "datasets"
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(sa.String(16))
+    kind: Mapped[str] = mapped_column(sa.Text)
     filename: Mapped[str] = mapped_column(sa.String(256))
     sha256: Mapped[str] = mapped_column(sa.String(64))
     n_rows: Mapped[int] = mapped_column(sa.Integer)

@@ -166,6 +166,18 @@ def pg_url() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture()
+def pg_fresh(pg_url: str) -> str:
+    """The session's PostgreSQL database, emptied for this test (PostGIS kept)."""
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    engine.dispose()
+    return pg_url
+
+
 @dataclass
 class Service:
     """A running test service (in-process) with one token per kind of user."""

@@ -45,6 +45,13 @@ def test_kill9_during_run_then_restart(tmp_path) -> None:  # type: ignore[no-unt
                 break
             time.sleep(0.2)
         assert run["status"] == "running", run
+        # one worker at a time: a second run waits in the queue
+        queued_id = httpx.post(
+            server.url + "/api/runs", json={"scenario": "quick"}, headers=h, timeout=10
+        ).json()["id"]
+        assert httpx.get(f"{server.url}/api/runs/{queued_id}", headers=h).json()["status"] == (
+            "queued"
+        )
         (pid,) = _db(settings.database_url, "SELECT worker_pid FROM runs WHERE id=:r", r=run_id)[0]
         server.kill9()
         os.kill(pid, signal.SIGKILL)
@@ -62,10 +69,8 @@ def test_kill9_during_run_then_restart(tmp_path) -> None:  # type: ignore[no-unt
                 settings.database_url, f"SELECT count(*) FROM {table} WHERE run_id=:r", r=run_id
             ) == [(0,)]
         assert _db(settings.database_url, "PRAGMA integrity_check") == [("ok",)]
-        # the restarted service works: a new run completes
-        new_id = httpx.post(
-            server.url + "/api/runs", json={"scenario": "quick"}, headers=h, timeout=10
-        ).json()["id"]
+        # the run that was waiting in the queue is started by the new server
+        new_id = queued_id
         end = time.monotonic() + 60
         while time.monotonic() < end:
             run = httpx.get(f"{server.url}/api/runs/{new_id}", headers=h, timeout=10).json()

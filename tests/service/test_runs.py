@@ -18,7 +18,7 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 @pytest.fixture(params=BACKENDS)
 def backend_service(request: pytest.FixtureRequest, tmp_path) -> Iterator[Service]:  # type: ignore[no-untyped-def]
-    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    url = request.getfixturevalue("pg_fresh") if request.param == "postgres" else None
     settings = make_settings(tmp_path, url)
     yield from start_service(settings)
 
