@@ -1,11 +1,13 @@
 """VRPTW benchmark: Solomon 100 and Gehring & Homberger 200 against best known solutions.
 
-Three solvers run in the same process pool, on the same instances and time budget:
+The solvers run in the same process pool, on the same instances and time budget:
 
 * ``ortools`` — geomatch's OR-Tools routing backend (:func:`geomatch.solve.vrptw.solve_vrptw`);
 * ``pyvrp`` — PyVRP's iterated local search, fed the same integer data by
   geomatch's PyVRP backend;
-* ``vroom`` — pyvroom (exploration level 5, one thread, same timeout).
+* ``vroom`` — pyvroom (exploration level 5, one thread, same timeout);
+* ``portfolio`` — geomatch's combined backend: pyvroom for the fleet (≤ 30 % of the
+  budget), then PyVRP from that solution.
 
 Every solver gets the same integer data: distances and travel times multiplied by 1000,
 travel plus service rounded up, due dates rounded down, so an integer-feasible route is
@@ -25,24 +27,17 @@ import datetime as dt
 import logging
 import os
 import platform
-import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from geomatch.errors import InputError
 from geomatch.progress import ProgressCallback
 from geomatch.settings import REPO_ROOT
 from geomatch.solve.vrptw import (
-    VrptwProblem,
-    _demand_int,
-    _finish,
-    _integer_data,
-    hierarchical_vehicle_cost,
     read_solomon,
     solve_vrptw,
 )
@@ -62,7 +57,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SOLVERS = ("ortools", "pyvrp", "vroom")
+SOLVERS = ("ortools", "portfolio", "pyvrp", "vroom")
 
 #: set name → (folder, BKS table, default seconds per instance)
 BENCH_SETS: dict[str, tuple[str, str, float]] = {
@@ -159,53 +154,12 @@ def list_instances(
     return out
 
 
-def _solve_vroom(problem: VrptwProblem, time_limit_s: float) -> list[list[int]]:
-    import vroom
-
-    ints = _integer_data(problem, 1000.0)
-    dem, cap = _demand_int(problem)
-    fixed = round(hierarchical_vehicle_cost(problem) * 1000)
-    inp = vroom.Input()
-    inp.set_durations_matrix("car", ints["travel"].astype(np.uint32))
-    inp.set_costs_matrix("car", ints["dist"].astype(np.uint32))
-    tw0 = vroom.TimeWindow(int(ints["ready"][0]), int(ints["due"][0]))
-    for v in range(problem.n_vehicles):
-        inp.add_vehicle(
-            vroom.Vehicle(
-                v,
-                start=0,
-                end=0,
-                capacity=[cap],
-                time_window=tw0,
-                costs=vroom.VehicleCosts(fixed=fixed),
-            )
-        )
-    for i in range(1, problem.n_customers + 1):
-        inp.add_job(
-            vroom.Job(
-                i,
-                location=i,
-                default_service=int(ints["service"][i]),
-                delivery=vroom.Amount([int(dem[i])]),
-                time_windows=[vroom.TimeWindow(int(ints["ready"][i]), int(ints["due"][i]))],
-            )
-        )
-    sol = inp.solve(exploration_level=5, nb_threads=1, timeout=dt.timedelta(seconds=time_limit_s))
-    df = sol.routes
-    jobs = df[df["type"] == "job"]
-    return [list(g["id"].astype(int)) for _v, g in jobs.groupby("vehicle_id", sort=True)]
-
-
 def run_one(task: BenchTask) -> dict[str, object]:
     """Run one solver on one instance; returns a result row (see ``RESULT_COLUMNS``)."""
     problem = read_solomon(task.path)
-    t0 = time.perf_counter()
-    if task.solver in ("ortools", "pyvrp"):
-        sol = solve_vrptw(problem, time_limit_s=task.time_limit_s, backend=task.solver)  # type: ignore[arg-type]
-    elif task.solver == "vroom":
-        sol = _finish(problem, _solve_vroom(problem, task.time_limit_s), t0, "vroom")
-    else:
+    if task.solver not in SOLVERS:
         raise InputError(f"unknown solver {task.solver!r}; use {', '.join(SOLVERS)}")
+    sol = solve_vrptw(problem, time_limit_s=task.time_limit_s, backend=task.solver)  # type: ignore[arg-type]
     ok = sol.feasible and not sol.unserved
     hit = ok and sol.vehicles == task.bks_vehicles
     return {

@@ -61,7 +61,11 @@ def vrptw(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds.")] = 10.0,
     backend: Annotated[
-        str, typer.Option("--backend", help="ortools or pyvrp (default: the measured best).")
+        str,
+        typer.Option(
+            "--backend",
+            help="ortools, pyvrp, vroom or portfolio (default: portfolio if PyVRP is installed).",
+        ),
     ] = "",
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
@@ -72,8 +76,8 @@ def vrptw(
     from geomatch.io.output import atomic_output_dir, write_csv, write_json
     from geomatch.solve.vrptw import read_solomon, solve_vrptw
 
-    if backend not in ("", "ortools", "pyvrp"):
-        raise InputError(f"--backend must be ortools or pyvrp, got {backend!r}")
+    if backend not in ("", "ortools", "pyvrp", "vroom", "portfolio"):
+        raise InputError(f"--backend must be ortools, pyvrp, vroom or portfolio, got {backend!r}")
     problem = read_solomon(solomon)
     sol = solve_vrptw(
         problem,

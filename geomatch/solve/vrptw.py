@@ -56,6 +56,7 @@ __all__ = [
     "VrptwProblem",
     "VrptwSolution",
     "check_routes",
+    "default_backend",
     "euclidean_matrix",
     "hierarchical_vehicle_cost",
     "read_solomon",
@@ -65,10 +66,22 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Backend = Literal["ortools", "pyvrp"]
+Backend = Literal["ortools", "pyvrp", "vroom", "portfolio"]
 
-#: Backend used when none is named (chosen by measurement, see solvers/BENCHMARKS.md).
+#: Backend used when none is named, chosen by measurement (solvers/BENCHMARKS.md,
+#: ``## Tours``): the portfolio when PyVRP is installed (``pip install geomatch[bench]``),
+#: else OR-Tools.
 DEFAULT_BACKEND: Backend = "ortools"
+
+
+def default_backend() -> Backend:
+    """``portfolio`` when PyVRP can be imported, else ``ortools``."""
+    try:
+        import pyvrp  # noqa: F401
+    except ImportError:
+        return DEFAULT_BACKEND
+    return "portfolio"
+
 
 _EPS = 1e-6
 
@@ -416,7 +429,8 @@ def solve_vrptw(
     time_limit_s
         Wall-clock budget in seconds.
     backend
-        ``ortools`` (default) or ``pyvrp``.
+        ``ortools``, ``pyvrp``, ``vroom`` or ``portfolio`` (pyvroom, then PyVRP from its
+        solution); default :func:`default_backend`.
     seed
         Random seed (PyVRP; OR-Tools is deterministic).
     scale
@@ -440,19 +454,25 @@ def solve_vrptw(
         Routes with exact distance and the independent feasibility verdict. When no
         feasible solution is found, ``routes`` is empty and every customer unserved.
     """
-    backend = backend or DEFAULT_BACKEND
+    backend = backend or default_backend()
     F = hierarchical_vehicle_cost(problem) if vehicle_cost is None else float(vehicle_cost)
     t0 = time.perf_counter()
     if problem.n_customers == 0:
         return _finish(problem, [], t0, backend)
     if backend == "pyvrp":
         routes = _solve_pyvrp(problem, time_limit_s, seed, scale, F)
+    elif backend == "vroom":
+        routes = _solve_vroom(problem, time_limit_s, scale, F)
+    elif backend == "portfolio":
+        routes = _solve_portfolio(problem, time_limit_s, seed, scale, F, t0)
     elif backend == "ortools":
         routes = _solve_ortools(
             problem, time_limit_s, scale, F, eliminate_routes, initial_routes, t0, first_solution
         )
     else:
-        raise InputError(f"unknown VRPTW backend {backend!r}; use 'ortools' or 'pyvrp'")
+        raise InputError(
+            f"unknown VRPTW backend {backend!r}; use ortools, pyvrp, vroom or portfolio"
+        )
     return _finish(problem, routes, t0, backend)
 
 
@@ -623,7 +643,12 @@ def _stop_when_below(routing, limit: int):
 
 
 def _solve_pyvrp(
-    problem: VrptwProblem, time_limit_s: float, seed: int, scale: float, F: float
+    problem: VrptwProblem,
+    time_limit_s: float,
+    seed: int,
+    scale: float,
+    F: float,
+    initial: Sequence[Sequence[int]] | None = None,
 ) -> list[list[int]]:
     from pyvrp import Model
     from pyvrp.stop import MaxRuntime
@@ -665,10 +690,79 @@ def _solve_pyvrp(
         for j in range(n):
             if i != j:
                 m.add_edge(nodes[i], nodes[j], distance=int(dist[i, j]), duration=int(travel[i, j]))
-    res = m.solve(stop=MaxRuntime(time_limit_s), seed=seed, display=False)
+    init = None
+    if initial:
+        from pyvrp import Solution
+
+        # PyVRP numbers clients from 0: node i is client i - 1.
+        init = Solution(m.data(), [[int(i) - 1 for i in r] for r in initial if r])
+    res = m.solve(
+        stop=MaxRuntime(max(0.01, time_limit_s)), seed=seed, display=False, initial_solution=init
+    )
     best = res.best
     if not best.is_feasible():
         log.warning("%s: PyVRP found no feasible solution in %.1f s", problem.name, time_limit_s)
         return []
     # PyVRP numbers clients from 0 in insertion order: client c is node c + 1.
     return [[int(a.idx) + 1 for a in route if a.is_client()] for route in best.routes()]
+
+
+# --- pyvroom and the portfolio ---------------------------------------------------
+
+
+def _solve_vroom(
+    problem: VrptwProblem, time_limit_s: float, scale: float, F: float
+) -> list[list[int]]:
+    import datetime as dt
+
+    import vroom
+
+    ints = _integer_data(problem, scale)
+    dem, cap = _demand_int(problem)
+    inp = vroom.Input()
+    inp.set_durations_matrix("car", ints["travel"].astype(np.uint32))
+    inp.set_costs_matrix("car", ints["dist"].astype(np.uint32))
+    tw0 = vroom.TimeWindow(int(ints["ready"][0]), int(ints["due"][0]))
+    for v in range(problem.n_vehicles):
+        inp.add_vehicle(
+            vroom.Vehicle(
+                v,
+                start=0,
+                end=0,
+                capacity=[cap],
+                time_window=tw0,
+                costs=vroom.VehicleCosts(fixed=round(F * scale)),
+            )
+        )
+    for i in range(1, problem.n_customers + 1):
+        inp.add_job(
+            vroom.Job(
+                i,
+                location=i,
+                default_service=int(ints["service"][i]),
+                delivery=vroom.Amount([int(dem[i])]),
+                time_windows=[vroom.TimeWindow(int(ints["ready"][i]), int(ints["due"][i]))],
+            )
+        )
+    sol = inp.solve(
+        exploration_level=5, nb_threads=1, timeout=dt.timedelta(seconds=max(0.01, time_limit_s))
+    )
+    df = sol.routes
+    jobs = df[df["type"] == "job"]
+    return [list(g["id"].astype(int)) for _v, g in jobs.groupby("vehicle_id", sort=True)]
+
+
+def _solve_portfolio(
+    problem: VrptwProblem, time_limit_s: float, seed: int, scale: float, F: float, t0: float
+) -> list[list[int]]:
+    """pyvroom's construction and local search for the fleet (≤ 30 % of the budget),
+    then PyVRP's iterated local search from that solution for the rest."""
+    start: list[list[int]] | None = None
+    try:
+        start = _solve_vroom(problem, 0.3 * time_limit_s, scale, F)
+    except ImportError:  # pyvroom is an optional (bench) dependency
+        log.info("pyvroom is not installed; the portfolio starts PyVRP from scratch")
+    if start and (check_routes(problem, start) or sum(map(len, start)) != problem.n_customers):
+        start = None
+    left = time_limit_s - (time.perf_counter() - t0)
+    return _solve_pyvrp(problem, left, seed, scale, F, initial=start)

@@ -108,7 +108,7 @@ def test_read_solomon(c101_25: Path) -> None:
     assert p.due[0] == 1236 and p.service[1] == 90
 
 
-@pytest.mark.parametrize("backend", ["ortools", "pyvrp"])
+@pytest.mark.parametrize("backend", ["ortools", "pyvrp", "portfolio"])
 def test_c101_25_feasible_and_near_optimal(c101_25: Path, backend: str) -> None:
     p = read_solomon(c101_25)
     sol = solve_vrptw(p, time_limit_s=1.5, backend=backend)  # type: ignore[arg-type]
@@ -182,7 +182,7 @@ def brute_force(p: VrptwProblem) -> tuple[int, float]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-@pytest.mark.parametrize("backend", ["ortools", "pyvrp"])
+@pytest.mark.parametrize("backend", ["ortools", "pyvrp", "portfolio"])
 def test_small_instances_match_brute_force(seed: int, backend: str) -> None:
     p = _random_problem(seed)
     opt = brute_force(p)
@@ -193,7 +193,8 @@ def test_small_instances_match_brute_force(seed: int, backend: str) -> None:
     assert sol.distance == pytest.approx(opt[1], rel=1e-6)
 
 
-def test_skip_penalty_leaves_out_unreachable_customer() -> None:
+@pytest.mark.parametrize("backend", ["ortools", "pyvrp"])
+def test_skip_penalty_leaves_out_unreachable_customer(backend: str) -> None:
     p = _random_problem(4)
     due = p.due.copy()
     due[3] = p.duration[0, 3] - 1.0  # cannot be reached in time
@@ -212,7 +213,7 @@ def test_skip_penalty_leaves_out_unreachable_customer() -> None:
         node_ids=p.node_ids,
         skip_penalty=np.full(p.n_customers + 1, 1e4),
     )
-    sol = solve_vrptw(q, time_limit_s=0.5, vehicle_cost=0)
+    sol = solve_vrptw(q, time_limit_s=0.5, vehicle_cost=0, backend=backend)  # type: ignore[arg-type]
     assert sol.unserved == (3,)
     assert sol.feasible
     assert check_routes(q, sol.routes, require_all=True)  # 3 reported missing
@@ -233,6 +234,7 @@ def test_cli_tours_vrptw(c101_25: Path, tmp_path: Path, run_cli) -> None:  # typ
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["feasible"] is True and summary["vehicles"] == 3
+    assert summary["backend"] == "portfolio"  # PyVRP is installed in the dev environment
     lines = (out / "routes.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "vehicle,seq,stop_id"
     routes: dict[str, list[int]] = {}
