@@ -259,24 +259,47 @@ def _display_width(value: Any) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _cell(v: Any) -> Any:
+    """A value openpyxl stores as itself (text never becomes a formula: it was neutralised)."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "item"):  # numpy scalars
+        return v.item()
+    return v
+
+
 def _write_xlsx(
     tables: Mapping[str, pd.DataFrame], manifest: Mapping[str, Any], out: Path, labels: str
 ) -> Path:
+    """One sheet per table (openpyxl write-only mode: rows streamed, little memory)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    buf = io.BytesIO()
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
     sheets = {**tables, "manifest": manifest_frame(manifest)}
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        for name, df in sheets.items():
-            safe = mask_personal_numbers(neutralise_formulas(label_table(df, labels)))
-            sheet = SHEET_ZH[name] if labels == "zh" else name
-            safe.to_excel(xw, sheet_name=sheet, index=False)
-            ws = xw.sheets[sheet]
-            ws.freeze_panes = "A2"
-            for i, col in enumerate(safe.columns, start=1):
-                sample = [col, *safe[col].head(500).tolist()]
-                width = min(60, max(8, max(_display_width(v) for v in sample) + 2))
-                ws.column_dimensions[get_column_letter(i)].width = width
+    for name, df in sheets.items():
+        safe = mask_personal_numbers(neutralise_formulas(label_table(df, labels)))
+        ws = wb.create_sheet(SHEET_ZH[name] if labels == "zh" else name)
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(safe.columns, start=1):
+            sample = [col, *safe[col].head(500).tolist()]
+            width = min(60, max(8, max(_display_width(v) for v in sample) + 2))
+            ws.column_dimensions[get_column_letter(i)].width = width
+        header = []
+        for col in safe.columns:
+            cell = WriteOnlyCell(ws, value=str(col))
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        for row in safe.itertuples(index=False, name=None):
+            ws.append([_cell(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
     atomic_write_bytes(out, buf.getvalue())
     return out
 
@@ -414,20 +437,48 @@ def _events(
     ct = tables["caravan_tours"]
     ct = ct[_text(ct["province_adcode"]) == province]
     c_events = []
-    for (cid, date), g in ct.sort_values("seq").groupby(["caravan_id", "date"], sort=True):
-        first = g.iloc[0]
-        stops = "；".join(f"{int(s.seq)}. {s.stop_name}（{s.stop_code}）" for s in g.itertuples())
-        c_events.append(
-            CalendarEvent(
-                uid=f"caravan-{cid}-{date}@geomatch",
-                start=dt.date.fromisoformat(str(date)),
-                end=dt.date.fromisoformat(str(date)),
-                summary=f"科普大篷车 {first['county_name']}（{len(g)} 站）",
-                location=f"{first['province']} {first['county_name']}".strip(),
-                description=f"大篷车 {cid}：{stops}",
-                category="caravan",
+    if len(ct):
+        ct = ct.sort_values(["caravan_id", "date", "seq"], kind="stable")
+        seq = pd.to_numeric(ct["seq"], errors="coerce").astype("Int64").astype("str")
+        days = (
+            pd.DataFrame(
+                {
+                    "cid": ct["caravan_id"].astype("str").to_numpy(),
+                    "date": ct["date"].astype("str").to_numpy(),
+                    "label": (
+                        seq
+                        + ". "
+                        + ct["stop_name"].astype("str")
+                        + "（"
+                        + _text(ct["stop_code"])
+                        + "）"
+                    ).to_numpy(),
+                    "county": ct["county_name"].astype("str").to_numpy(),
+                    "prov": ct["province"].astype("str").to_numpy(),
+                }
+            )
+            .groupby(["cid", "date"], sort=True)
+            .agg(
+                stops=("label", "；".join),
+                n=("label", "size"),
+                county=("county", "first"),
+                prov=("prov", "first"),
             )
         )
+        for (cid, date), stops, n, county, prov in zip(
+            days.index, days["stops"], days["n"], days["county"], days["prov"], strict=True
+        ):
+            c_events.append(
+                CalendarEvent(
+                    uid=f"caravan-{cid}-{date}@geomatch",
+                    start=dt.date.fromisoformat(date),
+                    end=dt.date.fromisoformat(date),
+                    summary=f"科普大篷车 {county}（{n} 站）",
+                    location=f"{prov} {county}".strip(),
+                    description=f"大篷车 {cid}：{stops}",
+                    category="caravan",
+                )
+            )
     return m_events, c_events
 
 
@@ -438,7 +489,7 @@ def _write_ics(
     out: Path,
     province: str | None,
 ) -> Path:
-    masked = {k: mask_personal_numbers(v) for k, v in tables.items()}
+    masked = {k: mask_personal_numbers(tables[k]) for k in ("museum_visits", "caravan_tours")}
     stamp = parse_stamp(manifest)
     desc = manifest_text(manifest)
     provs = sorted(
