@@ -564,7 +564,8 @@ def export_run(
     Raises
     ------
     InputError
-        Unknown format or labels, a bad run folder, an unknown province or county (exit 2).
+        Unknown format or labels, a bad run folder, an unknown province or county, a
+        calendar asked of a run without schedules (exit 2).
     """
     if fmt not in EXPORT_FORMATS:
         raise InputError(
@@ -573,6 +574,12 @@ def export_run(
         )
     check_labels(labels)
     run = load_run(run_dir)
+    if fmt == "ics" and not {"museum_visits", "caravan_tours"} & run.present:
+        raise InputError(
+            "this run has no schedules (museum_visits.csv, caravan_tours.csv), so there is "
+            "nothing to put in a calendar; export the run of `geomatch demo` or a scenario run",
+            file=run.run_dir / "museum_visits.csv",
+        )
     ds = dataset if dataset is not None else load_run_dataset(run)
     tables = export_tables(run, ds, province=province, county=county)
     p_norm, _ = _norm_filters(ds, province, None)

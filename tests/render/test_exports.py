@@ -241,3 +241,36 @@ def test_export_uses_run_tables_when_present(tmp_path: Path, mini_ds: MiniDatase
     back = _csv(out / "coverage.csv")
     assert back["museum_visits"].tolist() == ["9"]
     assert json.loads((run_dir / "manifest.json").read_text("utf-8"))["seed"] == 20161207
+
+
+def test_pairing_only_run(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    """A `geomatch pair` folder: tables export, maps draw, calendars are refused."""
+    from geomatch.render.maps import write_maps
+
+    (run_dir / "museum_visits.csv").unlink()
+    (run_dir / "caravan_tours.csv").unlink()
+    out = export_run(run_dir, "xlsx", tmp_path / "p.xlsx", dataset=mini_ds)
+    back = pd.read_excel(out, sheet_name=None, dtype=str)
+    assert back["museum_visits"].empty and len(back["pairings"])
+    kpi = back["kpi"]
+    assert kpi["caravan_met"].isna().all() and kpi["station_met"].notna().all()
+    write_maps(run_dir, tmp_path / "maps", mini_ds)
+    assert (tmp_path / "maps" / "province" / "620000.html").is_file()
+    with pytest.raises(InputError, match="no schedules"):
+        export_run(run_dir, "ics", tmp_path / "cal", dataset=mini_ds)
+    assert not (tmp_path / "cal").exists()
+
+
+def test_report(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    from geomatch.render.maps import write_maps
+    from geomatch.render.report import write_report
+
+    write_maps(run_dir, tmp_path / "maps", mini_ds)
+    path = write_report(run_dir, tmp_path / "maps", dataset=mini_ds, out=tmp_path / "r.html")
+    text = path.read_text("utf-8")
+    assert "data:image/png;base64," in text
+    assert "两数" in text and "not modelled" in text and "甘肃省" in text and "全国" in text
+    assert "run manifest" in text and "20161207" in text
+    assert "http://" not in text and "https://" not in text
+    # The one written beside the maps says the same.
+    assert "两数" in (tmp_path / "maps" / "report.html").read_text("utf-8")
