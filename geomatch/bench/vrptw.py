@@ -26,7 +26,6 @@ import csv
 import datetime as dt
 import logging
 import os
-import platform
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -259,11 +258,22 @@ def run_bench(
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per set and solver: instances, feasible, BKS vehicle hits, mean gap on hits."""
+    """Per set and solver: instances, feasible, BKS vehicle hits, mean gap on hits.
+
+    ``mean_gap_pct_on_common_hits`` averages over the instances where *every* solver of
+    the table hit the best known vehicle count (the like-for-like distance comparison).
+    """
     out = []
+    hit = results.assign(h=results["vehicles_hit"].astype(str) == "True")
+    n_solvers = hit.groupby("set")["solver"].nunique()
+    all_hit = hit.groupby(["set", "instance"])["h"].agg(["sum", "size"]).reset_index()
+    all_hit = all_hit[all_hit["sum"] == all_hit["set"].map(n_solvers)]
+    common = set(zip(all_hit["set"], all_hit["instance"], strict=True))
     for (s, solver), g in results.groupby(["set", "solver"], sort=True):
         hits = g[g["vehicles_hit"].astype(str) == "True"]
         gaps = pd.to_numeric(hits["gap_pct"], errors="coerce")
+        in_common = [(s, i) in common for i in hits["instance"]]
+        cg = gaps[in_common]
         veh = pd.to_numeric(g["vehicles"], errors="coerce")
         out.append(
             {
@@ -273,6 +283,10 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
                 "feasible": int((g["feasible"].astype(str) == "True").sum()),
                 "bks_vehicles_hit": len(hits),
                 "mean_gap_pct_on_hits": round(float(gaps.mean()), 3) if len(hits) else float("nan"),
+                "common_hits": len(cg),
+                "mean_gap_pct_on_common_hits": round(float(cg.mean()), 3)
+                if len(cg)
+                else float("nan"),
                 "extra_vehicles": int((veh - g["bks_vehicles"]).clip(lower=0).sum()),
                 "time_limit_s": float(g["time_limit_s"].iloc[0]),
             }
@@ -286,6 +300,15 @@ def _md_table(df: pd.DataFrame) -> str:
     for r in df.itertuples(index=False):
         lines.append("| " + " | ".join(str(v) for v in r) + " |")
     return "\n".join(lines)
+
+
+def _mem_gib() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            kb = int(fh.readline().split()[1])
+        return round(kb / 1024 / 1024)
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def markdown_report(results: pd.DataFrame, *, note: str = "") -> str:
@@ -304,9 +327,10 @@ def markdown_report(results: pd.DataFrame, *, note: str = "") -> str:
         f"{s} {w}" for s in SOLVERS for w in ("vehicles", "distance") if f"{s} {w}" in per.columns
     ]
     per = per[ordered]
+    machine = os.environ.get("GEOMATCH_MACHINE", "python-svc")
     head = (
-        f"### VRPTW routing core ({date}, `{platform.node() or 'python-svc'}`: "
-        f"{os.cpu_count()} cores)\n\n"
+        f"### VRPTW routing core ({date}, `{machine}`: {os.cpu_count()} cores, "
+        f"{_mem_gib()} GiB)\n\n"
         "`geomatch bench vrptw`: unrounded Euclidean distances, hierarchical objective "
         "(vehicles, then distance); a *hit* is an instance solved with the best known "
         "vehicle count, the gap is averaged over hits. Solvers ran side by side in the same "

@@ -39,11 +39,28 @@ def bench_vrptw(
         ),
     ] = True,
     note: Annotated[str, typer.Option("--note", help="A sentence added above the table.")] = "",
+    report_from: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--report-from",
+            help="Do not solve: build the table from these result CSVs (earlier runs).",
+        ),
+    ] = None,
 ) -> None:
     """Solve Solomon 100 / Gehring & Homberger 200 with OR-Tools, PyVRP and pyvroom side by side."""
     from geomatch.bench.vrptw import markdown_report, run_bench, summarise, update_benchmarks_md
     from geomatch.progress import cli_progress
 
+    if report_from:
+        import pandas as pd
+
+        df = pd.concat([pd.read_csv(p, dtype={"instance": str}) for p in report_from])
+        df = df.drop_duplicates(["set", "instance", "solver"], keep="last")
+        typer.echo(summarise(df).to_string(index=False))
+        if write_md:
+            update_benchmarks_md(markdown_report(df, note=note))
+            typer.echo("table written to solvers/BENCHMARKS.md (## Tours)")
+        return
     sets = ["solomon", "gh200"] if set_ == "all" else [set_]
     names = [n for item in (instances or []) for n in item.split(",") if n] or None
     with cli_progress("VRPTW benchmark") as progress:
