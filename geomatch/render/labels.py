@@ -10,6 +10,7 @@ import pandas as pd
 
 from geomatch.errors import InputError
 from geomatch.model.categories import CATEGORY_ZH, HELPER_KIND_ZH, NEED_KIND_ZH, PRIORITY_ZH
+from geomatch.render.kpi import PEOPLE_PROXY
 
 __all__ = ["COLUMN_ZH", "SHEET_ZH", "VALUE_ZH", "check_labels", "label_table"]
 
@@ -107,6 +108,29 @@ VALUE_ZH: Final = MappingProxyType(
         "priority": dict(PRIORITY_ZH),
         "scope": {"province": "省", "national": "全国"},
         "school_science_museum": {"not modelled": "未建模"},
+        "people_proxy": {PEOPLE_PROXY: "贫困县行政村覆盖数（数据中无贫困户数）"},
+        "reason": {
+            "no_location": "无位置",
+            "no_candidate": "无候选帮扶方",
+            "no_specialty_match": "无对口专业",
+            "language": "语言不符",
+            "level": "无高级职称专家",
+            "relation": "无对口协作省份专家",
+            "no_candidate_in_radius": "服务半径内无帮扶方",
+            "capacity_taken": "帮扶方能力已满",
+            "cost_above_penalty": "结对成本高于未满足代价",
+            "side_constraint": "受附加约束限制",
+            "no_set_capacity": "展品套不足",
+            "season_closed": "季节性关闭",
+            "unreachable_in_day": "当日无法往返",
+            "no_trip_days": "出车天数不足",
+        },
+        "stage": {
+            "pairing": "结对",
+            "museum": "流动科技馆",
+            "caravan": "科普大篷车",
+            "tours": "巡展与大篷车",
+        },
         "e_station": {"not modelled": "未建模"},
     }
 )

@@ -65,6 +65,9 @@ def test_chinese_labels(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
     assert set(cov[COLUMN_ZH["station_team"]]) == {"齐全", "部分", "未配对"}
     kpi = _csv(out / "kpi.csv")
     assert set(kpi[COLUMN_ZH["school_science_museum"]]) == {"未建模"}
+    assert kpi[COLUMN_ZH["people_proxy"]].str.contains("无贫困户数").all()
+    unmet = _csv(out / "unmet.csv")
+    assert set(unmet[COLUMN_ZH["reason"]]) == {"无候选帮扶方", "展品套不足"}
     with pytest.raises(InputError, match="labels"):
         export_run(run_dir, "csv", tmp_path / "x", dataset=mini_ds, labels="fr")
 
