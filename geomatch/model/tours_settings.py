@@ -128,7 +128,8 @@ class ToursSettings(BaseModel):
     priority_weight: dict[str, float] = Field(
         default_factory=lambda: {"remaining": 4.0, "deep": 2.0, "other": 1.0}
     )
-    #: Solver time per province (museum tours), seconds.
+    #: Solver time per province (museum tours), seconds; provinces with fewer than 100
+    #: visits get a proportional share (at least 0.5 s).
     museum_time_limit_s: float = Field(4.0, gt=0)
 
     # --- science caravans ------------------------------------------------------
@@ -141,7 +142,8 @@ class ToursSettings(BaseModel):
     #: Caravan season (``MM-DD``); trips run on weekdays within it, outside closures.
     caravan_season_start: str = "03-01"
     caravan_season_end: str = "11-30"
-    #: Solver time per county (caravan day trips), seconds.
+    #: Solver time per county (caravan day trips), seconds; counties with fewer than 100
+    #: stops get a proportional share (at least 0.03 s).
     caravan_time_limit_s: float = Field(0.2, gt=0)
 
     # --- travel model ----------------------------------------------------------

@@ -418,7 +418,12 @@ def schedule_province(
         if n_sets == 0:
             n_sets = math.ceil((1.0 + s.fleet_margin) * workload_bound(pp))
     n_sets = int(n_sets)
-    tl = s.museum_time_limit_s if time_limit_s is None else float(time_limit_s)
+    if time_limit_s is None:
+        # Budget grows with the visits: the full limit from 100 visits, at least 0.5 s.
+        n_visits = int(pp.max_visits.sum())
+        tl = max(0.5, s.museum_time_limit_s * min(1.0, n_visits / 100))
+    else:
+        tl = float(time_limit_s)
     t0 = time.perf_counter()
     routes = _repair_order(_solve_routing(pp, n_sets, tl))
     jan1 = dt.date(s.year, 1, 1)
