@@ -103,13 +103,18 @@ def render_report(run: RunTables, kpi: pd.DataFrame, png: bytes | None) -> str:
         else ""
     )
     status = run.summary.get("status", "")
+    merged_note = (
+        "贫困县 831 个县级代码：832 县名单中的冷湖行委已并入茫崖市 (632803)。<br>"
+        if str(row.get("poor_counties")) == "831"
+        else ""
+    )
     scen = run.manifest.get("scenario") or ""
     return f"""<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"/>
 <title>geomatch 运行报告 {html.escape(str(scen))}</title><style>{_CSS}</style></head><body>
 <h1>科技助力精准扶贫 — 运行报告 run report</h1>
 <p class="note">scenario <b>{html.escape(str(scen))}</b> · status {html.escape(str(status))}</p>
 <h2>两数 headline figures</h2><div class="cards">{card_html}</div>
-<p class="note">* {html.escape(PEOPLE_PROXY)}. 目标 “{html.escape(NOT_MODELLED)}”：
+<p class="note">{merged_note}* {html.escape(PEOPLE_PROXY)}. 目标 “{html.escape(NOT_MODELLED)}”：
 geomatch 的数据不含农村中学科技馆和科普中国乡村e站，未作虚构。</p>
 <h2>全国覆盖 national coverage</h2>{img}
 <h2>各省目标 targets per province (达标 / 缺)</h2>{table}
