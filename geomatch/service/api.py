@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import mimetypes
 import re
-import threading
-from collections import OrderedDict
 from enum import StrEnum
 from pathlib import Path as FsPath
 from typing import Annotated, Any
@@ -30,12 +29,13 @@ from fastapi import (
     UploadFile,
     status,
 )
-from fastapi.responses import FileResponse
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from geomatch.errors import InputError
 from geomatch.io.output import mask_personal_numbers, neutralise_formulas, write_csv
 from geomatch.service.auth import Principal
+from geomatch.service.cache import ServiceCaches
 from geomatch.service.config import ServiceSettings
 from geomatch.service.deps import CurrentUser, DbSession, Settings, forbidden
 from geomatch.service.models import AuditLog, Dataset, Province, Run, RunTable
@@ -248,29 +248,40 @@ def export_table(
     )
 
 
-class _CoverageCache:
-    """Serialised coverage answers of finished runs (their results never change)."""
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self.data: OrderedDict[tuple[int, str | None], bytes] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[int, str | None]) -> bytes | None:
-        with self.lock:
-            value = self.data.get(key)
-            if value is not None:
-                self.data.move_to_end(key)
-            return value
-
-    def put(self, key: tuple[int, str | None], value: bytes) -> None:
-        with self.lock:
-            self.data[key] = value
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
+def _latest_run_id(factory: sessionmaker[Session]) -> int | None:
+    with factory() as session:
+        run = latest_done_run(session)
+        return run.id if run is not None else None
 
 
-coverage_cache = _CoverageCache()
+async def _resolve_run(request: Request, run: int | None) -> int:
+    """The run asked for, or the latest finished one (cached for a second)."""
+    if run is not None:
+        return run
+    caches: ServiceCaches = request.app.state.caches
+    latest = caches.latest_run.get("latest")
+    if latest is None:
+        latest = await run_in_threadpool(_latest_run_id, request.app.state.session_factory)
+        if latest is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no finished run yet")
+        caches.latest_run.put("latest", latest)
+    return latest
+
+
+def _coverage_body(
+    factory: sessionmaker[Session], user: Principal, run_id: int, scope: str | None
+) -> bytes:
+    with factory() as session:
+        _check_province(session, scope)
+        target = _get_run(session, run_id)
+        if target.status != "done":
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail=f"run {target.id} is {target.status}, not done"
+            )
+        rows = coverage_rows(session, user, target.id, scope)
+    return json.dumps(
+        {"run_id": run_id, "province": scope, "counties": rows}, ensure_ascii=False
+    ).encode("utf-8")
 
 
 @router.get(
@@ -279,8 +290,8 @@ coverage_cache = _CoverageCache()
     response_class=Response,
     summary="Per-county coverage of a run",
 )
-def get_coverage(
-    session: DbSession,
+async def get_coverage(
+    request: Request,
     user: CurrentUser,
     province: ProvinceParam = None,
     run: Annotated[
@@ -291,22 +302,17 @@ def get_coverage(
         scope = user.scope(province)
     except PermissionError as exc:
         raise forbidden(exc) from None
-    _check_province(session, scope)
-    target = _get_run(session, run) if run is not None else latest_done_run(session)
-    if target is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no finished run yet")
-    if target.status != "done":
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, detail=f"run {target.id} is {target.status}, not done"
+    run_id = await _resolve_run(request, run)
+    caches: ServiceCaches = request.app.state.caches
+    key = ("coverage", run_id, scope)
+    hit = caches.coverage.get(key)
+    if hit is None:
+        body = await run_in_threadpool(
+            _coverage_body, request.app.state.session_factory, user, run_id, scope
         )
-    key = (target.id, scope)
-    body = coverage_cache.get(key)
-    if body is None:
-        rows = coverage_rows(session, user, target.id, scope)
-        body = json.dumps(
-            {"run_id": target.id, "province": scope, "counties": rows}, ensure_ascii=False
-        ).encode("utf-8")
-        coverage_cache.put(key, body)
+        caches.coverage.put(key, body, "application/json")
+    else:
+        body = hit[0]
     return Response(body, media_type="application/json")
 
 
@@ -463,21 +469,43 @@ def get_audit(
 _MAP_ASSET = re.compile(r"^[\w\-./]{1,200}$")
 
 
-def _maps_dir(session: Session, settings: ServiceSettings, run_id: int | None) -> FsPath:
-    target = _get_run(session, run_id) if run_id is not None else latest_done_run(session)
-    if target is None or target.status != "done":
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no finished run with maps")
-    folder = settings.runs_dir / str(target.id) / "maps"
-    if not folder.is_dir():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"run {target.id} has no maps")
-    return folder
-
-
-def _map_file(folder: FsPath, rel: str) -> FileResponse:
+def _read_map_file(
+    factory: sessionmaker[Session], settings: ServiceSettings, run_id: int, rel: str
+) -> tuple[bytes, str]:
+    with factory() as session:
+        target = _get_run(session, run_id)
+        if target.status != "done":
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail=f"run {run_id} is {target.status}, not done"
+            )
+    folder = (settings.runs_dir / str(run_id) / "maps").resolve()
     path = (folder / rel).resolve()
-    if not path.is_relative_to(folder.resolve()) or not path.is_file():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no map file {rel}")
-    return FileResponse(path)
+    if not path.is_relative_to(folder) or not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"run {run_id} has no map {rel}")
+    media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if media.startswith("text/") or media in ("application/javascript", "application/json"):
+        media += "; charset=utf-8"
+    return path.read_bytes(), media
+
+
+async def _map_response(request: Request, run: int | None, rel: str) -> Response:
+    """A file of a finished run's maps folder (kept in memory once read)."""
+    run_id = await _resolve_run(request, run)
+    caches: ServiceCaches = request.app.state.caches
+    key = ("map", run_id, rel)
+    hit = caches.files.get(key)
+    if hit is None:
+        body, media = await run_in_threadpool(
+            _read_map_file,
+            request.app.state.session_factory,
+            request.app.state.settings,
+            run_id,
+            rel,
+        )
+        caches.files.put(key, body, media)
+    else:
+        body, media = hit
+    return Response(body, media_type=media, headers={"Cache-Control": "private, max-age=60"})
 
 
 MapRun = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="run id (default: latest)")]
@@ -485,47 +513,42 @@ MapRun = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="run id (de
 
 @maps_router.get(
     "/national",
-    response_class=FileResponse,
+    response_class=Response,
     responses=_ERRORS,
     summary="National coverage map (national office and analysts)",
 )
-def national_map(
-    session: DbSession, user: CurrentUser, settings: Settings, run: MapRun = None
-) -> FileResponse:
+async def national_map(request: Request, user: CurrentUser, run: MapRun = None) -> Response:
     if user.province is not None:
         raise forbidden(f"a planner sees the map of province {user.province} only")
-    return _map_file(_maps_dir(session, settings, run), "national.html")
+    return await _map_response(request, run, "national.html")
 
 
 @maps_router.get(
     "/province/{adcode}",
-    response_class=FileResponse,
+    response_class=Response,
     responses=_ERRORS,
     summary="Coverage map of one province",
 )
-def province_map(
+async def province_map(
+    request: Request,
     adcode: Annotated[str, Path(pattern=r"^\d{2}0000$")],
-    session: DbSession,
     user: CurrentUser,
-    settings: Settings,
     run: MapRun = None,
-) -> FileResponse:
+) -> Response:
     try:
         user.scope(adcode)
     except PermissionError as exc:
         raise forbidden(exc) from None
-    return _map_file(_maps_dir(session, settings, run), f"province/{adcode}.html")
+    return await _map_response(request, run, f"province/{adcode}.html")
 
 
 @maps_router.get(
     "/assets/{asset:path}",
-    response_class=FileResponse,
+    response_class=Response,
     responses=_ERRORS,
     summary="Local scripts, styles and images of the maps",
 )
-def map_asset(
-    asset: str, session: DbSession, user: CurrentUser, settings: Settings
-) -> FileResponse:
+async def map_asset(request: Request, asset: str, user: CurrentUser) -> Response:
     if not _MAP_ASSET.fullmatch(asset) or ".." in asset.split("/"):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such asset")
-    return _map_file(_maps_dir(session, settings, None), f"assets/{asset}")
+    return await _map_response(request, None, f"assets/{asset}")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from geomatch import __version__
 from geomatch.errors import DatasetMissingError
+from geomatch.service.cache import ServiceCaches
 from geomatch.service.config import ServiceSettings, get_settings
 from geomatch.service.db import make_engine, migrate, session_scope
 from geomatch.service.deps import LoginRequiredError
@@ -94,6 +95,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.caches = ServiceCaches(auth_ttl_s=settings.auth_cache_s)
 
     @app.exception_handler(LoginRequiredError)
     async def _login(request: Request, exc: LoginRequiredError) -> HTMLResponse:

@@ -53,6 +53,8 @@ class ServiceSettings(BaseSettings):
     max_zip_ratio: float = Field(default=100.0, gt=1)
     #: Name of the login cookie that carries the token for pages.
     cookie_name: str = "geomatch_token"
+    #: Seconds a checked token is remembered (a revoked token may work that long).
+    auth_cache_s: float = Field(default=30.0, ge=0)
     #: Runs executed at the same time; more wait in the queue.
     max_workers: int = Field(default=1, ge=1, le=32)
     #: Seconds between two progress writes of a worker.

@@ -13,9 +13,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
-from geomatch.service.auth import Principal, lookup_token
+from geomatch.service.auth import Principal, hash_token, lookup_token
 from geomatch.service.config import ServiceSettings
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "DbSession",
     "LoginRequiredError",
     "Settings",
+    "authenticate",
     "current_user",
     "forbidden",
     "get_session",
@@ -58,14 +60,31 @@ def _token(request: Request, creds: HTTPAuthorizationCredentials | None) -> str 
     return cookie or None
 
 
-def current_user(
+def _lookup(factory: sessionmaker[Session], token: str) -> Principal | None:
+    with factory() as session:
+        return lookup_token(session, token)
+
+
+async def authenticate(request: Request, token: str | None) -> Principal | None:
+    """The user of a token, from the cache or the database (in a worker thread)."""
+    if not token or len(token) > 256:
+        return None
+    caches = request.app.state.caches
+    key = hash_token(token)
+    principal: Principal | None = caches.principals.get(key)
+    if principal is None:
+        principal = await run_in_threadpool(_lookup, request.app.state.session_factory, token)
+        if principal is not None:
+            caches.principals.put(key, principal)
+    return principal
+
+
+async def current_user(
     request: Request,
-    session: DbSession,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The user of an ``/api`` request; 401 without a valid token."""
-    token = _token(request, creds)
-    principal = lookup_token(session, token) if token else None
+    principal = await authenticate(request, _token(request, creds))
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -82,14 +101,12 @@ class LoginRequiredError(Exception):
     """A page was opened without a valid token: show the login form (401)."""
 
 
-def page_user(
+async def page_user(
     request: Request,
-    session: DbSession,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The user of a page request; the login form (401) without a valid token."""
-    token = _token(request, creds)
-    principal = lookup_token(session, token) if token else None
+    principal = await authenticate(request, _token(request, creds))
     if principal is None:
         raise LoginRequiredError()
     return principal

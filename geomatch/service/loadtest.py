@@ -9,7 +9,9 @@ either the coverage JSON or the province map of a province, pausing a random
 clicking through pages). Four clients in five are provincial planners reading their own
 province; the rest are the national office reading any province.
 
-Latency is measured per request from send to the last byte (client side), per endpoint:
+Latency is measured per request from send to the last byte (client side), after a
+warm-up of ``warmup_s`` seconds (caches filling; errors are counted from the start), per
+endpoint:
 count, errors (status ≠ 200 or a transport error), p50, p95, p99 and max in ms, and the
 throughput. All traffic stays on the loopback interface, and the loop stops by itself.
 """
@@ -63,6 +65,9 @@ class LoadReport:
     endpoints: tuple[EndpointStats, ...]
     errors: dict[str, int] = field(default_factory=dict)
     machine: str = ""
+    #: 1-minute load average of the machine when the load started and ended.
+    load_average: tuple[float, float] = (0.0, 0.0)
+    warmup_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ async def _run_load(
     duration_s: float,
     think_s: float,
     seed: int,
+    warmup_s: float,
 ) -> dict[str, object]:
     import httpx
 
@@ -105,7 +111,9 @@ async def _run_load(
     kinds: dict[str, int] = {}
     limits = httpx.Limits(max_connections=len(specs) + 8, max_keepalive_connections=len(specs))
     timeout = httpx.Timeout(30.0)
-    end = time.monotonic() + duration_s
+    start = time.monotonic() + warmup_s
+    end = start + duration_s
+    start_perf = time.perf_counter() + warmup_s
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as client:
 
         async def user(i: int, spec: ClientSpec) -> None:
@@ -133,10 +141,10 @@ async def _run_load(
                     key = f"{kind} {type(exc).__name__}"
                     kinds[key] = kinds.get(key, 0) + 1
                 dt = time.perf_counter() - t0
-                if time.monotonic() <= end + 30:
+                if not ok:  # errors count from the first request, warm-up included
+                    errs[kind] += 1
+                if t0 >= start_perf:
                     lat[kind].append(dt)
-                    if not ok:
-                        errs[kind] += 1
                 if think_s > 0:
                     await asyncio.sleep(rng.uniform(0, 2 * think_s))
 
@@ -152,8 +160,12 @@ def run_load(
     duration_s: float,
     think_s: float,
     seed: int = 20161207,
+    warmup_s: float = 2.0,
 ) -> tuple[tuple[EndpointStats, ...], dict[str, int], float]:
     """Drive ``base_url`` with one asyncio task per client for ``duration_s`` seconds.
+
+    Latencies of the first ``warmup_s`` seconds (caches filling) are not recorded; errors
+    are counted from the first request.
 
     Returns
     -------
@@ -162,9 +174,8 @@ def run_load(
     """
     if not base_url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise ValueError("the load test only targets loopback addresses")
-    t0 = time.monotonic()
-    out = asyncio.run(_run_load(base_url, specs, provinces, duration_s, think_s, seed))
-    seconds = time.monotonic() - t0
+    out = asyncio.run(_run_load(base_url, specs, provinces, duration_s, think_s, seed, warmup_s))
+    seconds = duration_s
     lat: dict[str, list[float]] = out["lat"]  # type: ignore[assignment]
     errs: dict[str, int] = out["errs"]  # type: ignore[assignment]
     kinds: dict[str, int] = out["kinds"]  # type: ignore[assignment]
@@ -188,6 +199,7 @@ def run_service_benchmark(
     workdir: Path | None = None,
     run_dir: Path | None = None,
     maps_dir: Path | None = None,
+    warmup_s: float = 2.0,
 ) -> LoadReport:
     """Start a service, give it a finished run, and load-test it (see the module docs).
 
@@ -281,9 +293,11 @@ def run_service_benchmark(
             base,
             len(provinces),
         )
+        load_before = os.getloadavg()[0]
         stats, kinds, seconds = run_load(
-            base, specs, provinces, duration_s=duration_s, think_s=think_s
+            base, specs, provinces, duration_s=duration_s, think_s=think_s, warmup_s=warmup_s
         )
+        load_after = os.getloadavg()[0]
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -298,6 +312,8 @@ def run_service_benchmark(
         provinces=len(provinces),
         endpoints=stats,
         errors=kinds,
+        load_average=(round(load_before, 2), round(load_after, 2)),
+        warmup_s=warmup_s,
         machine=f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     )
 
@@ -305,9 +321,10 @@ def run_service_benchmark(
 def format_report(report: LoadReport) -> str:
     """A Markdown table of a report (the format of ``solvers/BENCHMARKS.md``)."""
     lines = [
-        f"{report.clients} clients, {report.duration_s:.0f} s, think time U(0, "
-        f"{2 * report.think_s:g}) s, database {report.database}, {report.provinces} "
-        f"provinces; {report.machine}",
+        f"{report.clients} clients, {report.duration_s:.0f} s after {report.warmup_s:g} s "
+        f"warm-up, think time U(0, {2 * report.think_s:g}) s, database {report.database}, "
+        f"{report.provinces} provinces; {report.machine}; load average "
+        f"{report.load_average[0]:.2f} → {report.load_average[1]:.2f}",
         "",
         "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
