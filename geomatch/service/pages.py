@@ -53,7 +53,7 @@ PageUser = Annotated[Principal, Depends(page_user)]
 def _summary(session: Session, run_id: int, province: str | None) -> dict[str, Any]:
     q = sa.select(
         sa.func.count(),
-        sa.func.sum(sa.case((Coverage.station_team != "", 1), else_=0)),
+        sa.func.sum(sa.case((Coverage.station_team.in_(("", "none", "partial")), 0), else_=1)),
         sa.func.sum(sa.case((Coverage.museum_visits >= 2, 1), else_=0)),
         sa.func.sum(sa.case((Coverage.caravan_visits >= 1, 1), else_=0)),
         sa.func.sum(Coverage.experts),

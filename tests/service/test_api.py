@@ -224,4 +224,14 @@ def test_login_sets_cookie_for_pages(service: Service) -> None:
     page = c.get("/province/620000")
     assert page.status_code == 200 and "永登县" in page.text and "皋兰县" in page.text
     assert "桐梓县" not in page.text
+    # the summary counts: 3 counties, one with a full station team, one with 2 museum visits
+    for key, value in (
+        ("counties", 3),
+        ("station", 1),
+        ("museum", 1),
+        ("caravan", 1),
+        ("experts", 3),
+        ("unmet", 1),
+    ):
+        assert f'id="kpi-{key}">{value}<' in page.text, key
     c.cookies.clear()
