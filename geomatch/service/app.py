@@ -93,6 +93,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             "(`geomatch users add NAME --role …`)."
         ),
         lifespan=lifespan,
+        # The interactive docs pages load their scripts from a CDN; the service stays
+        # offline and serves the schema only (/openapi.json).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.caches = ServiceCaches(auth_ttl_s=settings.auth_cache_s)

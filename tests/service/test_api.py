@@ -235,3 +235,14 @@ def test_login_sets_cookie_for_pages(service: Service) -> None:
     ):
         assert f'id="kpi-{key}">{value}<' in page.text, key
     c.cookies.clear()
+
+
+def test_offline_no_cdn(service: Service) -> None:
+    """Pages and the schema reference no third-party host; the CDN docs pages are off."""
+    assert service.client.get("/docs").status_code == 404
+    schema = service.client.get("/openapi.json")
+    assert schema.status_code == 200 and "/api/coverage" in schema.json()["paths"]
+    page = service.client.get("/province/620000", headers=service.h("national")).text
+    css = service.client.get("/static/style.css").text
+    for text in (page, css):
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text
