@@ -557,30 +557,39 @@ def _national_html(ctx: _Context, tolerance: float, s: MapSettings, tiles: str |
 
     relations = getattr(ds, "pairing_relations", None)
     flows = _flows(ctx.pairs, cov, relations)
-    data_layer(
-        "lines",
-        js_json(flows),
-        {
-            "widthKey": "helpers",
-            "widthScale": 0.35,
-            "minWidth": 1,
-            "maxWidth": 14,
-            "key": "official",
-            "scale": {"map": {"是": "#c0392b", "否": "#2e86c1"}},
-            "tip": {
-                "title": "dst",
-                "subtitle": "src",
-                "rows": [
-                    ["来源省份", "src"],
-                    ["帮扶省份", "dst"],
-                    ["专家/组织(名)", "helpers"],
-                    ["结对需求(项)", "needs"],
-                    ["东西部协作对口", "official"],
-                ],
+    flow_tip = {
+        "title": "dst",
+        "subtitle": "src",
+        "rows": [
+            ["来源省份", "src"],
+            ["帮扶省份", "dst"],
+            ["专家/组织(名)", "helpers"],
+            ["结对需求(项)", "needs"],
+            ["东西部协作对口", "official"],
+        ],
+    }
+    # Official east–west pairs first (shown); other province pairs (often neighbours or the
+    # province itself) one click away.
+    for official, colour, name, show in (
+        ("是", "#c0392b", "东西部协作 专家流向 official-pair flows", True),
+        ("否", "#2e86c1", "其他 专家流向 other helper flows", False),
+    ):
+        rows = [r for r in flows["rows"] if r[-1] == official]
+        data_layer(
+            "lines",
+            js_json({"cols": flows["cols"], "rows": rows}),
+            {
+                "widthKey": "helpers",
+                "widthScale": 0.35,
+                "minWidth": 1,
+                "maxWidth": 14,
+                "color": colour,
+                "opacity": 0.75 if show else 0.5,
+                "tip": flow_tip,
             },
-        },
-        "东→西 专家流向 helper flows",
-    ).add_to(m)
+            name,
+            show=show,
+        ).add_to(m)
 
     un = cov[(cov["unmet_needs"] + cov["unmet_visits"]) > 0]
     unmet = {
