@@ -285,7 +285,9 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(sa.String(32))
     target: Mapped[str] = mapped_column(sa.String(256))
     filter: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, index=True
+    )
 
 
 class Dataset(Base):
