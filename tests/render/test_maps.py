@@ -189,3 +189,14 @@ def test_run_written_by_the_pipeline(tmp_path: Path, mini_ds: MiniDataset, run_d
     back = pd.read_csv(out / "unmet.csv", encoding="utf-8-sig", dtype=str)
     assert {"kind", "category", "county_name"} <= set(back.columns)
     assert not any(c.endswith(("_x", "_y")) for c in back.columns)
+
+
+@pytest.mark.slow
+def test_every_page_within_limits_on_the_embedded_default(tmp_path: Path):
+    ds = _embedded()
+    run = synthetic_run(ds, tmp_path / "run")
+    paths = write_maps(run, tmp_path / "maps", ds)
+    pages = [p for p in paths if p.suffix == ".html" and p.parent.name == "province"]
+    assert len(pages) == ds.poor_counties["province_adcode"].nunique()  # type: ignore[attr-defined]
+    assert (tmp_path / "maps" / "national.html").stat().st_size <= 5_000_000
+    assert max(p.stat().st_size for p in pages) <= 3_000_000
