@@ -17,7 +17,9 @@ A helper ``h`` is *compatible* with a need ``n`` when
 
 Among the compatible helpers with a location, a need keeps the ``k_nearest`` cheapest by
 ``travel + fit`` within ``radius_km`` great-circle km, plus (``relation_mode =
-"preference"``) the ``k_relation`` cheapest from its paired provinces at any distance.
+"preference"``) the ``k_relation`` cheapest from its paired provinces at any distance,
+plus the ``k_per_province`` nearest best-fitting hubs in *every* helper province within
+the radius (so that capacity far away stays reachable when the nearest hubs are full).
 Search is a haversine nearest-neighbour index per (specialty, language, seniority,
 province set) group of helpers — ``neighbour_index = "kdtree"`` (default): scipy's
 cKDTree on 3-D unit vectors, whose chord order is exactly the great-circle order, about
@@ -61,6 +63,7 @@ __all__ = [
     "ARC_COLUMNS",
     "build_candidates",
     "compatible_specialties",
+    "helper_hubs",
     "isin_ids",
     "normalise_helpers",
     "normalise_needs",
@@ -80,9 +83,50 @@ ARC_COLUMNS: tuple[str, ...] = (
     "fit_cost",
     "relation_cost",
     "relation",
+    "hub_size",
 )
 
 _ANY = "*"
+
+
+def helper_hubs(h: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Group interchangeable helpers into hubs.
+
+    Helpers at the same point (to 1e-5°) with the same specialty, languages, level,
+    province and kind get the same cost on every need and the same compatibility, so the
+    pairing treats them as one *hub* whose capacity is their sum (candidates are searched
+    among distinct hubs, which keeps ``k_nearest`` meaningful when many experts share a
+    city). Helpers without a location are hubs of their own.
+
+    Parameters
+    ----------
+    h
+        A frame from :func:`normalise_helpers`.
+
+    Returns
+    -------
+    (hub code per helper, member count per hub code)
+    """
+    lon = h["lon"].to_numpy(dtype=float)
+    lat = h["lat"].to_numpy(dtype=float)
+    langs = [";".join(sorted(set(x.split(";")))) if x else "" for x in h["languages"]]
+    key = pd.DataFrame(
+        {
+            "lon": np.round(lon, 5),
+            "lat": np.round(lat, 5),
+            "specialty": h["specialty"].to_numpy(dtype=object),
+            "languages": np.asarray(langs, dtype=object),
+            "level": h["level"].to_numpy(dtype=object),
+            "province": h["province_adcode"].to_numpy(dtype=object),
+            "kind": h["kind"].to_numpy(dtype=object),
+        }
+    )
+    missing = np.isnan(lon) | np.isnan(lat)
+    key.loc[missing, "kind"] = h.loc[missing, "helper_id"].to_numpy(dtype=object)
+    key = key.fillna({"lon": 999.0, "lat": 999.0})
+    codes = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
+    size = np.bincount(codes)
+    return codes.astype(np.int64), size.astype(np.int64)
 
 
 def isin_ids(values: object, known: object) -> np.ndarray:
@@ -371,6 +415,15 @@ def build_candidates(
     need_rel = np.array([rel_map.get(a, "") for a in n["adcode"]], dtype=object)
 
     h_ok = ~(np.isnan(h["lon"].to_numpy()) | np.isnan(h["lat"].to_numpy()))
+    hub, hub_size = (
+        helper_hubs(h)
+        if settings.pool_helpers
+        else (np.arange(len(h)), np.ones(len(h), dtype=np.int64))
+    )
+    # one representative per hub carries the hub's arcs (the first member)
+    is_rep = np.zeros(len(h), dtype=bool)
+    is_rep[np.unique(hub, return_index=True)[1]] = True
+    h_search = h_ok & is_rep
     n_ok = ~(np.isnan(n["lon"].to_numpy()) | np.isnan(n["lat"].to_numpy()))
     h_xy = np.radians(np.c_[h["lat"].to_numpy(), h["lon"].to_numpy()])
     n_xy = np.radians(np.c_[n["lat"].to_numpy(), n["lon"].to_numpy()])
@@ -389,7 +442,7 @@ def build_candidates(
         key = (spec, lang, senior, provs)
         if key in trees:
             return trees[key]
-        m = h_ok & (h_spec == spec)
+        m = h_search & (h_spec == spec)
         if lang:
             if lang not in lang_mask:
                 lang_mask[lang] = np.array([lang in s for s in h_lang], dtype=bool)
@@ -416,6 +469,7 @@ def build_candidates(
     arcs = _Arcs([], [], [], [], [])
     n_idx_ok = np.flatnonzero(n_ok)
     total = max(len(groups), 1)
+    provinces = sorted({p for p in h_prov[h_search] if p})
     for gi, ((cat, lang, senior, rel), rows) in enumerate(groups.items()):
         members = n_idx_ok[rows]
         fits = compatible_specialties(str(cat), all_specs)
@@ -453,6 +507,22 @@ def build_candidates(
                         round(fit * settings.fit_scale),
                         1,
                     )
+            if settings.k_per_province > 0 and not hard and fit == min(fits.values()):
+                for prov in provinces:
+                    pp = pool(spec, str(lang), bool(senior), prov)
+                    if pp is None:
+                        continue
+                    ptree, pidx = pp
+                    pk = min(settings.k_per_province, len(pidx))
+                    pdist, ppos = ptree.query(n_xy[members], pk)
+                    pok = pdist <= radius
+                    arcs.add(
+                        np.repeat(members, pk)[pok.ravel()],
+                        pidx[ppos[pok]],
+                        pdist[pok],
+                        round(fit * settings.fit_scale),
+                        2,
+                    )
         progress(0.9 * (gi + 1) / total, f"candidates {gi + 1}/{total} need classes")
 
     if arcs.need:
@@ -468,7 +538,7 @@ def build_candidates(
     travel = np.rint(dist_km * settings.detour_factor * settings.cost_per_km).astype(np.int64)
     # k cheapest by travel + fit, separately in each pool, then the union.
     keep = np.zeros(len(need_i), dtype=bool)
-    for pid, k in ((0, settings.k_nearest), (1, settings.k_relation)):
+    for pid, k in ((0, settings.k_nearest), (1, settings.k_relation), (2, 1 << 30)):
         m = np.flatnonzero(pool_i == pid)
         keep[m[_keep_cheapest(need_i[m], travel[m] + fit_c[m], k)]] = True
     need_i, help_i, dist_km, fit_c, travel = (
@@ -518,6 +588,7 @@ def build_candidates(
             "fit_cost": fit_c,
             "relation_cost": rel_cost,
             "relation": rel_flag,
+            "hub_size": hub_size[hub[help_i]],
         }
     )
     order = np.lexsort((cost, need_i))

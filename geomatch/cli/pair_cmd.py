@@ -15,15 +15,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from geomatch.progress import ProgressCallback
-    from geomatch.solve.pairing import PairingResult
 
 __all__ = ["register"]
 
@@ -86,6 +80,7 @@ def register(app: typer.Typer) -> None:
         from geomatch.model.scenario import load_scenario
         from geomatch.progress import cli_progress
         from geomatch.solve.pairing import (
+            pair_from_locations,
             run_pairing_scenario,
             solve_pairing,
             write_pairing_outputs,
@@ -137,30 +132,29 @@ def register(app: typer.Typer) -> None:
                 )
             with cli_progress("pairing") as progress:
                 if a is None:
-                    from geomatch.candidates import build_candidates
-                    from geomatch.progress import scaled
-
-                    a = build_candidates(
+                    result = pair_from_locations(
                         h,
                         n,
                         settings.model_copy(update={"relation_mode": "ignore"}),
-                        progress=scaled(progress, 0, 0.3),
+                        require_all=require_all,
+                        locks=lock_df,
+                        previous=previous_df,
+                        progress=progress,
+                        seed=sc.scenario.seed if sc is not None else 0,
                     )
-                    progress_solve = scaled(progress, 0.3, 1.0)
                 else:
-                    progress_solve = progress
-                result = solve_pairing(
-                    h,
-                    n,
-                    a,
-                    settings,
-                    require_all=require_all,
-                    locks=lock_df,
-                    previous=previous_df,
-                    progress=progress_solve,
-                    arcs_given=arcs is not None,
-                    seed=sc.scenario.seed if sc is not None else 0,
-                )
+                    result = solve_pairing(
+                        h,
+                        n,
+                        a,
+                        settings,
+                        require_all=require_all,
+                        locks=lock_df,
+                        previous=previous_df,
+                        progress=progress,
+                        arcs_given=True,
+                        seed=sc.scenario.seed if sc is not None else 0,
+                    )
         else:
             assert sc is not None
             from geomatch.dataset import load_dataset
@@ -177,8 +171,19 @@ def register(app: typer.Typer) -> None:
                 if lock_df is None and previous_df is None and not require_all:
                     result = run_pairing_scenario(ds, sc, progress=progress)
                 else:
-                    result = _scenario_with_options(
-                        ds, sc, require_all, lock_df, previous_df, progress
+                    import pandas as pd
+
+                    rel = ds.pairing_relations
+                    result = pair_from_locations(
+                        pd.DataFrame(ds.helpers.drop(columns="geometry", errors="ignore")),
+                        pd.DataFrame(ds.needs.drop(columns="geometry", errors="ignore")),
+                        sc.pairing,
+                        relations=None if rel is None else pd.DataFrame(rel),
+                        require_all=require_all,
+                        locks=lock_df,
+                        previous=previous_df,
+                        progress=progress,
+                        seed=sc.scenario.seed,
                     )
         with atomic_output_dir(out) as stage:
             write_pairing_outputs(result, stage)
@@ -200,38 +205,3 @@ def register(app: typer.Typer) -> None:
             f"{s['status']}: {s['n_pairings']} pairs, {s['n_unmet']} unmet, objective "
             f"{s['objective']} ({s['solver']}, {s['seconds']:.1f} s); written to {out}"
         )
-
-
-def _scenario_with_options(
-    ds: Any,
-    sc: Any,
-    require_all: bool,
-    locks: pd.DataFrame | None,
-    previous: pd.DataFrame | None,
-    progress: ProgressCallback,
-) -> PairingResult:
-    """A scenario run with --require-all / --locks / --previous."""
-    import pandas as pd
-
-    from geomatch.candidates import build_candidates
-    from geomatch.progress import scaled
-    from geomatch.solve.pairing import solve_pairing
-
-    helpers = pd.DataFrame(ds.helpers.drop(columns="geometry", errors="ignore"))
-    needs = pd.DataFrame(ds.needs.drop(columns="geometry", errors="ignore"))
-    rel = pd.DataFrame(ds.pairing_relations)
-    arcs = build_candidates(
-        helpers, needs, sc.pairing, relations=rel, progress=scaled(progress, 0, 0.3)
-    )
-    return solve_pairing(
-        helpers,
-        needs,
-        arcs,
-        sc.pairing,
-        require_all=require_all,
-        locks=locks,
-        previous=previous,
-        progress=scaled(progress, 0.3, 1.0),
-        relations=rel,
-        seed=sc.scenario.seed,
-    )

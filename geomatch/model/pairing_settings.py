@@ -52,9 +52,19 @@ class PairingSettings(BaseModel):
     radius_km: float = Field(3500.0, ge=0)
     #: Nearest compatible helpers kept per need.
     k_nearest: int = Field(8, ge=1, le=200)
+    #: Nearest best-fitting hubs kept per need in every helper province (within the
+    #: radius), so that capacity far away stays reachable when the nearest hubs are full.
+    k_per_province: int = Field(0, ge=0, le=20)
+    #: Rounds that widen the candidates of needs left unmet while helpers elsewhere have
+    #: room (0 = the first candidate set only).
+    expand_rounds: int = Field(6, ge=0, le=20)
     #: Haversine nearest-neighbour index: ``kdtree`` (scipy cKDTree on unit vectors, exact
     #: great-circle order, fast) or ``balltree`` (scikit-learn BallTree, haversine metric).
     neighbour_index: Literal["kdtree", "balltree"] = "kdtree"
+    #: Treat helpers at the same place with the same attributes as one hub (summed
+    #: capacity); candidates are the ``k_nearest`` distinct hubs. Exact: see
+    #: :func:`geomatch.candidates.helper_hubs`.
+    pool_helpers: bool = True
     #: Extra candidates per need from its officially paired eastern provinces.
     k_relation: int = Field(4, ge=0, le=200)
     #: How the 2016 east–west pairing table is used: a cost bonus, a hard rule, or not.

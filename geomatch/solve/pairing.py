@@ -50,7 +50,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geomatch.candidates import build_candidates, isin_ids, normalise_helpers, normalise_needs
+from geomatch.candidates import (
+    build_candidates,
+    helper_hubs,
+    isin_ids,
+    normalise_helpers,
+    normalise_needs,
+)
 from geomatch.errors import InfeasibleError, InputError
 from geomatch.io.output import write_csv, write_json
 from geomatch.model.pairing_settings import PairingSettings
@@ -62,6 +68,7 @@ from geomatch.solve.pairing_model import ArcModel, GroupCaps, ModelSolution
 
 __all__ = [
     "PairingResult",
+    "pair_from_locations",
     "run_pairing_scenario",
     "solve_pairing",
     "unmet_penalties",
@@ -200,13 +207,15 @@ def _groups(
     arc_h: np.ndarray,
     arc_n: np.ndarray,
     settings: PairingSettings,
+    members: np.ndarray | None = None,
 ) -> tuple[GroupCaps, ...]:
     fams: list[GroupCaps] = []
+    per_helper = np.ones(len(h), dtype=np.int64) if members is None else members
     hkind = h["kind"].to_numpy(dtype=object)
     nkind = n["kind"].to_numpy(dtype=object)
     county = n["adcode"].to_numpy(dtype=object)
 
-    def family(name: str, mask: np.ndarray, key: np.ndarray, cap: int) -> None:
+    def family(name: str, mask: np.ndarray, key: np.ndarray, cap: int, scale: bool = False) -> None:
         arc_group = np.full(len(arc_h), -1, dtype=np.int64)
         if not mask.any():
             return
@@ -214,13 +223,14 @@ def _groups(
         codes, uniq = pd.factorize(pair)
         arc_group[mask] = codes
         group_helper = np.asarray(uniq.get_level_values(0), dtype=np.int64)
-        fams.append(
-            GroupCaps(name, arc_group, np.full(len(uniq), cap, dtype=np.int64), group_helper)
-        )
+        caps = np.full(len(uniq), cap, dtype=np.int64)
+        if scale:  # a pooled hub of m experts serves at most m stations
+            caps = caps * per_helper[group_helper]
+        fams.append(GroupCaps(name, arc_group, caps, group_helper))
 
     if settings.one_station_per_expert:
         m = (nkind[arc_n] == "station") & np.isin(hkind[arc_h], ["expert", ""])
-        family("one_station_per_expert", m, np.zeros(len(arc_h), dtype=np.int64), 1)
+        family("one_station_per_expert", m, np.zeros(len(arc_h), dtype=np.int64), 1, scale=True)
     if settings.max_needs_per_helper_county > 0:
         key = county[arc_n]
         family("max_needs_per_helper_county", key != "", key, settings.max_needs_per_helper_county)
@@ -410,6 +420,7 @@ def solve_pairing(
     relations: pd.DataFrame | None = None,
     arcs_given: bool = False,
     seed: int = 0,
+    explain: bool = True,
 ) -> PairingResult:
     """Pair needs with helpers along candidate arcs at minimum cost.
 
@@ -442,6 +453,9 @@ def solve_pairing(
         The arcs came from a user file (unmet needs without arcs are ``no_candidate``).
     seed
         CP-SAT random seed.
+    explain
+        Explain unmet needs (reason and fix); without it ``unmet`` has only
+        ``need_id`` and ``penalty``.
 
     Returns
     -------
@@ -469,10 +483,41 @@ def solve_pairing(
     prev = _pairs_frame(previous, "previous", nid, hid)
     penalty = unmet_penalties(n, settings)
 
+    # pooled hubs: arcs from build_candidates name one representative per hub
+    hub, hub_size = helper_hubs(h)
+    rep_of = np.arange(len(h), dtype=np.int64)
+    pooled = False
+    cap_model = h["capacity"].to_numpy(dtype=np.int64)
+    members: np.ndarray | None = None
+    if (
+        settings.pool_helpers
+        and "hub_size" in a.columns
+        and bool((pd.to_numeric(a["hub_size"]) > 1).any())
+        and bool((a["load"] == 1).all())
+        and settings.max_needs_per_helper_county == 0
+        and settings.society_quota_per_province == 0
+    ):
+        first = np.zeros(len(hub_size), dtype=np.int64)
+        uniq, first_pos = np.unique(hub, return_index=True)
+        first[uniq] = first_pos
+        reps = first[hub]
+        ah = hid.get_indexer(a["helper_id"])
+        if bool((reps[ah] == ah).all()):
+            pooled = True
+            rep_of = reps
+            hub_cap = np.bincount(hub, weights=cap_model.astype(float)).astype(np.int64)
+            cap_model = np.where(rep_of == np.arange(len(h)), hub_cap[hub], 0)
+            members = hub_size[hub]
+    lk_orig, prev_orig = lk, prev
+    if pooled:
+        ids = h["helper_id"].to_numpy(dtype=object)
+        lk = lk.assign(helper_id=ids[rep_of[hid.get_indexer(lk["helper_id"])]])
+        prev = prev.assign(helper_id=ids[rep_of[hid.get_indexer(prev["helper_id"])]])
+
     # locks: the locked arc is the need's only arc; add it if it is not a candidate
     locked_need = np.zeros(len(n), dtype=bool)
     if len(lk):
-        used = lk.merge(
+        used = lk_orig.merge(
             a[["helper_id", "need_id", "load"]], how="left", on=["helper_id", "need_id"]
         )
         used["load"] = used["load"].fillna(1).astype(np.int64)
@@ -521,7 +566,7 @@ def solve_pairing(
         big = int(np.abs(base_cost).sum() + unmet_cost.sum()) + 1
         unmet_cost = np.where(locked_need, big, unmet_cost)
     model = ArcModel(
-        helper_cap=h["capacity"].to_numpy(dtype=np.int64),
+        helper_cap=cap_model,
         arc_helper=arc_h,
         arc_need=arc_n,
         arc_cost=base_cost + change,
@@ -529,7 +574,7 @@ def solve_pairing(
         arc_dist=a["distance_km"].to_numpy(dtype=float),
         n_needs=len(n),
         unmet_cost=None if require_all else unmet_cost.astype(np.int64),
-        groups=_groups(h, n, arc_h, arc_n, settings),
+        groups=_groups(h, n, arc_h, arc_n, settings, members),
         same_fate=_same_fate(n, settings),
     )
     progress(0.05, f"solving: {len(n):,} needs, {len(h):,} helpers, {len(a):,} pairs")
@@ -593,8 +638,32 @@ def solve_pairing(
         if col not in sel.columns:
             sel[col] = default
     sel["locked"] = locked_need[sel_n]
-    if len(prev):
-        sel["changed"] = (prev_h[sel_n] >= 0) & (prev_h[sel_n] != sel_h)
+    rep_pairs = None
+    prev_member = np.full(len(n), -1, dtype=np.int64)
+    if len(prev_orig):
+        prev_member[nid.get_indexer(prev_orig["need_id"])] = hid.get_indexer(prev_orig["helper_id"])
+    if pooled:
+        lock_member = np.full(len(n), -1, dtype=np.int64)
+        if len(lk_orig):
+            lock_member[nid.get_indexer(lk_orig["need_id"])] = hid.get_indexer(lk_orig["helper_id"])
+        station_pair = (
+            (n["kind"].to_numpy() == "station")[sel_n]
+            & np.isin(h["kind"].to_numpy(dtype=object), ["expert", ""])[sel_h]
+            & settings.one_station_per_expert
+        )
+        rep_pairs = sel[["need_id", "helper_id", "load"]].copy()
+        sel_h = _disaggregate(
+            sel_n,
+            sel_h,
+            hub,
+            h["capacity"].to_numpy(dtype=np.int64),
+            station_pair,
+            lock_member,
+            prev_member,
+        )
+        sel["helper_id"] = h["helper_id"].to_numpy(dtype=object)[sel_h]
+    if len(prev_orig):
+        sel["changed"] = (prev_member[sel_n] >= 0) & (prev_member[sel_n] != sel_h)
     else:
         sel["changed"] = False
     sel["kind"] = n["kind"].to_numpy()[sel_n]
@@ -607,16 +676,28 @@ def solve_pairing(
 
     progress(0.9, "explaining unmet needs")
     pen = pd.Series(penalty, index=nid)
-    unmet = explain_unmet(
-        n["need_id"].to_numpy()[~met],
-        helpers=h,
-        needs=n,
-        arcs=a,
-        pairings=pairings,
-        penalties=pen,
-        settings=settings,
-        relations=relations,
-        arcs_given=arcs_given,
+    unmet = pd.DataFrame(
+        {
+            "need_id": n["need_id"].to_numpy()[~met],
+            "priority": n["priority"].to_numpy()[~met],
+            "penalty": penalty[~met],
+            "reason": "",
+        }
+    )
+    unmet = (
+        unmet
+        if not explain
+        else explain_unmet(
+            n["need_id"].to_numpy()[~met],
+            helpers=h.assign(capacity=cap_model) if pooled else h,
+            needs=n,
+            arcs=a,
+            pairings=rep_pairs if rep_pairs is not None else pairings,
+            penalties=pen,
+            settings=settings,
+            relations=relations,
+            arcs_given=arcs_given,
+        )
     )
     changed_unmet = int(((prev_h >= 0) & ~met).sum()) if len(prev) else 0
     summary = _summary(
@@ -633,6 +714,77 @@ def solve_pairing(
     )
     progress(1.0, f"{summary['n_pairings']:,} pairs, {summary['n_unmet']:,} unmet")
     return PairingResult(pairings=pairings, unmet=unmet, summary=summary)
+
+
+def _disaggregate(
+    sel_n: np.ndarray,
+    sel_rep: np.ndarray,
+    hub: np.ndarray,
+    cap: np.ndarray,
+    station_pair: np.ndarray,
+    lock_member: np.ndarray,
+    prev_member: np.ndarray,
+) -> np.ndarray:
+    """Give each pair of a pooled hub to one of the hub's helpers.
+
+    Order: locked pairs to their helper; a need's previous helper when it has room; station
+    needs to distinct helpers (the hub's station cap is its member count); the rest fill the
+    remaining capacity. Always feasible because the hub's load ≤ Σ capacity and its
+    stations ≤ members.
+    """
+    out = np.full(len(sel_n), -1, dtype=np.int64)
+    remaining = cap.copy()
+    has_station = np.zeros(len(cap), dtype=bool)
+    order = np.argsort(hub, kind="stable")
+    starts = np.searchsorted(hub[order], np.arange(hub.max() + 2 if len(hub) else 1))
+    hub_of_pair = hub[sel_rep]
+
+    def take(i: int, m: int) -> None:
+        out[i] = m
+        remaining[m] -= 1
+        if station_pair[i]:
+            has_station[m] = True
+
+    for i in np.flatnonzero(lock_member[sel_n] >= 0):
+        take(int(i), int(lock_member[sel_n[i]]))
+    for i in np.flatnonzero((out < 0) & (prev_member[sel_n] >= 0)):
+        m = int(prev_member[sel_n[i]])
+        if (
+            hub[m] == hub_of_pair[i]
+            and remaining[m] > 0
+            and not (station_pair[i] and has_station[m])
+        ):
+            take(int(i), m)
+    todo = np.flatnonzero(out < 0)
+    # stations first, then the rest, hub by hub
+    todo = todo[np.lexsort((~station_pair[todo], hub_of_pair[todo]))]
+    pos = 0
+    while pos < len(todo):
+        hb = hub_of_pair[todo[pos]]
+        end = pos
+        while end < len(todo) and hub_of_pair[todo[end]] == hb:
+            end += 1
+        mem = order[starts[hb] : starts[hb + 1]]
+        ptr = 0
+        for i in todo[pos:end].tolist():
+            if station_pair[i]:
+                cand = mem[(remaining[mem] > 0) & ~has_station[mem]]
+                if len(cand) == 0:
+                    raise InfeasibleError(
+                        "internal: a pooled hub has more stations than experts",
+                        constraint="one_station_per_expert",
+                    )
+                take(i, int(cand[0]))
+                continue
+            while ptr < len(mem) and remaining[mem[ptr]] <= 0:
+                ptr += 1
+            if ptr == len(mem):
+                raise InfeasibleError(
+                    "internal: a pooled hub is over capacity", constraint="capacity"
+                )
+            take(i, int(mem[ptr]))
+        pos = end
+    return out
 
 
 def _pair_reasons(sel: pd.DataFrame) -> pd.Series:
@@ -714,6 +866,113 @@ def _summary(
     return out
 
 
+def pair_from_locations(
+    helpers: pd.DataFrame,
+    needs: pd.DataFrame,
+    settings: PairingSettings,
+    *,
+    relations: pd.DataFrame | None = None,
+    require_all: bool = False,
+    locks: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
+    progress: ProgressCallback | None = None,
+    seed: int = 0,
+) -> PairingResult:
+    """Candidates from locations, then pairing, widening the candidates where capacity binds.
+
+    Round 0 pairs along :func:`~geomatch.candidates.build_candidates`. While needs with
+    candidates stay unmet and rounds remain (``expand_rounds``), the candidates of those
+    needs are extended by their ``k_nearest`` nearest hubs among the helpers that still
+    have room, and the whole problem is solved again (each solve exact on its arcs). The
+    summary reports the rounds, the arcs added and the raw solver time of all solves.
+    """
+    progress = progress or null_progress
+    t0 = time.perf_counter()
+    arcs = build_candidates(
+        helpers, needs, settings, relations=relations, progress=scaled(progress, 0.0, 0.25)
+    )
+    t_cand = time.perf_counter() - t0
+    h_norm = normalise_helpers(helpers, settings)
+    hub, _ = helper_hubs(h_norm) if settings.pool_helpers else (np.arange(len(h_norm)), None)
+    raw = 0.0
+    rounds: list[dict[str, Any]] = []
+    n_rounds = settings.expand_rounds
+    for r in range(n_rounds):
+        frac = 0.25 + 0.6 * r / max(n_rounds, 1)
+        trial = solve_pairing(
+            helpers,
+            needs,
+            arcs,
+            settings,
+            relations=relations,
+            require_all=False,
+            locks=locks,
+            previous=previous,
+            seed=seed,
+            explain=False,
+            progress=scaled(progress, frac, frac + 0.6 / max(n_rounds, 1)),
+        )
+        raw += float(trial.summary["solve_seconds"])
+        rounds.append(
+            {
+                "round": r,
+                "arcs": len(arcs),
+                "n_unmet": trial.summary["n_unmet"],
+                "objective": trial.summary["objective"],
+                "solve_seconds": trial.summary["solve_seconds"],
+            }
+        )
+        waiting = trial.unmet["need_id"][isin_ids(trial.unmet["need_id"], arcs["need_id"])]
+        if len(waiting) == 0:
+            break
+        # helpers of hubs with room left
+        used = trial.pairings.groupby("helper_id")["load"].sum()
+        load = h_norm["helper_id"].map(used).fillna(0).to_numpy(dtype=float)
+        hub_load = np.bincount(hub, weights=load)
+        hub_cap = np.bincount(hub, weights=h_norm["capacity"].to_numpy(dtype=float))
+        open_h = (hub_cap - hub_load)[hub] > 0
+        if not open_h.any():
+            break
+        sub_needs = needs[isin_ids(needs["need_id"].astype(str), waiting)]
+        # a hub keeps its representative (all its members are open together)
+        extra = build_candidates(
+            helpers[open_h],
+            sub_needs,
+            settings.model_copy(
+                update={"k_relation": 0, "k_per_province": 0, "k_nearest": 2 * settings.k_nearest}
+            ),
+            relations=relations,
+        )
+        key_old = arcs["need_id"].astype(str) + "\x1f" + arcs["helper_id"].astype(str)
+        key_new = extra["need_id"].astype(str) + "\x1f" + extra["helper_id"].astype(str)
+        extra = extra[~isin_ids(key_new, key_old)]
+        if extra.empty:
+            break
+        arcs = pd.concat([arcs, extra], ignore_index=True)
+        log.info("round %d: %d needs waiting, %d arcs added", r + 1, len(waiting), len(extra))
+    result = solve_pairing(
+        helpers,
+        needs,
+        arcs,
+        settings,
+        relations=relations,
+        require_all=require_all,
+        locks=locks,
+        previous=previous,
+        seed=seed,
+        progress=scaled(progress, 0.85, 1.0),
+    )
+    raw += float(result.summary["solve_seconds"])
+    summary = {
+        **result.summary,
+        "candidate_seconds": round(t_cand, 3),
+        "expansion_rounds": rounds,
+        "solve_seconds_all_rounds": round(raw, 3),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    return PairingResult(result.pairings, result.unmet, summary)
+
+
 def run_pairing_scenario(
     dataset: Any, scenario: Any, *, progress: ProgressCallback | None = None
 ) -> PairingResult:
@@ -728,31 +987,21 @@ def run_pairing_scenario(
         A :class:`geomatch.model.scenario.Scenario`; its ``pairing`` table rules.
     """
     settings: PairingSettings = scenario.pairing
-    t0 = time.perf_counter()
     helpers = pd.DataFrame(dataset.helpers.drop(columns="geometry", errors="ignore"))
     needs = pd.DataFrame(dataset.needs.drop(columns="geometry", errors="ignore"))
     relations = dataset.pairing_relations
     relations = None if relations is None else pd.DataFrame(relations)
-    arcs = build_candidates(
-        helpers, needs, settings, relations=relations, progress=scaled(progress, 0.0, 0.3)
-    )
-    t_cand = time.perf_counter() - t0
-    result = solve_pairing(
+    result = pair_from_locations(
         helpers,
         needs,
-        arcs,
         settings,
         relations=relations,
-        progress=scaled(progress, 0.3, 1.0),
+        progress=progress,
         seed=int(scenario.scenario.seed),
     )
-    summary = {
-        **result.summary,
-        "scenario": scenario.name,
-        "candidate_seconds": round(t_cand, 3),
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
-    return PairingResult(result.pairings, result.unmet, summary)
+    return PairingResult(
+        result.pairings, result.unmet, {**result.summary, "scenario": scenario.name}
+    )
 
 
 def write_pairing_outputs(result: PairingResult, out_dir: Path) -> None:

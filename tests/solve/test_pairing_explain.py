@@ -1,0 +1,93 @@
+"""Unmet reason codes and fixes on hand-built cases (candidates from locations)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geomatch.candidates import build_candidates
+from geomatch.model.pairing_settings import PairingSettings
+from geomatch.solve.pairing import solve_pairing
+
+
+def _run(helpers: pd.DataFrame, needs: pd.DataFrame, **kw: object) -> pd.DataFrame:
+    s = PairingSettings(relation_mode="ignore", **kw)  # type: ignore[arg-type]
+    arcs = build_candidates(helpers, needs, s)
+    return solve_pairing(helpers, needs, arcs, s).unmet.set_index("need_id")
+
+
+HELPERS = pd.DataFrame(
+    {
+        "helper_id": ["kunming_crop", "chengdu_health", "lhasa_vet"],
+        "capacity": [1, 1, 1],
+        "lon": [102.71, 104.07, 91.13],
+        "lat": [25.04, 30.67, 29.65],
+        "specialty": ["crop", "health", "livestock"],
+        "languages": ["zh", "zh", "zh"],
+        "level": ["senior", "junior", "senior"],
+    }
+)
+
+
+def test_capacity_taken_names_the_holder_and_the_fix() -> None:
+    needs = pd.DataFrame(
+        {
+            "need_id": ["urgent", "normal"],
+            "lon": [102.8, 102.9],
+            "lat": [25.1, 25.0],
+            "category": ["crop", "crop"],
+            "priority": ["remaining", "ordinary"],
+        }
+    )
+    un = _run(HELPERS, needs)
+    assert list(un.index) == ["normal"]
+    row = un.loc["normal"]
+    assert row["reason"] == "capacity_taken"
+    assert "urgent (remaining)" in row["detail"]
+    assert row["fix_helper_id"] == "kunming_crop" and 0 < row["fix_distance_km"] < 50
+    assert "1 more unit" in row["fix"]
+
+
+def test_no_specialty_language_level_radius() -> None:
+    needs = pd.DataFrame(
+        {
+            "need_id": ["solar", "tibetan", "senior_health", "far_crop"],
+            "lon": [100.0, 91.2, 104.1, 87.6],
+            "lat": [30.0, 29.6, 30.7, 43.8],
+            "category": ["solar", "livestock", "health", "crop"],
+            "language": ["", "bo", "", ""],
+            "min_level": ["", "", "senior", ""],
+        }
+    )
+    un = _run(HELPERS, needs, radius_km=1500.0)
+    assert un.loc["solar", "reason"] == "no_specialty_match"
+    assert un.loc["tibetan", "reason"] == "language"
+    assert un.loc["tibetan", "fix_helper_id"] == "lhasa_vet"
+    assert un.loc["senior_health", "reason"] == "level"
+    far = un.loc["far_crop"]
+    assert far["reason"] == "no_candidate_in_radius"
+    assert far["fix_helper_id"] == "kunming_crop" and far["fix_distance_km"] > 1500
+
+
+def test_cost_above_penalty() -> None:
+    needs = pd.DataFrame(
+        {
+            "need_id": ["cheap"],
+            "lon": [87.6],
+            "lat": [43.8],
+            "category": ["crop"],
+            "unmet_penalty": [10],
+        }
+    )
+    un = _run(HELPERS, needs)
+    assert un.loc["cheap", "reason"] == "cost_above_penalty"
+    assert "raise" in un.loc["cheap", "fix"]
+
+
+def test_arcs_file_without_candidates_is_no_candidate() -> None:
+    helpers = pd.DataFrame({"helper_id": ["A"], "capacity": [1]})
+    needs = pd.DataFrame({"need_id": ["x", "y"]})
+    arcs = pd.DataFrame({"helper_id": ["A"], "need_id": ["x"], "cost": [5]})
+    r = solve_pairing(
+        helpers, needs, arcs, PairingSettings(relation_mode="ignore"), arcs_given=True
+    )
+    assert r.unmet.set_index("need_id").loc["y", "reason"] == "no_candidate"
