@@ -324,7 +324,7 @@ def _write_gpkg(
     )
 
     p = tables["pairings"].copy()
-    h = dataset.helpers[["helper_id", "lon", "lat"]].copy()
+    h = dataset.helpers.reindex(columns=["helper_id", "lon", "lat"]).copy()
     h["helper_id"] = _text(h["helper_id"])
     h = h.drop_duplicates("helper_id").rename(columns={"lon": "helper_lon", "lat": "helper_lat"})
     nd = dataset.needs[["need_id", "lon", "lat"]].copy()

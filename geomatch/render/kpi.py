@@ -102,7 +102,8 @@ def build_kpi(
           industry need is paired: a 农技协联合会 linked to a society) +
           ``village_associations`` (distinct one-village-one-product villages paired:
           a 农技协);
-        * ``experts_mobilised`` — distinct helpers of kind ``expert`` paired;
+        * ``experts_mobilised`` — distinct helpers of kind ``expert`` (or of no recorded
+          kind, as in a bring-your-own expert list) paired;
           ``organisations_mobilised`` — the other kinds (societies, associations, …); the
           national row counts distinct helpers, not the sum of provinces;
         * ``villages_covered`` / ``villages_total`` / ``village_share`` — the people-covered
@@ -127,12 +128,14 @@ def build_kpi(
     nd["adcode"] = _text(nd["adcode"])
     pj = needs_of_pairings(pairings, nd)
     pj["province_adcode"] = pj["adcode"].map(prov_of_county)
-    hk = helpers[["helper_id", "kind"]].copy()
+    # A helper table without kinds (bring-your-own experts) counts every helper as an expert.
+    hk = helpers[["helper_id"]].copy()
+    hk["kind"] = helpers["kind"].astype("str") if "kind" in helpers else "expert"
     hk["helper_id"] = _text(hk["helper_id"])
     hk = hk.drop_duplicates("helper_id")
     pj = pj.merge(hk, on="helper_id", how="left", suffixes=("", "_helper"))
     kind_h = pj["kind_helper"].astype("str")
-    pj["is_expert"] = kind_h == "expert"
+    pj["is_expert"] = kind_h.isin(["expert", "", "nan"])
 
     vil = dataset.villages
     v = pd.DataFrame({"code": _text(vil["code"]), "adcode": _text(vil["county_adcode"])})

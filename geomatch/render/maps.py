@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geomatch.errors import GeomatchError
@@ -383,9 +384,11 @@ def _context(run: RunTables, dataset: Any) -> _Context:
     pj["n_province_adcode"] = pj["adcode"].map(
         dict(zip(cov["adcode"], cov["province_adcode"], strict=False))
     )
+    # Helpers brought by the user may lack some attributes: draw what is there.
     for c in ("h_lon", "h_lat"):
-        if c in pj:
-            pj[c] = pd.to_numeric(pj[c], errors="coerce")
+        pj[c] = pd.to_numeric(pj[c], errors="coerce") if c in pj else np.nan
+    for c in ("h_name", "h_kind", "h_specialty", "h_city", "h_province_adcode", "h_province"):
+        pj[c] = pj[c].fillna("").astype("str") if c in pj else ""
     return _Context(run=run, dataset=dataset, coverage=cov, pairs=pj, manifest=run.manifest)
 
 

@@ -200,3 +200,18 @@ def test_every_page_within_limits_on_the_embedded_default(tmp_path: Path):
     assert len(pages) == ds.poor_counties["province_adcode"].nunique()  # type: ignore[attr-defined]
     assert (tmp_path / "maps" / "national.html").stat().st_size <= 5_000_000
     assert max(p.stat().st_size for p in pages) <= 3_000_000
+
+
+def test_helpers_without_city_or_location(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    """Bring-your-own helpers with only ids and capacities still give maps."""
+    import dataclasses
+
+    bare = mini_ds.helpers[["helper_id", "name", "kind", "capacity"]]
+    ds = dataclasses.replace(mini_ds, helpers=bare)
+    write_maps(run_dir, tmp_path / "maps", ds)
+    text = (tmp_path / "maps" / "province" / "620000.html").read_text("utf-8")
+    assert "通渭县" in text
+    from geomatch.render.exports import export_run
+
+    for fmt, out in (("csv", "csv"), ("xlsx", "x.xlsx"), ("gpkg", "g.gpkg"), ("ics", "ics")):
+        assert export_run(run_dir, fmt, tmp_path / out, dataset=ds).exists()
