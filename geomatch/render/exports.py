@@ -40,7 +40,13 @@ from geomatch.render.ics import CalendarEvent, parse_stamp, render_calendar
 from geomatch.render.kpi import build_kpi
 from geomatch.render.labels import SHEET_ZH, check_labels, label_table
 from geomatch.render.manifest_view import manifest_frame, manifest_text
-from geomatch.render.run import RunTables, county_of_code, load_run, load_run_dataset
+from geomatch.render.run import (
+    RunTables,
+    county_of_code,
+    load_run,
+    load_run_dataset,
+    with_run_inputs,
+)
 
 __all__ = ["EXPORT_FORMATS", "EXPORT_TABLES", "export_run", "export_tables"]
 
@@ -580,7 +586,7 @@ def export_run(
             "nothing to put in a calendar; export the run of `geomatch demo` or a scenario run",
             file=run.run_dir / "museum_visits.csv",
         )
-    ds = dataset if dataset is not None else load_run_dataset(run)
+    ds = with_run_inputs(run, dataset if dataset is not None else load_run_dataset(run))
     tables = export_tables(run, ds, province=province, county=county)
     p_norm, _ = _norm_filters(ds, province, None)
     out = Path(out)

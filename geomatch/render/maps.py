@@ -39,7 +39,7 @@ from geomatch.progress import ProgressCallback, null_progress
 from geomatch.render.coverage import COVERAGE_COLUMNS, build_coverage, needs_of_pairings
 from geomatch.render.geometry import feature_collection, js_json, simplify_cover
 from geomatch.render.manifest_view import manifest_html
-from geomatch.render.run import RunTables, county_of_code, load_run
+from geomatch.render.run import RunTables, county_of_code, load_run, with_run_inputs
 
 __all__ = ["LEAFLET_LICENCE", "MapSettings", "write_maps"]
 
@@ -1097,7 +1097,7 @@ def write_maps(
     s = settings or MapSettings()
     run = load_run(run_dir)
     cb(0.02, "reading the run")
-    ctx = _context(run, dataset)
+    ctx = _context(run, with_run_inputs(run, dataset))
     provinces = sorted(ctx.coverage["province_adcode"].unique())
     maps_dir = Path(maps_dir)
     written: list[str] = []

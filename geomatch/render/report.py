@@ -17,7 +17,7 @@ import pandas as pd
 from geomatch.io.output import atomic_write_bytes, mask_personal_numbers
 from geomatch.render.kpi import NOT_MODELLED, PEOPLE_PROXY, build_kpi
 from geomatch.render.manifest_view import manifest_html
-from geomatch.render.run import RunTables, load_run, load_run_dataset
+from geomatch.render.run import RunTables, load_run, load_run_dataset, with_run_inputs
 
 __all__ = ["render_report", "write_report"]
 
@@ -149,7 +149,7 @@ def write_report(
     else:
         from geomatch.render.coverage import build_coverage
 
-        ds = dataset if dataset is not None else load_run_dataset(run)
+        ds = with_run_inputs(run, dataset if dataset is not None else load_run_dataset(run))
         cov = build_coverage(
             ds,
             pairings=run.pairings,

@@ -28,6 +28,7 @@ __all__ = [
     "county_of_code",
     "load_run",
     "load_run_dataset",
+    "with_run_inputs",
 ]
 
 log = logging.getLogger(__name__)
@@ -248,3 +249,60 @@ def load_run_dataset(run: RunTables | None = None, root: str | Path | None = Non
 def county_of_code(codes: pd.Series) -> pd.Series:
     """The 6-digit county adcode of township (9) or village (12) codes, or of adcodes."""
     return codes.astype("str").str.strip().str[:6]
+
+
+class _RunView:
+    """The dataset seen through a run: its own needs and helpers, the rest shared."""
+
+    def __init__(self, dataset: Any, needs: pd.DataFrame, helpers: pd.DataFrame) -> None:
+        self._dataset = dataset
+        self.needs = needs
+        self.helpers = helpers
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dataset, name)
+
+
+def _input_path(run: RunTables, role: str) -> Path | None:
+    entry = (run.manifest.get("inputs") or {}).get(role)
+    if not isinstance(entry, dict) or not entry.get("path"):
+        return None
+    path = Path(str(entry["path"]))
+    if not path.is_absolute() and not path.is_file():
+        path = run.run_dir / path
+    if not path.is_file():
+        log.warning(
+            "run %s: its %s file %s is gone; using the dataset's %s", run.run_dir, role, path, role
+        )
+        return None
+    want = entry.get("sha256")
+    if want:
+        from geomatch.io.output import file_sha256
+
+        if file_sha256(path) != want:
+            log.warning("run %s: %s changed since the run (SHA-256 differs)", run.run_dir, path)
+    return path
+
+
+def with_run_inputs(run: RunTables, dataset: Any) -> Any:
+    """The dataset with the needs and helpers the run was made from.
+
+    A bring-your-own run (``geomatch pair --helpers H.csv --needs N.csv``) names its files
+    in ``manifest.json`` (``inputs.needs.path``, ``inputs.helpers.path``); they are read
+    and validated again so that maps and exports show the run's own units and names.
+    Scenario runs name no such files and use the dataset's tables. A file that has
+    changed since the run is used with a warning (its SHA-256 no longer matches).
+    """
+    needs_path = _input_path(run, "needs")
+    helpers_path = _input_path(run, "helpers")
+    if needs_path is None and helpers_path is None:
+        return dataset
+    from geomatch.io.schema import read_helpers, read_needs
+
+    needs = read_needs(needs_path) if needs_path is not None else dataset.needs
+    helpers = read_helpers(helpers_path) if helpers_path is not None else dataset.helpers
+    for df, col in ((needs, "need_id"), (helpers, "helper_id")):
+        df[col] = df[col].astype("str")
+    if "adcode" in needs.columns:
+        needs["adcode"] = needs["adcode"].fillna("").astype("str")
+    return _RunView(dataset, needs, helpers)

@@ -351,7 +351,7 @@ def make_run(run_dir: Path, ds: MiniDataset) -> Path:
     pd.DataFrame(ct).to_csv(run_dir / "caravan_tours.csv", index=False)
     manifest = build_manifest(
         command="geomatch demo",
-        inputs={"needs": run_dir / "pairings.csv"},
+        inputs={"data": DATA},
         seed=20161207,
         scenario="national",
     )

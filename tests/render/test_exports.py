@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -43,7 +44,9 @@ def test_csv_folder_is_excel_safe(tmp_path: Path, mini_ds: MiniDataset, run_dir:
     assert manifest["seed"] == str(run.manifest["seed"])
     assert manifest["scenario"] == run.manifest["scenario"]
     assert manifest["version:geomatch"] == run.manifest["versions"]["geomatch"]
-    assert len(manifest["input:needs"]) == 64  # a SHA-256
+    # The data folder's files folded into one SHA-256, with their count.
+    digest, files = manifest["input:data"].split(" ", 1)
+    assert len(digest) == 64 and re.fullmatch(r"\(\d+ files\)", files)
 
 
 def test_csv_enriched_and_numbers_kept(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
@@ -277,3 +280,32 @@ def test_report(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
     assert "http://" not in text and "https://" not in text
     # The one written beside the maps says the same.
     assert "两数" in (tmp_path / "maps" / "report.html").read_text("utf-8")
+
+
+def test_bring_your_own_run_uses_its_files(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    """A `geomatch pair --helpers --needs` run: its manifest names the files, and maps and
+    exports read the needs and helpers from them, not from the dataset."""
+    import dataclasses
+
+    from geomatch.manifest import build_manifest
+    from geomatch.render.maps import write_maps
+
+    needs = mini_ds.needs.drop(columns=["location_quality", "source"])
+    helpers = mini_ds.helpers[["helper_id", "capacity", "name", "kind", "lon", "lat", "city"]]
+    needs.to_csv(tmp_path / "needs.csv", index=False)
+    helpers.to_csv(tmp_path / "helpers.csv", index=False)
+    manifest = build_manifest(
+        command="geomatch pair",
+        inputs={"helpers": tmp_path / "helpers.csv", "needs": tmp_path / "needs.csv"},
+        seed=7,
+    )
+    (run_dir / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    empty = dataclasses.replace(
+        mini_ds, needs=mini_ds.needs.iloc[0:0], helpers=mini_ds.helpers.iloc[0:0]
+    )
+    out = export_run(run_dir, "csv", tmp_path / "csv", dataset=empty)
+    cov = _csv(out / "coverage.csv").set_index("adcode")
+    assert cov.at["621121", "station_team"] == "complete"
+    assert (_csv(out / "pairings.csv")["helper_city"] != "").all()
+    write_maps(run_dir, tmp_path / "maps", empty)
+    assert '"st":"complete"' in (tmp_path / "maps" / "national.html").read_text("utf-8")
