@@ -20,6 +20,7 @@ import shapely
 
 from geomatch.databuild.cnmaps_source import CnmapsCounties
 from geomatch.databuild.regions import prefecture_adcode, province_adcode, region_of
+from geomatch.dataset import COLUMNS
 from geomatch.errors import GeomatchError
 from geomatch.settings import WGS84
 
@@ -138,19 +139,7 @@ def build_counties(
     seats = inner_points(geoms)
     table["seat_lon"] = seats[:, 0]
     table["seat_lat"] = seats[:, 1]
-    cols = [
-        "adcode",
-        "name",
-        "province_adcode",
-        "province",
-        "prefecture_adcode",
-        "prefecture",
-        "region",
-        "poor",
-        "adcode_cnmaps",
-        "seat_lon",
-        "seat_lat",
-    ]
+    cols = [*COLUMNS["counties"][:-1], "adcode_cnmaps", "seat_lon", "seat_lat"]
     gdf = gpd.GeoDataFrame(table[cols], geometry=list(geoms), crs=WGS84)
     gdf = gdf.sort_values("adcode", kind="stable").reset_index(drop=True)
     missing = poor - set(gdf["adcode"])

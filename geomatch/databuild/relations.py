@@ -8,6 +8,7 @@ from typing import Final
 
 import pandas as pd
 
+from geomatch.dataset import COLUMNS
 from geomatch.errors import GeomatchError
 
 __all__ = ["MUSEUMS_FILE", "PAIRING_FILE", "build_museums", "build_pairing_relations"]
@@ -78,22 +79,7 @@ def build_pairing_relations(
                 raise GeomatchError(f"{PAIRING_FILE}: cannot resolve district {unit!r}")
             codes.append(str(cand["adcode"].iloc[0]))
     df["east_unit_adcode"] = codes
-    cols = [
-        "east_province",
-        "east_province_adcode",
-        "east_unit",
-        "east_unit_adcode",
-        "east_level",
-        "west_province",
-        "west_province_adcode",
-        "west_unit",
-        "west_adcode",
-        "west_level",
-        "evidence",
-        "framework",
-        "source",
-        "note",
-    ]
+    cols = [*COLUMNS["pairing_relations"], "framework", "source", "note"]
     out = df[cols].astype("str")
     log.info("pairing relations: %d rows", len(out))
     return out

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from geomatch.databuild.regions import prefecture_adcode
+from geomatch.dataset import COLUMNS
 from geomatch.model.categories import CATEGORY_ZH
 from geomatch.settings import DEFAULT_SEED
 
@@ -419,25 +420,7 @@ def generate_needs(
     needs["lon"] = needs["lon"].astype("float64").round(5)
     needs["lat"] = needs["lat"].astype("float64").round(5)
     needs["size"] = needs["size"].astype("int64")
-    cols = [
-        "need_id",
-        "kind",
-        "adcode",
-        "unit_code",
-        "unit_name",
-        "lon",
-        "lat",
-        "location_quality",
-        "category",
-        "industry",
-        "size",
-        "priority",
-        "deep_poverty_area",
-        "language",
-        "min_level",
-        "station_role",
-        "source",
-    ]
+    cols = list(COLUMNS["needs"])
     needs = needs[cols]
     for col in cols:
         if col not in ("lon", "lat", "size"):
