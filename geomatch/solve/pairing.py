@@ -903,7 +903,7 @@ def pair_from_locations(
             helpers,
             needs,
             arcs,
-            settings,
+            settings.model_copy(update={"equity": "off"}),
             relations=relations,
             require_all=False,
             locks=locks,
