@@ -215,3 +215,16 @@ def test_helpers_without_city_or_location(tmp_path: Path, mini_ds: MiniDataset, 
 
     for fmt, out in (("csv", "csv"), ("xlsx", "x.xlsx"), ("gpkg", "g.gpkg"), ("ics", "ics")):
         assert export_run(run_dir, fmt, tmp_path / out, dataset=ds).exists()
+
+
+def test_folium_is_imported_only_when_a_map_is_drawn():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, geomatch.cli.main, geomatch.render.maps, geomatch.render.exports, "
+        "geomatch.render.report, geomatch.render.kpi; "
+        "print('folium' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
