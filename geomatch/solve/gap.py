@@ -24,7 +24,7 @@ import numpy as np
 
 from geomatch.errors import InputError
 
-__all__ = ["GapInstance", "GapResult", "read_gap_file", "solve_gap"]
+__all__ = ["GapInstance", "GapResult", "greedy_gap", "read_gap_file", "solve_gap"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,92 @@ def read_gap_file(path: str | Path, *, single: bool | None = None) -> list[GapIn
     return out
 
 
+def greedy_gap(
+    inst: GapInstance, *, sense: Literal["min", "max"] = "min", time_limit_s: float = 1.0
+) -> np.ndarray | None:
+    """A feasible assignment by regret greedy plus shift/swap descent (a CP-SAT hint).
+
+    Martello–Toth style: repeatedly assign the job whose best and second-best feasible
+    agents differ most (by cost, then by resource use relative to the agent's capacity),
+    then move or swap jobs while that lowers the cost. Returns ``None`` when the greedy
+    finds no feasible assignment.
+    """
+    t_end = time.perf_counter() + time_limit_s
+    c = inst.cost.astype(float) * (1.0 if sense == "min" else -1.0)
+    a = inst.weight.astype(float)
+    b = inst.capacity.astype(float)
+    best_agent: np.ndarray | None = None
+    best_cost = np.inf
+    for desir in (c, a / np.maximum(b, 1.0)[:, None], c * a):
+        rem = b.copy()
+        agent = np.full(inst.n, -1, dtype=np.int64)
+        todo = np.arange(inst.n)
+        ok = True
+        while len(todo):
+            feas = a[:, todo] <= rem[:, None]
+            f = np.where(feas, desir[:, todo], np.inf)
+            if not feas.any(axis=0).all():
+                ok = False
+                break
+            srt = np.sort(f, axis=0)
+            second = srt[1] if inst.m > 1 else np.full(len(todo), np.inf)
+            regret = np.where(np.isinf(second), np.inf, second - srt[0])
+            k = int(np.argmax(regret))
+            j = int(todo[k])
+            i = int(np.argmin(f[:, k]))
+            agent[j] = i
+            rem[i] -= a[i, j]
+            todo = np.delete(todo, k)
+        if not ok:
+            continue
+        total = float(c[agent, np.arange(inst.n)].sum())
+        if total < best_cost:
+            best_cost, best_agent = total, agent
+    if best_agent is None:
+        return None
+    agent = best_agent
+    cols = np.arange(inst.n)
+    load = np.bincount(agent, weights=a[agent, cols], minlength=inst.m)
+    improved = True
+    while improved and time.perf_counter() < t_end:
+        improved = False
+        # shifts: job j to agent i when it fits and costs less
+        for j in range(inst.n):
+            i0 = agent[j]
+            gain = c[i0, j] - c[:, j]
+            fits = load + a[:, j] <= b
+            fits[i0] = False
+            cand = np.flatnonzero(fits & (gain > 0))
+            if len(cand):
+                i = int(cand[np.argmax(gain[cand])])
+                load[i0] -= a[i0, j]
+                load[i] += a[i, j]
+                agent[j] = i
+                improved = True
+        if improved or time.perf_counter() >= t_end:
+            continue
+        # swaps: jobs j, k on different agents exchange them
+        cur = c[agent, cols]
+        for j in range(inst.n):
+            i = agent[j]
+            other = agent
+            delta = (c[other, j] + c[i, cols]) - (cur[j] + cur)
+            load_i = load[i] - a[i, j] + a[i, cols]
+            load_o = load[other] - a[other, cols] + a[other, j]
+            good = (other != i) & (delta < -1e-9) & (load_i <= b[i]) & (load_o <= b[other])
+            if good.any():
+                k = int(np.flatnonzero(good)[np.argmin(delta[good])])
+                ik = agent[k]
+                load[i] += a[i, k] - a[i, j]
+                load[ik] += a[ik, j] - a[ik, k]
+                agent[j], agent[k] = ik, i
+                cur[j], cur[k] = c[ik, j], c[i, k]
+                improved = True
+            if time.perf_counter() >= t_end:
+                break
+    return agent
+
+
 def solve_gap(
     inst: GapInstance,
     *,
@@ -138,12 +224,14 @@ def solve_gap(
     num_workers
         CP-SAT workers.
     hint
-        An agent per job to start from.
+        An agent per job to start from (default: :func:`greedy_gap`).
     """
     from ortools.sat.python import cp_model
 
     t0 = time.perf_counter()
     m, n = inst.m, inst.n
+    if hint is None:
+        hint = greedy_gap(inst, sense=sense, time_limit_s=min(1.0, 0.2 * time_limit_s))
     model = cp_model.CpModel()
     x = [[model.new_bool_var(f"x{i}_{j}") for j in range(n)] for i in range(m)]
     for j in range(n):
@@ -165,7 +253,7 @@ def solve_gap(
             for i in range(m):
                 model.add_hint(x[i][j], int(hint[j]) == i)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s - (time.perf_counter() - t0))
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
     st = solver.solve(model)

@@ -1,0 +1,67 @@
+"""Benchmark harness pieces on small inputs (the real runs are `geomatch bench …`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from geomatch.bench.assign import read_assign_file, solve_assignment
+from geomatch.bench.gap import gap_instances, summarise_gap
+from geomatch.bench.national import highs_pair, make_instance, networkx_pair
+from geomatch.candidates import build_candidates
+from geomatch.io import read_helpers, read_needs
+from geomatch.model.pairing_settings import PairingSettings
+from geomatch.solve.pairing import solve_pairing, unmet_penalties
+
+
+def test_assignment_by_flow_equals_scipy() -> None:
+    rng = np.random.default_rng(3)
+    for n in (5, 17, 40):
+        cost = rng.integers(1, 100, (n, n))
+        obj, col, _ = solve_assignment(cost)
+        r, c = linear_sum_assignment(cost)
+        assert obj == cost[r, c].sum()
+        assert sorted(col) == list(range(n)) and cost[np.arange(n), col].sum() == obj
+
+
+def test_read_assign_file(tmp_path: Path) -> None:
+    p = tmp_path / "a.txt"
+    p.write_text("2\n1 2\n3 4\n")
+    assert read_assign_file(p).tolist() == [[1, 2], [3, 4]]
+
+
+def test_shipped_gap_sets_parse() -> None:
+    orlib = gap_instances("orlib")
+    abcd = gap_instances("abcd")
+    assert len(orlib) == 60 and len(abcd) == 24
+    assert abcd[-1][1].name == "d20200" and (abcd[-1][1].m, abcd[-1][1].n) == (20, 200)
+    df = pd.DataFrame(
+        {
+            "set": ["A", "A"],
+            "sense": ["min", "min"],
+            "status": ["optimal", "x"],
+            "gap_pct": [0.0, 1.0],
+            "seconds": [1.0, 2.0],
+        }
+    )
+    s = summarise_gap(df)
+    assert int(s.at[0, "proved_optimal"]) == 1 and float(s.at[0, "mean_gap_pct"]) == 0.5
+
+
+def test_peers_reach_the_same_optimum(tmp_path: Path) -> None:
+    hp, np_ = make_instance(tmp_path, needs=150, helpers=60, seed=5)
+    s = PairingSettings(relation_mode="ignore")
+    h, n = read_helpers(hp), read_needs(np_)
+    arcs = build_candidates(h, n, s)[["helper_id", "need_id", "cost", "load"]]
+    n["unmet_penalty"] = unmet_penalties(n, s)
+    h[["helper_id", "capacity"]].to_csv(tmp_path / "h.csv", index=False)
+    n[["need_id", "unmet_penalty"]].to_csv(tmp_path / "n.csv", index=False)
+    arcs.to_csv(tmp_path / "a.csv", index=False)
+    ours = solve_pairing(h, n, arcs, s).summary["objective"]
+    nx_cost = networkx_pair(
+        tmp_path / "h.csv", tmp_path / "n.csv", tmp_path / "a.csv", tmp_path / "nx.csv"
+    )
+    assert ours == nx_cost == round(highs_pair(h, n, arcs))
