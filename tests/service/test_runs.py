@@ -129,3 +129,12 @@ def test_import_run_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
         assert cov["run_id"] == run_id and len(cov["counties"]) == 2
         r = svc.client.get("/maps/province/520000", headers=svc.h("guizhou"))
         assert r.status_code == 200
+
+
+def test_unimportable_pipeline_fails_the_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(tmp_path, pipeline="geomatch.no_such_module:run")
+    for svc in start_service(settings):
+        r = svc.client.post("/api/runs", json={"scenario": "quick"}, headers=svc.h("national"))
+        run = svc.wait(r.json()["id"])
+        assert run["status"] == "failed" and "no_such_module" in run["error"]
+        assert run["tables"] == {}
