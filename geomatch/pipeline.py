@@ -129,7 +129,13 @@ def run_scenario(
             unmet=unmet,
         )
         write_csv(coverage, stage / "coverage.csv")
-        kpi = build_kpi(ds, coverage=coverage, pairings=pairing.pairings, needs=ds.needs)
+        kpi = build_kpi(
+            ds,
+            coverage=coverage,
+            pairings=pairing.pairings,
+            needs=ds.needs,
+            caravan_tours=tours.caravan_tours,
+        )
         write_csv(kpi, stage / "kpi.csv")
         inputs: dict[str, str | Path] = {"scenario": sc.source}
         inputs["data"] = root if root is not None else _default_data_dir()

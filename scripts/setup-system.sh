@@ -6,6 +6,8 @@
 set -u
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# A CJK font so maps, PNGs and pages show Chinese names (not empty boxes).
+fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || need+=(fonts-wqy-zenhei)
 if command -v pg_config >/dev/null 2>&1 || [ -d /usr/share/postgresql ]; then
   ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgresql-15-postgis-3)
 fi

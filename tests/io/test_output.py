@@ -58,3 +58,17 @@ def test_excel_csv_bom_injection_and_masking(tmp_path):
 def test_write_json_keeps_chinese(tmp_path):
     p = write_json({"县": "平塘县", "n": 1}, tmp_path / "s.json")
     assert "平塘县" in p.read_text(encoding="utf-8")
+
+
+def test_outputs_are_readable_by_the_team(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        out = tmp_path / "run"
+        with atomic_output_dir(out) as stage:
+            write_csv(pd.DataFrame({"a": [1]}), stage / "a.csv")
+        assert out.stat().st_mode & 0o777 == 0o755
+        assert (out / "a.csv").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(mask)
