@@ -356,7 +356,6 @@ async def _read_limited(file: UploadFile, limit: int) -> bytes:
 )
 async def upload_dataset(
     request: Request,
-    session: DbSession,
     user: CurrentUser,
     settings: Settings,
     kind: Annotated[str, Form(pattern="^(helpers|needs)$", description="helpers | needs")],
@@ -371,10 +370,31 @@ async def upload_dataset(
             detail=f"the upload is larger than {settings.max_upload_bytes} bytes",
         )
     data = await _read_limited(file, settings.max_upload_bytes)
+    # Validation (pandas, GDAL) and the database work run in a worker thread, so the
+    # event loop keeps serving other requests meanwhile.
+    return await run_in_threadpool(
+        _accept_upload,
+        request.app.state.session_factory,
+        settings,
+        user,
+        kind,
+        file.filename or "upload",
+        data,
+    )
+
+
+def _accept_upload(
+    factory: sessionmaker[Session],
+    settings: ServiceSettings,
+    user: Principal,
+    kind: str,
+    filename: str,
+    data: bytes,
+) -> DatasetOut:
     try:
         checked = validate_upload(
             data,
-            file.filename or "upload",
+            filename,
             kind,
             max_unzipped_bytes=settings.max_unzipped_bytes,
             max_zip_ratio=settings.max_zip_ratio,
@@ -387,37 +407,38 @@ async def upload_dataset(
             detail={"message": str(exc), "file": exc.file, "row": exc.row, "column": exc.column},
         ) from None
     digest = hashlib.sha256(data).hexdigest()
-    row = Dataset(
-        kind=kind,
-        filename=checked.display_name,
-        sha256=digest,
-        n_rows=len(checked.table),
-        columns=[str(c) for c in checked.table.columns],
-        path="",
-        uploaded_by=user.id,
-    )
-    session.add(row)
-    session.flush()
-    folder = settings.uploads_dir / str(row.id)
-    write_csv(checked.table, folder / f"{kind}.csv", excel=False)
-    row.path = str(folder / f"{kind}.csv")
-    audit(
-        session,
-        user,
-        "upload",
-        f"dataset {row.id} {kind}",
-        {"file": checked.display_name, "rows": len(checked.table)},
-    )
-    session.commit()
-    return DatasetOut(
-        id=row.id,
-        kind=kind,
-        filename=row.filename,
-        rows=row.n_rows,
-        columns=row.columns,
-        sha256=digest,
-        created_at=row.created_at,
-    )
+    with factory() as session:
+        row = Dataset(
+            kind=kind,
+            filename=checked.display_name,
+            sha256=digest,
+            n_rows=len(checked.table),
+            columns=[str(c) for c in checked.table.columns],
+            path="",
+            uploaded_by=user.id,
+        )
+        session.add(row)
+        session.flush()
+        folder = settings.uploads_dir / str(row.id)
+        write_csv(checked.table, folder / f"{kind}.csv", excel=False)
+        row.path = str(folder / f"{kind}.csv")
+        audit(
+            session,
+            user,
+            "upload",
+            f"dataset {row.id} {kind}",
+            {"file": checked.display_name, "rows": len(checked.table)},
+        )
+        session.commit()
+        return DatasetOut(
+            id=row.id,
+            kind=kind,
+            filename=row.filename,
+            rows=row.n_rows,
+            columns=row.columns,
+            sha256=digest,
+            created_at=row.created_at,
+        )
 
 
 @router.get(
