@@ -122,6 +122,11 @@ class PairingSettings(BaseModel):
     equity: Literal["off", "minmax", "weighted"] = "off"
     #: Cost units per km of the longest trip (``weighted``).
     equity_weight: float = Field(10.0, ge=0)
+    #: ``minmax``: accept a longest trip whose unmet penalty is at most this fraction above
+    #: the least possible one.
+    equity_tolerance: float = Field(0.0, ge=0.0, le=1.0)
+    #: ``minmax``: thresholds of the longest trip are multiples of this (km).
+    equity_step_km: float = Field(1.0, ge=1.0, le=500.0)
     #: Points of the cost / longest-trip trade-off curve written to the summary (0 = none).
     equity_curve_points: int = Field(0, ge=0, le=50)
 

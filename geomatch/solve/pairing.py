@@ -302,12 +302,22 @@ def _solve_model(
 
 
 def _flow_minmax(model: ArcModel, settings: PairingSettings, *, big_m: bool) -> ModelSolution:
-    """Smallest longest trip at minimal unmet penalty, then the cheapest pairing (flow)."""
+    """Shortest longest trip at (nearly) minimal unmet penalty, then the cheapest pairing.
+
+    ``P(D)`` is the least unmet penalty using only arcs of at most ``D`` km (a flow with
+    zero arc costs). ``D*`` is the smallest threshold (bisection over the arcs' distances,
+    rounded up to ``equity_step_km``) with ``P(D*) ≤ (1 + equity_tolerance) · P(∞)``; the
+    answer is the cheapest pairing on the arcs ≤ ``D*``. The trade-off curve solves the
+    cost objective at ``equity_curve_points`` thresholds from the median arc up to the
+    longest one.
+    """
     t0 = time.perf_counter()
     zero = model.with_costs(np.zeros(model.n_arcs, dtype=np.int64))
     base = solve_flow(zero, big_m=big_m)
-    target = base.objective
+    target = base.objective * (1.0 + settings.equity_tolerance)
+    step = max(int(settings.equity_step_km), 1)
     dist = np.ceil(np.nan_to_num(model.arc_dist, nan=0.0)).astype(np.int64)
+    dist = -(-dist // step) * step
     levels = np.unique(dist)
     lo, hi = 0, len(levels) - 1
     n_solves = 1
@@ -326,15 +336,15 @@ def _flow_minmax(model: ArcModel, settings: PairingSettings, *, big_m: bool) -> 
     x[np.flatnonzero(keep)[best.x]] = True
     curve: list[dict[str, Any]] = []
     if settings.equity_curve_points > 0 and len(levels):
+        start = int(np.median(dist))
         pts = np.unique(
-            np.linspace(d_star, levels[-1], settings.equity_curve_points + 1)
-            .round()
-            .astype(np.int64)
+            np.linspace(start, levels[-1], settings.equity_curve_points).round().astype(np.int64)
         )
         for d in pts:
-            r = solve_flow(model.subset(dist <= d), big_m=big_m)
+            sub = dist <= d
+            r = solve_flow(model.subset(sub), big_m=big_m)
             n_solves += 1
-            met = np.unique(model.arc_need[dist <= d][r.x]).size
+            met = np.unique(model.arc_need[sub][r.x]).size
             curve.append(
                 {
                     "max_trip_km_allowed": int(d),
@@ -349,7 +359,12 @@ def _flow_minmax(model: ArcModel, settings: PairingSettings, *, big_m: bool) -> 
         bound=best.bound,
         seconds=time.perf_counter() - t0,
         solver="ortools-min-cost-flow (minmax bisection)",
-        extra={"longest_trip_km": d_star, "flow_solves": n_solves, "equity_curve": curve},
+        extra={
+            "longest_trip_km": d_star,
+            "flow_solves": n_solves,
+            "equity_curve": curve,
+            "unmet_penalty_floor": base.objective,
+        },
     )
 
 
