@@ -259,12 +259,15 @@ async def _resolve_run(request: Request, run: int | None) -> int:
     if run is not None:
         return run
     caches: ServiceCaches = request.app.state.caches
-    latest = caches.latest_run.get("latest")
-    if latest is None:
-        latest = await run_in_threadpool(_latest_run_id, request.app.state.session_factory)
-        if latest is None:
+
+    async def load() -> int:
+        found = await run_in_threadpool(_latest_run_id, request.app.state.session_factory)
+        if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no finished run yet")
-        caches.latest_run.put("latest", latest)
+        caches.latest_run.put("latest", found)
+        return found
+
+    latest: int = await caches.flights.run("latest", lambda: caches.latest_run.get("latest"), load)
     return latest
 
 
@@ -305,15 +308,16 @@ async def get_coverage(
     run_id = await _resolve_run(request, run)
     caches: ServiceCaches = request.app.state.caches
     key = ("coverage", run_id, scope)
-    hit = caches.coverage.get(key)
-    if hit is None:
+
+    async def load() -> tuple[bytes, str]:
         body = await run_in_threadpool(
             _coverage_body, request.app.state.session_factory, user, run_id, scope
         )
         caches.coverage.put(key, body, "application/json")
-    else:
-        body = hit[0]
-    return Response(body, media_type="application/json")
+        return body, "application/json"
+
+    body, media = await caches.flights.run(key, lambda: caches.coverage.get(key), load)
+    return Response(body, media_type=media)
 
 
 @router.get(
@@ -514,18 +518,19 @@ async def _map_response(request: Request, run: int | None, rel: str) -> Response
     run_id = await _resolve_run(request, run)
     caches: ServiceCaches = request.app.state.caches
     key = ("map", run_id, rel)
-    hit = caches.files.get(key)
-    if hit is None:
-        body, media = await run_in_threadpool(
+
+    async def load() -> tuple[bytes, str]:
+        loaded = await run_in_threadpool(
             _read_map_file,
             request.app.state.session_factory,
             request.app.state.settings,
             run_id,
             rel,
         )
-        caches.files.put(key, body, media)
-    else:
-        body, media = hit
+        caches.files.put(key, *loaded)
+        return loaded
+
+    body, media = await caches.flights.run(key, lambda: caches.files.get(key), load)
     return Response(body, media_type=media, headers={"Cache-Control": "private, max-age=60"})
 
 

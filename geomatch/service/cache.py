@@ -11,14 +11,15 @@ Only successful answers are cached, so every error is computed afresh.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-__all__ = ["BytesLRU", "ServiceCaches", "TTLCache"]
+__all__ = ["BytesLRU", "ServiceCaches", "SingleFlight", "TTLCache"]
 
 V = TypeVar("V")
 
@@ -87,6 +88,36 @@ class BytesLRU:
                 self._size -= len(dropped)
 
 
+class SingleFlight:
+    """At most one load per key at a time: concurrent misses wait for the first one.
+
+    Without it, the expiry of a popular entry sends every concurrent request to the
+    database at once (a thundering herd) and the latency tail grows by seconds.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+
+    async def run(
+        self,
+        key: Hashable,
+        lookup: Callable[[], V | None],
+        load: Callable[[], Awaitable[V]],
+    ) -> V:
+        """``lookup()`` if it has the value, else ``load()`` once for all waiters."""
+        value = lookup()
+        if value is not None:
+            return value
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            value = lookup()
+            if value is None:
+                value = await load()
+        if not lock.locked():
+            self._locks.pop(key, None)
+        return value
+
+
 @dataclass
 class ServiceCaches:
     """The caches of one application instance."""
@@ -96,6 +127,7 @@ class ServiceCaches:
     latest_run: TTLCache[int] = field(default_factory=lambda: TTLCache(1.0, 4))
     coverage: BytesLRU = field(default_factory=lambda: BytesLRU(64 * 1024 * 1024))
     files: BytesLRU = field(default_factory=lambda: BytesLRU(256 * 1024 * 1024))
+    flights: SingleFlight = field(default_factory=SingleFlight)
 
     def __post_init__(self) -> None:
         self.principals = TTLCache(self.auth_ttl_s)

@@ -71,11 +71,16 @@ async def authenticate(request: Request, token: str | None) -> Principal | None:
         return None
     caches = request.app.state.caches
     key = hash_token(token)
-    principal: Principal | None = caches.principals.get(key)
-    if principal is None:
-        principal = await run_in_threadpool(_lookup, request.app.state.session_factory, token)
-        if principal is not None:
-            caches.principals.put(key, principal)
+
+    async def load() -> Principal | None:
+        found = await run_in_threadpool(_lookup, request.app.state.session_factory, token)
+        if found is not None:
+            caches.principals.put(key, found)
+        return found
+
+    principal: Principal | None = await caches.flights.run(
+        ("token", key), lambda: caches.principals.get(key), load
+    )
     return principal
 
 
