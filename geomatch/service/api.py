@@ -116,6 +116,8 @@ def run_out(session: Session, run: Run) -> RunOut:
         started_at=run.started_at,
         finished_at=run.finished_at,
         tables=tables,
+        helpers=run.helpers_dataset_id,
+        needs=run.needs_dataset_id,
     )
 
 
@@ -141,7 +143,33 @@ def available_scenarios(settings: ServiceSettings) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
 
 
-def create_run(request: Request, session: Session, user: Principal, scenario: str) -> Run:
+def _check_upload(session: Session, dataset_id: int | None, kind: str) -> None:
+    if dataset_id is None:
+        return
+    ds = session.get(Dataset, dataset_id)
+    if ds is None or ds.kind != kind:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"no uploaded {kind} table {dataset_id} (POST /api/datasets with kind={kind})",
+        )
+    missing = [c for c in ("lon", "lat") if c not in ds.columns]
+    if missing:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"uploaded {kind} table {dataset_id} ({ds.filename}) has no "
+            f"{' and '.join(missing)} column; a run needs the points' locations",
+        )
+
+
+def create_run(
+    request: Request,
+    session: Session,
+    user: Principal,
+    scenario: str,
+    *,
+    helpers: int | None = None,
+    needs: int | None = None,
+) -> Run:
     """Queue a run and start its worker (the route and the page form share this)."""
     if not user.can_run:
         raise forbidden(f"a {user.role} user cannot start runs; only the national office can")
@@ -152,7 +180,11 @@ def create_run(request: Request, session: Session, user: Principal, scenario: st
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=f"unknown scenario {scenario!r}; available: {', '.join(names) or 'none'}",
         )
+    _check_upload(session, helpers, "helpers")
+    _check_upload(session, needs, "needs")
     run = Run(
+        helpers_dataset_id=helpers,
+        needs_dataset_id=needs,
         scenario=scenario,
         status="queued",
         progress=0.0,
@@ -162,7 +194,13 @@ def create_run(request: Request, session: Session, user: Principal, scenario: st
     )
     session.add(run)
     session.flush()
-    audit(session, user, "run", f"run {run.id}", {"scenario": scenario})
+    audit(
+        session,
+        user,
+        "run",
+        f"run {run.id}",
+        {"scenario": scenario, "helpers": helpers, "needs": needs},
+    )
     session.commit()
     request.app.state.jobs.submit(run.id)
     return run
@@ -183,7 +221,7 @@ def me(user: CurrentUser) -> MeOut:
 def post_run(
     body: RunRequest, request: Request, session: DbSession, user: CurrentUser
 ) -> RunCreated:
-    run = create_run(request, session, user, body.scenario)
+    run = create_run(request, session, user, body.scenario, helpers=body.helpers, needs=body.needs)
     return RunCreated(id=run.id, status="queued")
 
 

@@ -219,7 +219,15 @@ class Run(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     worker_pid: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    dataset_id: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    #: Uploaded tables that replace the scenario's helpers / needs (``datasets.id``).
+    helpers_dataset_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("datasets.id", name="fk_runs_helpers_dataset", ondelete="SET NULL"),
+        nullable=True,
+    )
+    needs_dataset_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("datasets.id", name="fk_runs_needs_dataset", ondelete="SET NULL"),
+        nullable=True,
+    )
 
 
 class RunTable(Base):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from geomatch.service.api import available_scenarios, create_run, run_out
 from geomatch.service.auth import Principal, lookup_token
 from geomatch.service.deps import DbSession, page_user
-from geomatch.service.models import Coverage, Province, ResultRow, Run, RunTable
+from geomatch.service.models import Coverage, Dataset, Province, ResultRow, Run, RunTable
 from geomatch.service.results import coverage_rows, latest_done_run
 
 __all__ = ["STATUS_ZH", "router", "templates"]
@@ -158,6 +158,9 @@ def dashboard(request: Request, session: DbSession, user: PageUser) -> Response:
             "kpi_cols": kpi_cols,
             "kpi_rows": kpi_rows,
             "scenarios": available_scenarios(request.app.state.settings),
+            "uploads": session.execute(sa.select(Dataset).order_by(Dataset.id.desc()).limit(30))
+            .scalars()
+            .all(),
         },
     )
 
@@ -227,12 +230,25 @@ def run_page(run_id: int, request: Request, session: DbSession, user: PageUser) 
     )
 
 
+def _form_id(value: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 9:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="bad dataset id")
+    return int(value)
+
+
 @router.post("/runs")
 def start_run_form(
     request: Request,
     session: DbSession,
     user: PageUser,
     scenario: Annotated[str, Form(max_length=64)],
+    helpers: Annotated[str, Form(max_length=12)] = "",
+    needs: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
-    run = create_run(request, session, user, scenario)
+    run = create_run(
+        request, session, user, scenario, helpers=_form_id(helpers), needs=_form_id(needs)
+    )
     return RedirectResponse(f"/runs/{run.id}", status_code=status.HTTP_303_SEE_OTHER)

@@ -34,6 +34,18 @@ class RunRequest(BaseModel):
         examples=["national"],
         description="name of a scenario in the scenario folder, e.g. national",
     )
+    helpers: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="id of an uploaded helpers table that replaces the scenario's helpers",
+    )
+    needs: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="id of an uploaded needs table that replaces the scenario's needs",
+    )
 
 
 class RunCreated(BaseModel):
@@ -52,6 +64,8 @@ class RunOut(BaseModel):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     tables: dict[str, int] = Field(description="rows per result table (when done)")
+    helpers: int | None = Field(default=None, description="uploaded helpers table used")
+    needs: int | None = Field(default=None, description="uploaded needs table used")
 
 
 class CountyCoverage(BaseModel):

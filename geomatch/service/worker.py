@@ -28,10 +28,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from geomatch.errors import GeomatchError, InputError
 from geomatch.service.config import ServiceSettings, get_settings
 from geomatch.service.db import make_engine, session_scope
-from geomatch.service.models import Helper, Need, Run, utcnow
+from geomatch.service.models import Dataset, Helper, Need, Run, utcnow
 from geomatch.service.results import store_results
 
-__all__ = ["execute_run", "import_run", "load_pipeline", "main", "run_paths"]
+__all__ = [
+    "execute_run",
+    "import_run",
+    "load_pipeline",
+    "main",
+    "overlay_dataset",
+    "run_paths",
+    "scenario_with_data_dir",
+]
 
 log = logging.getLogger("geomatch.service.worker")
 
@@ -77,6 +85,77 @@ class _Progress:
             )
 
 
+def scenario_with_data_dir(text: str, data_dir: Path) -> str:
+    """The scenario TOML ``text`` with ``[scenario] data_dir`` set to ``data_dir``."""
+    import json
+    import re
+    import tomllib
+
+    value = f"data_dir = {json.dumps(str(data_dir), ensure_ascii=False)}"
+    lines = text.splitlines()
+    header = next((i for i, ln in enumerate(lines) if ln.strip() == "[scenario]"), None)
+    if header is None:
+        lines = ["[scenario]", value, "", *lines]
+    else:
+        end = next(
+            (i for i in range(header + 1, len(lines)) if lines[i].lstrip().startswith("[")),
+            len(lines),
+        )
+        found = next(
+            (i for i in range(header + 1, end) if re.match(r"\s*data_dir\s*=", lines[i])), None
+        )
+        if found is None:
+            lines.insert(header + 1, value)
+        else:
+            lines[found] = value
+    out = "\n".join(lines) + "\n"
+    if tomllib.loads(out).get("scenario", {}).get("data_dir") != str(data_dir):
+        raise GeomatchError("could not point the scenario at the run's data folder")
+    return out
+
+
+def overlay_dataset(
+    scenario_file: Path, folder: Path, *, helpers: Path | None, needs: Path | None
+) -> Path:
+    """A scenario whose dataset is the scenario's own with uploaded helpers and/or needs.
+
+    ``folder/data/`` links every file of the scenario's dataset except
+    ``scenario/helpers.parquet`` and ``scenario/needs.parquet``, which are written from
+    the uploads (validated again with the CLI's schema) or linked from the original;
+    ``folder/scenario.toml`` is the scenario with ``data_dir`` pointing there.
+
+    Returns
+    -------
+    pathlib.Path
+        The new scenario file.
+    """
+    from geomatch.io.schema import read_helpers, read_needs
+    from geomatch.model.scenario import load_scenario
+    from geomatch.pipeline import resolve_data_dir
+    from geomatch.settings import data_dir
+
+    sc = load_scenario(scenario_file)
+    root = (resolve_data_dir(sc.scenario.data_dir, scenario_file) or data_dir()).resolve()
+    data = folder / "data"
+    (data / "scenario").mkdir(parents=True, exist_ok=True)
+    for entry in root.iterdir():
+        if entry.name != "scenario" and not (data / entry.name).exists():
+            (data / entry.name).symlink_to(entry)
+    for kind, upload, reader in (("helpers", helpers, read_helpers), ("needs", needs, read_needs)):
+        target = data / "scenario" / f"{kind}.parquet"
+        if target.exists() or target.is_symlink():
+            target.unlink()
+        if upload is None:
+            target.symlink_to(root / "scenario" / f"{kind}.parquet")
+        else:
+            reader(upload).to_parquet(target, index=False)
+    out = folder / "scenario.toml"
+    out.write_text(
+        scenario_with_data_dir(scenario_file.read_text(encoding="utf-8"), data), encoding="utf-8"
+    )
+    return out
+
+
 def _claim(factory: sessionmaker[Session], run_id: int) -> str | None:
     with session_scope(factory) as session:
         result = session.execute(
@@ -93,6 +172,21 @@ def _claim(factory: sessionmaker[Session], run_id: int) -> str | None:
         if not result.rowcount:  # type: ignore[attr-defined]
             return None
         return session.execute(sa.select(Run.scenario).where(Run.id == run_id)).scalar_one()
+
+
+def _uploads(factory: sessionmaker[Session], run_id: int) -> dict[str, Path | None]:
+    with factory() as session:
+        run = session.get(Run, run_id)
+        out: dict[str, Path | None] = {"helpers": None, "needs": None}
+        if run is None:
+            return out
+        for kind, ds_id in (("helpers", run.helpers_dataset_id), ("needs", run.needs_dataset_id)):
+            if ds_id is not None:
+                ds = session.get(Dataset, ds_id)
+                if ds is None:
+                    raise InputError(f"the uploaded {kind} table {ds_id} no longer exists")
+                out[kind] = Path(ds.path)
+        return out
 
 
 def _lookups(session: Session) -> tuple[dict[str, str], dict[str, str]]:
@@ -166,6 +260,12 @@ def execute_run(settings: ServiceSettings, run_id: int) -> str:
     try:
         if not scenario_file.is_file():
             raise InputError("scenario file not found", file=scenario_file)
+        uploads = _uploads(factory, run_id)
+        if any(p is not None for p in uploads.values()):
+            scenario_file = overlay_dataset(scenario_file, out.parent, **uploads)
+            log.info(
+                "run %s: uploaded tables %s", run_id, {k: str(v) for k, v in uploads.items() if v}
+            )
         pipeline = load_pipeline(settings.pipeline)
         progress = _Progress(factory, run_id, settings.progress_interval_s)
         log.info("run %s: scenario %s → %s", run_id, scenario_file, out)

@@ -138,3 +138,25 @@ def test_unimportable_pipeline_fails_the_run(tmp_path) -> None:  # type: ignore[
         run = svc.wait(r.json()["id"])
         assert run["status"] == "failed" and "no_such_module" in run["error"]
         assert run["tables"] == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[scenario]\nname = "x"\ndata_dir = "old"\n\n[pairing]\n',
+        '[scenario]\nname = "x"\n\n[tours]\n',
+        "[pairing]\n",
+        "",
+    ],
+)
+def test_scenario_with_data_dir(text: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import tomllib
+
+    from geomatch.service.worker import scenario_with_data_dir
+
+    target = tmp_path / 'dir with "quotes" and 中文'
+    out = tomllib.loads(scenario_with_data_dir(text, target))
+    assert out["scenario"]["data_dir"] == str(target)
+    before = tomllib.loads(text)
+    for table in ("pairing", "tours"):
+        assert (table in out) == (table in before)
