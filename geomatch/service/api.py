@@ -257,6 +257,7 @@ def export_table(
     province: ProvinceParam = None,
 ) -> Response:
     run = _get_run(session, run_id)
+    _check_province(session, province)
     try:
         frame = result_frame(session, user, run.id, table.value, province)
     except PermissionError as exc:

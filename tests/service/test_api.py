@@ -169,6 +169,7 @@ def test_exports_are_audited(service: Service) -> None:
         ("/api/runs/424242/pairings.csv", 404),
         ("/api/coverage?province=abc", 422),
         ("/api/coverage?province=990000", 404),
+        ("/api/runs/1/pairings.csv?province=990000", 404),
         ("/api/coverage?run=424242", 404),
         ("/maps/province/62012", 422),
         ("/maps/province/990000", 404),
