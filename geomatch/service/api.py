@@ -488,6 +488,8 @@ def _accept_upload(
     "/datasets", response_model=list[DatasetOut], responses=_ERRORS, summary="Accepted uploads"
 )
 def list_datasets(session: DbSession, user: CurrentUser) -> list[DatasetOut]:
+    if user.province is not None:
+        raise forbidden("uploads are national data; a planner sees their province's results")
     rows = session.execute(sa.select(Dataset).order_by(Dataset.id.desc()).limit(200)).scalars()
     return [
         DatasetOut(

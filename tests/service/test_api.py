@@ -43,7 +43,7 @@ MATRIX = [
     ("GET", "/maps/province/520000", None, {"gansu": 403}),
     ("GET", "/maps/assets/map.js", None, {}),
     ("GET", "/api/audit", None, {"analyst": 403, "gansu": 403, "guizhou": 403}),
-    ("GET", "/api/datasets", None, {}),
+    ("GET", "/api/datasets", None, {"gansu": 403, "guizhou": 403}),
     (
         "POST",
         "/api/runs",
