@@ -98,13 +98,12 @@ def test_real_run_on_mini_fixture(real_service: Service, mini_data_dir: Path) ->
     engine.dispose()
 
 
+@pytest.mark.parametrize("real_service", ["sqlite"], indirect=True)
 def test_run_on_uploaded_needs(real_service: Service, mini_data_dir: Path, tmp_path: Path) -> None:
     """A run whose needs are an uploaded table pairs exactly those needs."""
     import pandas as pd
 
     svc = real_service
-    if svc.settings.database_url.startswith("postgresql"):
-        pytest.skip("the upload path is the same on both databases; SQLite covers it")
     needs = pd.read_parquet(mini_data_dir / "scenario" / "needs.parquet")
     needs = pd.DataFrame(needs.drop(columns="geometry", errors="ignore"))
     first = sorted(needs["adcode"].unique())[0]
