@@ -38,7 +38,7 @@ from geomatch.service.auth import Principal
 from geomatch.service.cache import ServiceCaches
 from geomatch.service.config import ServiceSettings
 from geomatch.service.deps import CurrentUser, DbSession, Settings, forbidden
-from geomatch.service.models import AuditLog, Dataset, Province, Run, RunTable
+from geomatch.service.models import AuditLog, Dataset, Province, Run, RunTable, Unit
 from geomatch.service.results import coverage_rows, latest_done_run, result_frame
 from geomatch.service.schemas import (
     AuditEntry,
@@ -51,6 +51,7 @@ from geomatch.service.schemas import (
     RunCreated,
     RunOut,
     RunRequest,
+    UnitOut,
 )
 from geomatch.service.uploads import UploadTooLargeError, validate_upload
 
@@ -373,6 +374,66 @@ def list_provinces(session: DbSession, user: CurrentUser) -> list[ProvinceOut]:
         ProvinceOut(adcode=p.adcode, name=p.name, region=p.region)
         for p in session.execute(q).scalars()
     ]
+
+
+def _unit_at(request: Request, lon: float, lat: float) -> Unit | None:
+    """The county whose polygon covers the point (PostGIS on PostgreSQL, STRtree else)."""
+    from shapely import Point
+
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4326)
+            return session.execute(
+                sa.select(Unit)
+                .where(sa.func.ST_Covers(Unit.geom, point))
+                .order_by(Unit.adcode)
+                .limit(1)
+            ).scalar_one_or_none()
+        index = request.app.state.caches.unit_index
+        if index is None:
+            import shapely
+
+            rows = session.execute(
+                sa.select(Unit.adcode, Unit.geom).where(Unit.geom.is_not(None))
+            ).all()
+            codes = [r[0] for r in rows]
+            index = (codes, shapely.STRtree([r[1] for r in rows if r[1] is not None]))
+            request.app.state.caches.unit_index = index
+        codes, tree = index
+        hits = sorted(codes[i] for i in tree.query(Point(lon, lat), predicate="covered_by"))
+        return session.get(Unit, hits[0]) if hits else None
+
+
+@router.get(
+    "/units/at",
+    response_model=UnitOut,
+    responses=_ERRORS,
+    summary="The county at a point (WGS84 lon/lat)",
+)
+def unit_at(
+    request: Request,
+    user: CurrentUser,
+    lon: Annotated[float, Query(ge=73.0, le=135.5, description="longitude, WGS84 degrees")],
+    lat: Annotated[float, Query(ge=3.0, le=53.7, description="latitude, WGS84 degrees")],
+) -> UnitOut:
+    unit = _unit_at(request, lon, lat)
+    if unit is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no county at ({lon}, {lat})")
+    try:
+        user.scope(unit.province_adcode)
+    except PermissionError as exc:
+        raise forbidden(exc) from None
+    return UnitOut(
+        adcode=unit.adcode,
+        name=unit.name,
+        province_adcode=unit.province_adcode,
+        province=unit.province,
+        prefecture=unit.prefecture,
+        poor=unit.poor,
+        exit_year=unit.exit_year,
+        deep_poverty_area=unit.deep_poverty_area,
+    )
 
 
 async def _read_limited(file: UploadFile, limit: int) -> bytes:

@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["BytesLRU", "ServiceCaches", "SingleFlight", "TTLCache"]
 
@@ -128,6 +128,8 @@ class ServiceCaches:
     coverage: BytesLRU = field(default_factory=lambda: BytesLRU(64 * 1024 * 1024))
     files: BytesLRU = field(default_factory=lambda: BytesLRU(256 * 1024 * 1024))
     flights: SingleFlight = field(default_factory=SingleFlight)
+    #: County codes and an STRtree of their polygons (SQLite; PostGIS uses its index).
+    unit_index: tuple[list[str], Any] | None = None
 
     def __post_init__(self) -> None:
         self.principals = TTLCache(self.auth_ttl_s)

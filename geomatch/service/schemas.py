@@ -19,6 +19,7 @@ __all__ = [
     "RunCreated",
     "RunOut",
     "RunRequest",
+    "UnitOut",
 ]
 
 RunStatus = Literal["queued", "running", "done", "failed", "interrupted"]
@@ -88,6 +89,17 @@ class CoverageOut(BaseModel):
     run_id: int
     province: str | None
     counties: list[CountyCoverage]
+
+
+class UnitOut(BaseModel):
+    adcode: str
+    name: str
+    province_adcode: str
+    province: str
+    prefecture: str
+    poor: bool
+    exit_year: int | None
+    deep_poverty_area: str
 
 
 class ProvinceOut(BaseModel):

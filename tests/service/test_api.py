@@ -247,3 +247,24 @@ def test_offline_no_cdn(service: Service) -> None:
     css = service.client.get("/static/style.css").text
     for text in (page, css):
         assert "http://" not in text and "https://" not in text and "//cdn" not in text
+
+
+@pytest.mark.parametrize(
+    ("who", "lon", "lat", "code", "adcode"),
+    [
+        ("national", 100.5, 30.5, 200, "620121"),
+        ("gansu", 100.5, 30.5, 200, "620121"),
+        ("guizhou", 100.5, 30.5, 403, None),
+        ("guizhou", 103.5, 33.5, 200, "520322"),
+        ("national", 120.0, 45.0, 404, None),
+        ("national", 10.0, 30.0, 422, None),
+        ("national", 100.5, 95.0, 422, None),
+    ],
+)
+def test_unit_at_point(
+    service: Service, who: str, lon: float, lat: float, code: int, adcode: str | None
+) -> None:
+    r = service.client.get(f"/api/units/at?lon={lon}&lat={lat}", headers=service.h(who))
+    assert r.status_code == code, r.text
+    if adcode:
+        assert r.json()["adcode"] == adcode and r.json()["poor"] is True

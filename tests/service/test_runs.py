@@ -47,6 +47,9 @@ def test_full_run_through_the_api(backend_service: Service) -> None:
     assert page.status_code == 200 and "甘肃省 覆盖图" in page.text
     asset = c.get("/maps/assets/map.js", headers=svc.h("gansu"))
     assert asset.status_code == 200 and "GEOMATCH_MAP_OK" in asset.text
+    # the county at a point: ST_Covers on PostGIS, an STRtree on SQLite
+    at = c.get("/api/units/at?lon=101.25&lat=31.75", headers=svc.h("analyst"))
+    assert at.status_code == 200 and at.json()["adcode"] == "620122"
     engine = make_engine(svc.settings.database_url)
     with engine.connect() as conn:
         n = conn.execute(
