@@ -7,6 +7,7 @@ province through any parameter. Bad parameters are answered with 4xx.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -633,7 +634,30 @@ async def _map_response(request: Request, run: int | None, rel: str) -> Response
         return loaded
 
     body, media = await caches.flights.run(key, lambda: caches.files.get(key), load)
-    return Response(body, media_type=media, headers={"Cache-Control": "private, max-age=60"})
+    headers = {"Cache-Control": "private, max-age=60", "Vary": "Accept-Encoding"}
+    if _COMPRESSIBLE.match(media) and _accepts_gzip(request) and len(body) > 1024:
+        gz_key = ("map.gz", run_id, rel)
+
+        async def compress() -> tuple[bytes, str]:
+            packed = await run_in_threadpool(gzip.compress, body, 6)
+            caches.files.put(gz_key, packed, media)
+            return packed, media
+
+        body, media = await caches.flights.run(gz_key, lambda: caches.files.get(gz_key), compress)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=media, headers=headers)
+
+
+_COMPRESSIBLE = re.compile(r"^(text/|application/(javascript|json))")
+
+
+def _accepts_gzip(request: Request) -> bool:
+    """Whether the client takes ``Content-Encoding: gzip`` (q=0 refuses it)."""
+    for part in request.headers.get("accept-encoding", "").lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
 
 
 MapRun = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="run id (default: latest)")]

@@ -167,7 +167,11 @@ def run_scenario(
         (maps / "assets" / "map.js").write_text("window.GEOMATCH_MAP_OK = true;\n")
         (maps / "national.html").write_text(
             '<!doctype html><html><head><meta charset="utf-8"><script src="assets/map.js">'
-            "</script></head><body><h1>全国覆盖图</h1></body></html>",
+            "</script></head><body><h1>全国覆盖图</h1>"
+            # a realistic size, so that the service compresses it
+            + "<!-- "
+            + "贫困县覆盖 " * 2000
+            + "--></body></html>",
             encoding="utf-8",
         )
         for pa, pname in (("620000", "甘肃省"), ("520000", "贵州省")):

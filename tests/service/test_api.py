@@ -268,3 +268,24 @@ def test_unit_at_point(
     assert r.status_code == code, r.text
     if adcode:
         assert r.json()["adcode"] == adcode and r.json()["poor"] is True
+
+
+def test_maps_gzip_when_accepted(service: Service) -> None:
+    import gzip
+
+    import httpx
+
+    h = service.h("national")
+    plain = service.client.get("/maps/national", headers={**h, "Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    # read the raw bytes as they travel
+    with service.client.stream(
+        "GET", "/maps/national", headers={**h, "Accept-Encoding": "gzip"}
+    ) as r:
+        raw = b"".join(r.iter_raw())
+        assert r.headers["content-encoding"] == "gzip"
+        assert r.headers["vary"] == "Accept-Encoding"
+    assert gzip.decompress(raw) == plain.content and len(raw) < len(plain.content) / 3
+    refused = service.client.get("/maps/national", headers={**h, "Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers
+    assert isinstance(plain, httpx.Response)
