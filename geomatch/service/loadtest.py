@@ -10,11 +10,11 @@ clicking through pages). Four clients in five are provincial planners reading th
 province; the rest are the national office reading any province.
 
 Clients accept gzip, as browsers do; the bytes are read as they travel and not
-decompressed. Latency is measured per request from send to the last byte (client side), after a
-warm-up of ``warmup_s`` seconds (caches filling; errors are counted from the start), per
-endpoint:
-count, errors (status ≠ 200 or a transport error), p50, p95, p99 and max in ms, and the
-throughput. All traffic stays on the loopback interface, and the loop stops by itself.
+decompressed. Latency is measured per request from send to the last byte (client side),
+after a warm-up of ``warmup_s`` seconds (caches filling; errors are counted from the
+start), per endpoint: count, errors (status ≠ 200 or a transport error), p50, p95, p99
+and max in ms, and the throughput. All traffic stays on the loopback interface, and the
+loop stops by itself.
 """
 
 from __future__ import annotations
