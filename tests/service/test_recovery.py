@@ -108,3 +108,32 @@ def test_users_cli_errors(tmp_path, monkeypatch, capsys) -> None:  # type: ignor
     second = capsys.readouterr().out.strip().splitlines()[-1]
     assert second != first
     assert main(["users", "token", "nobody"]) == 2
+
+
+def test_graceful_stop_interrupts_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.service.conftest import add_users
+
+    settings = make_settings(tmp_path)
+    seed_units(settings.database_url)
+    h = {"Authorization": f"Bearer {add_users(settings)['national']}"}
+    server = LiveServer(settings).start()
+    try:
+        run_id = httpx.post(
+            server.url + "/api/runs", json={"scenario": "slow"}, headers=h, timeout=10
+        ).json()["id"]
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            run = httpx.get(f"{server.url}/api/runs/{run_id}", headers=h, timeout=10).json()
+            if run["status"] == "running":
+                break
+            time.sleep(0.2)
+        (pid,) = _db(settings.database_url, "SELECT worker_pid FROM runs WHERE id=:r", r=run_id)[0]
+    finally:
+        server.stop()  # SIGINT: uvicorn's graceful shutdown
+    assert _db(settings.database_url, "SELECT status FROM runs WHERE id=:r", r=run_id) == [
+        ("interrupted",)
+    ]
+    from geomatch.service.jobs import worker_alive
+
+    time.sleep(0.2)
+    assert not worker_alive(pid, run_id), "the worker outlived the server"
