@@ -180,25 +180,30 @@ def _pairs_frame(
 
 
 def _arcs_frame(arcs: pd.DataFrame, need_ids: pd.Index, helper_ids: pd.Index) -> pd.DataFrame:
-    a = arcs.copy()
+    """Typed view of the arcs (columns converted only when needed; no deep copy)."""
     for col in ("helper_id", "need_id", "cost"):
-        if col not in a.columns:
+        if col not in arcs.columns:
             raise InputError("arcs need columns helper_id, need_id, cost", column=col)
-    a["helper_id"] = a["helper_id"].astype(str).to_numpy(dtype=object)
-    a["need_id"] = a["need_id"].astype(str).to_numpy(dtype=object)
-    a["cost"] = pd.to_numeric(a["cost"]).astype(np.int64)
-    a["load"] = (
-        pd.to_numeric(a["load"]).fillna(1).astype(np.int64) if "load" in a.columns else np.int64(1)
-    )
+    a = arcs.reset_index(drop=True)
+    for col in ("helper_id", "need_id"):
+        if not pd.api.types.is_string_dtype(a[col]):
+            a[col] = a[col].astype(str)
+    if a["cost"].dtype != np.int64:
+        a["cost"] = pd.to_numeric(a["cost"]).astype(np.int64)
+    if "load" not in a.columns:
+        a["load"] = np.int64(1)
+    elif a["load"].dtype != np.int64:
+        a["load"] = pd.to_numeric(a["load"]).fillna(1).astype(np.int64)
     if "distance_km" not in a.columns:
         a["distance_km"] = np.nan
-    a["distance_km"] = pd.to_numeric(a["distance_km"], errors="coerce").astype(float)
+    elif a["distance_km"].dtype != np.float64:
+        a["distance_km"] = pd.to_numeric(a["distance_km"], errors="coerce").astype(float)
     for col, known in (("helper_id", helper_ids), ("need_id", need_ids)):
-        bad = pd.Series(~isin_ids(a[col], known))
+        bad = known.get_indexer(a[col]) < 0
         if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
+            i = int(np.flatnonzero(bad)[0])
             raise InputError(f"arc with unknown {col} {a.at[i, col]!r}", row=i + 2, column=col)
-    return a.reset_index(drop=True)
+    return a
 
 
 def _groups(
@@ -912,6 +917,9 @@ def pair_from_locations(
     raw = 0.0
     rounds: list[dict[str, Any]] = []
     n_rounds = settings.expand_rounds
+    hid_index = pd.Index(h_norm["helper_id"])
+    nid_index = pd.Index(needs["need_id"].astype(str))
+    n_h = np.int64(max(len(h_norm), 1))
     for r in range(n_rounds):
         frac = 0.25 + 0.6 * r / max(n_rounds, 1)
         trial = solve_pairing(
@@ -958,9 +966,13 @@ def pair_from_locations(
             ),
             relations=relations,
         )
-        key_old = arcs["need_id"].astype(str) + "\x1f" + arcs["helper_id"].astype(str)
-        key_new = extra["need_id"].astype(str) + "\x1f" + extra["helper_id"].astype(str)
-        extra = extra[~isin_ids(key_new, key_old)]
+        key_old = nid_index.get_indexer(arcs["need_id"]) * n_h + hid_index.get_indexer(
+            arcs["helper_id"]
+        )
+        key_new = nid_index.get_indexer(extra["need_id"]) * n_h + hid_index.get_indexer(
+            extra["helper_id"]
+        )
+        extra = extra[~np.isin(key_new, key_old)]
         if extra.empty:
             break
         arcs = pd.concat([arcs, extra], ignore_index=True)
