@@ -113,6 +113,9 @@ class PairingSettings(BaseModel):
     solver: Literal["auto", "flow", "cpsat"] = "auto"
     #: CP-SAT worker threads.
     num_workers: int = Field(2, ge=1, le=64)
+    #: Largest number of candidate pairs given to CP-SAT (above it: an error that says why
+    #: CP-SAT was needed; the min-cost-flow path has no limit).
+    cpsat_max_arcs: int = Field(300_000, ge=1)
     #: CP-SAT stops when (objective − bound) / objective ≤ this.
     relative_gap: float = Field(0.0, ge=0.0, lt=1.0)
     #: Give CP-SAT the min-cost-flow solution of the network relaxation as a hint.

@@ -279,6 +279,23 @@ def _solve_model(
         if settings.equity == "minmax":
             return _flow_minmax(model, settings, big_m=big_m)
         return solve_flow(model, big_m=big_m)
+    if model.n_arcs > settings.cpsat_max_arcs:
+        why = []
+        if not model.uniform_loads():
+            why.append("per-pair loads (load_mode = 'days' or an arcs file with loads)")
+        if model.same_fate is not None:
+            why.append("station_all_or_nothing")
+        if settings.equity == "weighted":
+            why.append("equity = 'weighted'")
+        if len(model.groups) > 1:
+            why.append("max_needs_per_helper_county together with other side constraints")
+        raise InputError(
+            f"this problem needs CP-SAT ({'; '.join(why) or 'side constraints'}), which is "
+            f"limited to cpsat_max_arcs = {settings.cpsat_max_arcs:,} candidate pairs; it has "
+            f"{model.n_arcs:,}. Pair a region at a time, lower k_nearest, or drop the "
+            "constraint (the min-cost-flow path has no such limit)",
+            column="cpsat_max_arcs",
+        )
     hint = None
     if settings.use_hint and model.uniform_loads():
         relaxed = ArcModel(

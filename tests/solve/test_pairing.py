@@ -258,3 +258,65 @@ def test_write_outputs(tmp_path) -> None:
 
     s = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert s["status"] == "optimal" and s["n_pairings"] == len(got)
+
+
+def test_cpsat_size_guard_names_the_reason() -> None:
+    from geomatch.errors import InputError
+
+    helpers, needs, arcs = random_instance(2, n_helpers=3, n_needs=6, max_load=3, max_cap=5)
+    s = PairingSettings(relation_mode="ignore", cpsat_max_arcs=2)
+    with pytest.raises(InputError, match="per-pair loads"):
+        solve_pairing(helpers, needs, arcs, s)
+
+
+def test_widening_reaches_helpers_with_room() -> None:
+    from geomatch.solve.pairing import pair_from_locations
+
+    # two needs next to a helper of capacity 1; a second helper far away has room
+    helpers = pd.DataFrame(
+        {
+            "helper_id": ["near", "far"],
+            "capacity": [1, 1],
+            "lon": [104.0, 116.4],
+            "lat": [30.0, 39.9],
+        }
+    )
+    needs = pd.DataFrame({"need_id": ["a", "b"], "lon": [104.1, 104.2], "lat": [30.0, 30.1]})
+    s = PairingSettings(relation_mode="ignore", k_nearest=1, expand_rounds=0)
+    assert pair_from_locations(helpers, needs, s).summary["n_unmet"] == 1
+    r = pair_from_locations(helpers, needs, s.model_copy(update={"expand_rounds": 2}))
+    assert r.summary["n_unmet"] == 0
+    assert set(r.pairings["helper_id"]) == {"near", "far"}
+    assert len(r.summary["expansion_rounds"]) >= 1
+
+
+def test_pooled_hub_splits_stations_over_its_experts() -> None:
+    from geomatch.solve.pairing import pair_from_locations
+
+    # three experts at one place (one hub of capacity 6) and three county stations
+    helpers = pd.DataFrame(
+        {
+            "helper_id": ["e1", "e2", "e3"],
+            "capacity": [2, 2, 2],
+            "kind": "expert",
+            "specialty": "crop",
+            "lon": [104.0] * 3,
+            "lat": [30.0] * 3,
+        }
+    )
+    needs = pd.DataFrame(
+        {
+            "need_id": ["s1", "s2", "s3", "s4", "v1"],
+            "kind": ["station"] * 4 + ["village_product"],
+            "adcode": ["510101", "510102", "510103", "510104", "510101"],
+            "category": "crop",
+            "lon": 104.5,
+            "lat": 30.5,
+        }
+    )
+    r = pair_from_locations(helpers, needs, PairingSettings(relation_mode="ignore"))
+    st_pairs = r.pairings[r.pairings["kind"] == "station"]
+    assert len(st_pairs) == 3 and st_pairs["helper_id"].is_unique  # one station each
+    assert r.summary["n_pairings"] == 4
+    assert r.unmet.set_index("need_id").loc[:, "reason"].iloc[0] == "side_constraint"
+    check_invariants(r, helpers, r.pairings.assign(load=1)[["helper_id", "need_id"]])
