@@ -9,17 +9,20 @@ either the coverage JSON or the province map of a province, pausing a random
 clicking through pages). Four clients in five are provincial planners reading their own
 province; the rest are the national office reading any province.
 
-Clients accept gzip, as browsers do; the bytes are read as they travel and not
-decompressed. Latency is measured per request from send to the last byte (client side),
-after a warm-up of ``warmup_s`` seconds (caches filling; errors are counted from the
-start), per endpoint: count, errors (status ≠ 200 or a transport error), p50, p95, p99
-and max in ms, and the throughput. All traffic stays on the loopback interface, and the
+Each client holds one keep-alive HTTP/1.1 connection (:class:`HTTPConnection`, a lean
+client so that the load generator takes little of the CPU it shares with the server) and
+accepts gzip, as browsers do; the bytes are counted as they travel, not decompressed.
+Latency is measured per request from send to the last byte (client side), after a
+warm-up of ``warmup_s`` seconds (caches filling; errors are counted from the start), per
+endpoint: count, errors (status ≠ 200 or a transport error), p50, p95, p99 and max in
+ms, and the throughput. All traffic stays on the loopback interface, and the
 loop stops by itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import platform
@@ -35,7 +38,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["EndpointStats", "LoadReport", "format_report", "run_load", "run_service_benchmark"]
+__all__ = [
+    "EndpointStats",
+    "HTTPConnection",
+    "LoadReport",
+    "format_report",
+    "run_load",
+    "run_service_benchmark",
+]
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +106,68 @@ def _stats(name: str, lat: list[float], errors: int, seconds: float) -> Endpoint
     )
 
 
+class HTTPConnection:
+    """One keep-alive HTTP/1.1 connection, as a browser tab holds (a lean client).
+
+    The load generator shares the machine with the server, so it must cost little: this
+    client writes a GET and reads the status line, the headers and exactly
+    ``Content-Length`` body bytes (the service always sends it), nothing more.
+    """
+
+    def __init__(self, host: str, port: int, timeout_s: float = 30.0) -> None:
+        self.host, self.port, self.timeout_s = host, port, timeout_s
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+    async def get(self, path: str, headers: dict[str, str]) -> tuple[int, int]:
+        """Send ``GET path``; return (status, body bytes). Reconnects once if closed."""
+        for attempt in (0, 1):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            try:
+                return await asyncio.wait_for(self._get(path, headers), self.timeout_s)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                await self.close()
+                if attempt:
+                    raise
+        raise ConnectionError("unreachable")  # pragma: no cover
+
+    async def _get(self, path: str, headers: dict[str, str]) -> tuple[int, int]:
+        assert self.reader is not None and self.writer is not None
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{head}\r\n".encode()
+        )
+        await self.writer.drain()
+        status_line = await self.reader.readuntil(b"\r\n")
+        status = int(status_line.split(b" ", 2)[1])
+        length = None
+        close = False
+        while True:
+            line = await self.reader.readuntil(b"\r\n")
+            if line == b"\r\n":
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value.strip())
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        if length is None:
+            raise ConnectionError("response without Content-Length")
+        await self.reader.readexactly(length)
+        if close:
+            await self.close()
+        return status, length
+
+
 async def _run_load(
     base_url: str,
     specs: list[ClientSpec],
@@ -105,22 +177,24 @@ async def _run_load(
     seed: int,
     warmup_s: float,
 ) -> dict[str, object]:
-    import httpx
+    from urllib.parse import urlsplit
 
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
     lat: dict[str, list[float]] = {"coverage": [], "province_map": []}
     errs: dict[str, int] = {"coverage": 0, "province_map": 0}
     kinds: dict[str, int] = {}
-    limits = httpx.Limits(max_connections=len(specs) + 8, max_keepalive_connections=len(specs))
-    timeout = httpx.Timeout(30.0)
     start = time.monotonic() + warmup_s
     end = start + duration_s
     start_perf = time.perf_counter() + warmup_s
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as client:
 
-        async def user(i: int, spec: ClientSpec) -> None:
-            rng = random.Random(seed + i)
-            headers = {"Authorization": f"Bearer {spec.token}"}
-            await asyncio.sleep(rng.uniform(0, min(1.0, 2 * think_s)))  # stagger the start
+    async def user(i: int, spec: ClientSpec) -> None:
+        rng = random.Random(seed + i)
+        # browsers accept gzip; the bytes are counted as they travel, not decoded
+        headers = {"Authorization": f"Bearer {spec.token}", "Accept-Encoding": "gzip"}
+        conn = HTTPConnection(host, port)
+        await asyncio.sleep(rng.uniform(0, min(1.0, 2 * think_s)))  # stagger the start
+        try:
             while time.monotonic() < end:
                 prov = spec.province or rng.choice(provinces)
                 kind = "coverage" if rng.random() < 0.5 else "province_map"
@@ -131,20 +205,16 @@ async def _run_load(
                 )
                 t0 = time.perf_counter()
                 try:
-                    # bytes as they travel (gzip when offered): decoding is the
-                    # browser's work, not the server's latency
-                    async with client.stream("GET", url, headers=headers) as resp:
-                        nbytes = 0
-                        async for chunk in resp.aiter_raw():
-                            nbytes += len(chunk)
-                        ok = resp.status_code == 200 and nbytes > 0
-                        if not ok:
-                            key = f"{kind} HTTP {resp.status_code}"
-                            kinds[key] = kinds.get(key, 0) + 1
-                except httpx.HTTPError as exc:
+                    status, nbytes = await conn.get(url, headers)
+                    ok = status == 200 and nbytes > 0
+                    if not ok:
+                        key = f"{kind} HTTP {status}"
+                        kinds[key] = kinds.get(key, 0) + 1
+                except (TimeoutError, OSError, ValueError) as exc:
                     ok = False
                     key = f"{kind} {type(exc).__name__}"
                     kinds[key] = kinds.get(key, 0) + 1
+                    await conn.close()
                 dt = time.perf_counter() - t0
                 if not ok:  # errors count from the first request, warm-up included
                     errs[kind] += 1
@@ -152,8 +222,10 @@ async def _run_load(
                     lat[kind].append(dt)
                 if think_s > 0:
                     await asyncio.sleep(rng.uniform(0, 2 * think_s))
+        finally:
+            await conn.close()
 
-        await asyncio.gather(*(user(i, s) for i, s in enumerate(specs)))
+    await asyncio.gather(*(user(i, s) for i, s in enumerate(specs)))
     return {"lat": lat, "errs": errs, "kinds": kinds}
 
 
