@@ -622,30 +622,7 @@ def solve_pairing(
     met = np.zeros(len(n), dtype=bool)
     met[arc_n[x]] = True
     if require_all and (sol.status == "infeasible" or not met.all()):
-        if sol.x.any() or model.is_network():
-            msg = _hall_violation(
-                model,
-                x
-                if x.any()
-                else solve_flow(
-                    ArcModel(
-                        model.helper_cap,
-                        arc_h,
-                        arc_n,
-                        model.arc_cost,
-                        model.arc_load,
-                        model.arc_dist,
-                        model.n_needs,
-                        None,
-                    ),
-                    big_m=True,
-                ).x,
-                n["need_id"].to_numpy(),
-                n,
-                h["helper_id"].to_numpy(),
-            )
-        else:
-            msg = str(sol.extra.get("reason", "the side constraints cannot all be met"))
+        msg = _require_all_reason(model, sol, n, h)
         raise InfeasibleError(f"cannot pair every need (--require-all): {msg}", constraint=msg)
     if sol.status == "infeasible":
         raise InfeasibleError(
@@ -751,6 +728,46 @@ def solve_pairing(
     )
     progress(1.0, f"{summary['n_pairings']:,} pairs, {summary['n_unmet']:,} unmet")
     return PairingResult(pairings=pairings, unmet=unmet, summary=summary)
+
+
+def _require_all_reason(
+    model: ArcModel, sol: ModelSolution, n: pd.DataFrame, h: pd.DataFrame
+) -> str:
+    """The binding constraint of an infeasible ``require_all``.
+
+    On a network the solver's maximum pairing (big-M unmet arcs) yields a Hall violator;
+    otherwise the capacity-only relaxation is solved: if it fails, its Hall violator is
+    named; if it pairs everyone, the side constraints bind.
+    """
+    need_ids = n["need_id"].to_numpy()
+    if model.is_network() and sol.x.any():
+        return _hall_violation(model, sol.x, need_ids, n, h["helper_id"].to_numpy())
+    relaxed = ArcModel(
+        model.helper_cap,
+        model.arc_helper,
+        model.arc_need,
+        model.arc_cost,
+        model.arc_load,
+        model.arc_dist,
+        model.n_needs,
+        None,
+    )
+    if relaxed.uniform_loads():
+        r = solve_flow(relaxed, big_m=True)
+        if r.status == "infeasible":
+            return _hall_violation(relaxed, r.x, need_ids, n, h["helper_id"].to_numpy())
+        names = [g.name for g in model.groups]
+        if model.same_fate is not None:
+            names.append("station_all_or_nothing")
+        return (
+            "capacity alone would allow pairing every need, but the side constraints ("
+            + (", ".join(names) or "none")
+            + ") cannot all be met; relax one of them"
+        )
+    deg = np.bincount(model.arc_need, minlength=model.n_needs)
+    if (deg == 0).any():
+        return f"need {need_ids[np.flatnonzero(deg == 0)[0]]} has no candidate helper"
+    return str(sol.extra.get("reason", "the loads do not fit the helpers' capacities"))
 
 
 def _disaggregate(

@@ -320,3 +320,16 @@ def test_pooled_hub_splits_stations_over_its_experts() -> None:
     assert r.summary["n_pairings"] == 4
     assert r.unmet.set_index("need_id").loc[:, "reason"].iloc[0] == "side_constraint"
     check_invariants(r, helpers, r.pairings.assign(load=1)[["helper_id", "need_id"]])
+
+
+def test_require_all_with_side_constraints_names_them() -> None:
+    helpers, needs, arcs = _station_case()
+    # E1 could take both stations by capacity, but one station per expert forbids it
+    arcs = arcs[arcs["need_id"] != "V1"]
+    needs = needs[needs["need_id"] != "V1"]
+    s = PairingSettings(relation_mode="ignore", solver="cpsat")
+    with pytest.raises(InfeasibleError, match="one_station_per_expert"):
+        solve_pairing(helpers, needs, arcs, s, require_all=True)
+    # and on the flow path the Hall violator is named
+    with pytest.raises(InfeasibleError, match="cannot pair every need"):
+        solve_pairing(helpers, needs, arcs, FLOW, require_all=True)
