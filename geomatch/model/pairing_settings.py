@@ -21,26 +21,21 @@ DEFAULT_PRIORITY_WEIGHTS = MappingProxyType(
 
 
 class PairingSettings(BaseModel):
-    """Pairing settings; see :mod:`geomatch.solve.pairing` for their meaning.
+    """Pairing settings (the ``[pairing]`` table); see :mod:`geomatch.solve.pairing`.
 
-    Candidates
-    ----------
-    radius_km, k_nearest, k_relation
-        A need's candidates are its ``k_nearest`` nearest compatible helpers (great-circle)
-        within ``radius_km``, plus its ``k_relation`` nearest compatible helpers from the
-        eastern provinces officially paired with it (preference mode; no radius for them).
-    Costs (integer cost units, 1 unit = 1 road km)
-    -------------------------------------------
-    detour_factor, cost_per_km, fit_scale, relation_bonus, unmet_penalty,
-    priority_weights, deep_poverty_weight, change_penalty.
-    Side constraints
-    ----------------
-    one_station_per_expert, max_needs_per_helper_county, society_quota_per_province,
-    station_all_or_nothing.
-    Solver
-    ------
-    solver, time_limit_s, num_workers, relative_gap, use_hint, equity, equity_weight,
-    equity_curve_points.
+    Every field is documented where it is declared. In short:
+
+    * candidates — ``radius_km``, ``k_nearest``, ``k_relation``, ``k_per_province``,
+      ``relation_mode``, ``enforce_min_level``, ``load_mode``, ``pool_helpers``,
+      ``expand_rounds``, ``neighbour_index``;
+    * costs (integer cost units, 1 unit = 1 road km) — ``detour_factor``, ``cost_per_km``,
+      ``fit_scale``, ``relation_bonus``, ``unmet_penalty``, ``priority_weights``,
+      ``deep_poverty_weight``, ``change_penalty``;
+    * side constraints — ``one_station_per_expert``, ``max_needs_per_helper_county``,
+      ``society_quota_per_province``, ``station_all_or_nothing``;
+    * solver — ``solver``, ``time_limit_s``, ``num_workers``, ``relative_gap``,
+      ``use_hint``, ``cpsat_max_arcs``, ``equity``, ``equity_weight``,
+      ``equity_tolerance``, ``equity_step_km``, ``equity_curve_points``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
