@@ -544,7 +544,10 @@ def solve_pairing(
             rep_of = reps
             hub_cap = np.bincount(hub, weights=cap_model.astype(float)).astype(np.int64)
             cap_model = np.where(rep_of == np.arange(len(h)), hub_cap[hub], 0)
-            members = hub_size[hub]
+            # experts who can take a station: members with some capacity
+            own = h["capacity"].to_numpy(dtype=np.int64) > 0
+            able = np.bincount(hub, weights=own.astype(float)).astype(np.int64)
+            members = able[hub]
     lk_orig, prev_orig = lk, prev
     if pooled:
         ids = h["helper_id"].to_numpy(dtype=object)

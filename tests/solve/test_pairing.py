@@ -333,3 +333,44 @@ def test_require_all_with_side_constraints_names_them() -> None:
     # and on the flow path the Hall violator is named
     with pytest.raises(InfeasibleError, match="cannot pair every need"):
         solve_pairing(helpers, needs, arcs, FLOW, require_all=True)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_pooled_hubs_are_exact(seed: int) -> None:
+    from geomatch.solve.pairing import pair_from_locations
+
+    rng = np.random.default_rng(seed)
+    spots = np.array([[104.0, 30.0], [108.9, 34.3], [116.4, 39.9]])
+    where = rng.integers(0, 3, 12)
+    helpers = pd.DataFrame(
+        {
+            "helper_id": [f"H{i}" for i in range(12)],
+            "capacity": rng.integers(0, 3, 12),
+            "kind": "expert",
+            "specialty": rng.choice(["crop", "health"], 12),
+            "lon": spots[where, 0],
+            "lat": spots[where, 1],
+        }
+    )
+    needs = pd.DataFrame(
+        {
+            "need_id": [f"N{j}" for j in range(14)],
+            "kind": rng.choice(["station", "village_product"], 14),
+            "adcode": rng.choice(["620102", "620103"], 14),
+            "category": rng.choice(["crop", "health"], 14),
+            "priority": rng.choice(["remaining", "ordinary"], 14),
+            "lon": rng.uniform(95, 110, 14),
+            "lat": rng.uniform(25, 40, 14),
+        }
+    )
+    base = PairingSettings(relation_mode="ignore", k_nearest=12, expand_rounds=0)
+    pooled = pair_from_locations(helpers, needs, base)
+    single = pair_from_locations(helpers, needs, base.model_copy(update={"pool_helpers": False}))
+    assert pooled.summary["objective"] == single.summary["objective"]
+    p = pooled.pairings
+    cap = helpers.set_index("helper_id")["capacity"]
+    used = p.groupby("helper_id").size()
+    assert (used.to_numpy() <= cap.reindex(used.index).to_numpy()).all()
+    st_per_expert = p[p["kind"] == "station"].groupby("helper_id").size()
+    assert (st_per_expert <= 1).all()
