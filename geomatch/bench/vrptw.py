@@ -327,14 +327,17 @@ def markdown_report(results: pd.DataFrame, *, note: str = "") -> str:
         f"{s} {w}" for s in SOLVERS for w in ("vehicles", "distance") if f"{s} {w}" in per.columns
     ]
     per = per[ordered]
+    for c in per.columns:
+        if c.endswith(" vehicles"):
+            per[c] = pd.to_numeric(per[c], errors="coerce").astype("Int64")
     machine = os.environ.get("GEOMATCH_MACHINE", "python-svc")
     head = (
         f"### VRPTW routing core ({date}, `{machine}`: {os.cpu_count()} cores, "
         f"{_mem_gib()} GiB)\n\n"
         "`geomatch bench vrptw`: unrounded Euclidean distances, hierarchical objective "
         "(vehicles, then distance); a *hit* is an instance solved with the best known "
-        "vehicle count, the gap is averaged over hits. Solvers ran side by side in the same "
-        "process pool with the same budget per instance.\n"
+        "vehicle count, the gap is averaged over hits. Every solver had the same instances "
+        "and the same budget per instance.\n"
     )
     if note:
         head += "\n" + note.strip() + "\n"
