@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(VENV)/bin/geomatch bench assign
 	$(VENV)/bin/geomatch bench national
 	$(VENV)/bin/geomatch bench vrptw
+	$(VENV)/bin/geomatch bench service
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check geomatch tests
