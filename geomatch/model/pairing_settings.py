@@ -53,6 +53,9 @@ class PairingSettings(BaseModel):
     #: Rounds that widen the candidates of needs left unmet while helpers elsewhere have
     #: room (0 = the first candidate set only).
     expand_rounds: int = Field(6, ge=0, le=20)
+    #: Widening considers hubs with at least this share of their capacity free (nearly
+    #: full hubs would fill at once again; falls back to any room when none has).
+    expand_min_room: float = Field(0.2, ge=0.0, le=1.0)
     #: Haversine nearest-neighbour index: ``kdtree`` (scipy cKDTree on unit vectors, exact
     #: great-circle order, fast) or ``balltree`` (scikit-learn BallTree, haversine metric).
     neighbour_index: Literal["kdtree", "balltree"] = "kdtree"

@@ -990,7 +990,10 @@ def pair_from_locations(
         load = h_norm["helper_id"].map(used).fillna(0).to_numpy(dtype=float)
         hub_load = np.bincount(hub, weights=load)
         hub_cap = np.bincount(hub, weights=h_norm["capacity"].to_numpy(dtype=float))
-        open_h = (hub_cap - hub_load)[hub] > 0
+        room = hub_cap - hub_load
+        # prefer hubs with a fair share of room left: nearly full ones fill at once again
+        roomy = room >= np.maximum(1.0, settings.expand_min_room * hub_cap)
+        open_h = (roomy if roomy.any() else room > 0)[hub]
         if not open_h.any():
             break
         sub_needs = needs[isin_ids(needs["need_id"].astype(str), waiting)]
