@@ -82,4 +82,9 @@ class InfeasibleError(GeomatchError):
 
 
 class DatasetMissingError(GeomatchError):
-    """The embedded dataset (``data/``) is absent or incomplete."""
+    """The dataset folder (``data/`` or one the user named) is absent or incomplete.
+
+    Exit code 2: the input the run needs is not there.
+    """
+
+    exit_code = 2

@@ -28,11 +28,16 @@ def users_add(
     ] = None,
 ) -> None:
     """Create a user; the API token is printed as the last line (only its hash is stored)."""
+    from geomatch.errors import InputError
     from geomatch.service.app import prepare_database
-    from geomatch.service.auth import add_user
+    from geomatch.service.auth import ROLES, add_user
     from geomatch.service.config import get_settings
     from geomatch.service.db import session_scope
 
+    if role not in ROLES:  # checked before the database is opened (and perhaps created)
+        raise InputError(
+            f"unknown role {role!r}; expected one of {', '.join(ROLES)}", column="--role"
+        )
     factory = prepare_database(get_settings())
     with session_scope(factory) as session:
         token = add_user(session, name, role, province)
