@@ -385,7 +385,11 @@ def build_candidates(
     pandas.DataFrame
         One row per candidate pair, sorted by ``need_id`` then ``cost``: ``helper_id,
         need_id, cost (int64), load (int64), distance_km (float, great-circle),
-        travel_cost, fit_cost, relation_cost (int64), relation (bool)``.
+        travel_cost, fit_cost, relation_cost (int64), relation (bool), hub_size``.
+        With ``pool_helpers`` (default) ``helper_id`` is the first helper of a *hub* of
+        interchangeable helpers (:func:`helper_hubs`) and ``hub_size`` its member count;
+        :func:`geomatch.solve.pairing.solve_pairing` gives the hub their summed capacity
+        and splits its pairs over the members.
 
     Raises
     ------
