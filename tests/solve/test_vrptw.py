@@ -249,3 +249,21 @@ def test_cli_tours_vrptw_bad_file(tmp_path: Path, run_cli) -> None:  # type: ign
     code = run_cli(["tours", "vrptw", "--solomon", tmp_path / "none.txt", "--out", tmp_path / "o"])
     assert code == 2
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["C101", "R101", "RC101"])
+def test_full_solomon_instance_default_backend(name: str) -> None:
+    """A full 100-customer instance at the benchmark budget (needs ../shared benchmarks)."""
+    from geomatch.bench.vrptw import benchmark_dir
+
+    try:
+        root = benchmark_dir()
+    except InputError as exc:
+        pytest.skip(str(exc))
+    path = root / "solomon_100" / f"{name}.txt"
+    sol = solve_vrptw(read_solomon(path), time_limit_s=10)
+    assert sol.feasible and not sol.unserved
+    routes = [[int(c) for c in r] for r in sol.routes]  # node index == customer number
+    vehicles, dist = independent_check(path, routes)
+    assert vehicles == sol.vehicles and dist == pytest.approx(sol.distance, abs=1e-6)
