@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from geomatch.bench import INSTANCES, shared_benchmarks
+from geomatch.errors import DatasetMissingError
 from geomatch.progress import ProgressCallback, null_progress
 from geomatch.solve.gap import GapInstance, read_gap_file, solve_gap
 
@@ -85,7 +86,12 @@ def run_gap_bench(
     ref = _reference()
     todo: list[tuple[str, GapInstance, str]] = []
     for s in sets:
-        for set_name, inst in gap_instances(s):
+        try:
+            instances = gap_instances(s)
+        except DatasetMissingError as exc:
+            log.warning("skipping GAP set %s: %s", s, exc)
+            continue
+        for set_name, inst in instances:
             if max_size is not None and inst.m * inst.n > max_size:
                 continue
             senses = ("min", "max") if set_name == "gap1-12" else ("min",)
