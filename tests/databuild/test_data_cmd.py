@@ -32,7 +32,7 @@ def test_info_prints_per_province(run_cli, mini_data_dir: Path, capsys) -> None:
 
 
 def test_info_without_data_says_make_data(run_cli, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert run_cli(["info", "--data", tmp_path / "none"]) == 1
+    assert run_cli(["info", "--data", tmp_path / "none"]) == 2  # bad input
     assert "make data" in capsys.readouterr().err
 
 
