@@ -134,6 +134,19 @@ def run_gap_bench(
 
 def summarise_gap(df: pd.DataFrame) -> pd.DataFrame:
     """Per set and sense: instances, optimal (proved), equal to reference, mean/max gap, time."""
+    if df.empty:
+        return pd.DataFrame(
+            columns=[
+                "set",
+                "sense",
+                "instances",
+                "proved_optimal",
+                "equal_reference",
+                "mean_gap_pct",
+                "max_gap_pct",
+                "max_seconds",
+            ]
+        )
     g = df.groupby(["set", "sense"], sort=False)
     return pd.DataFrame(
         {

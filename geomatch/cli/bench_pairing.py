@@ -56,6 +56,10 @@ def register(bench_app: typer.Typer) -> None:
                 max_size=max_size,
                 progress=progress,
             )
+        if df.empty:
+            from geomatch.errors import DatasetMissingError
+
+            raise DatasetMissingError(f"no GAP instances found for sets {sets!r}")
         if out is not None:
             write_table(df, out)
         typer.echo(f"GAP, CP-SAT 2 workers, {time_limit:g} s each — {_stamp()}")
