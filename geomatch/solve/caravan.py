@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import multiprocessing
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -55,6 +56,14 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    """``forkserver`` where available: safe when the caller runs threads (the web
+    service's job runner), unlike a plain ``fork``."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
 
 FIRST_SOLUTION = "SAVINGS"
 
@@ -376,7 +385,7 @@ def schedule_caravans(
         size = max(1, len(ccs) // (workers * 8))
         chunks = [ccs[i : i + size] for i in range(0, len(ccs), size)]
         done = 0
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
             for part in pool.map(_solve_chunk, [(c, tl) for c in chunks]):
                 results.extend(part)
                 done += len(part)

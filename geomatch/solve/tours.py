@@ -15,6 +15,7 @@ another.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +46,14 @@ from geomatch.travel import TravelModel, build_travel_model
 __all__ = ["UNMET_COLUMNS", "ToursResult", "run_tours_scenario", "write_tours_outputs"]
 
 log = logging.getLogger(__name__)
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    """``forkserver`` where available: safe when the caller runs threads (the web
+    service's job runner), unlike a plain ``fork``."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
 
 #: Columns of ``tours_unmet.csv`` (``need_id`` is the need, or ``museum:<adcode>:<n>``).
 UNMET_COLUMNS = ["need_id", "adcode", "reason", "kind", "stage", "visit_no", "stop_code", "detail"]
@@ -119,7 +128,7 @@ def run_tours_scenario(
     pool = None
     if s.workers > 1 and len(pps) > 1:
         # Museum provinces in a side process while the caravans use the other workers.
-        pool = ProcessPoolExecutor(max_workers=1)
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=_mp_context())
         museum_fut = pool.submit(_solve_provinces, pps)
         plans: list[MuseumPlan] = []
     else:
