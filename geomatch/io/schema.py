@@ -26,6 +26,7 @@ Columns not in a schema are kept as text, so nothing the user gave is lost.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -345,30 +346,18 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
             lo, hi = CHINA_EXTENT.min_lon, CHINA_EXTENT.max_lon
         elif col.kind == "lat":
             lo, hi = CHINA_EXTENT.min_lat, CHINA_EXTENT.max_lat
-        if lo is not None:
-            bad = _first_bad(num < lo, s.index)
+        hint = (
+            " (outside China's extent; are lon and lat swapped?)"
+            if col.kind in ("lon", "lat")
+            else ""
+        )
+        for bound, beyond, word in ((lo, operator.lt, "below"), (hi, operator.gt, "above")):
+            if bound is None:
+                continue
+            bad = _first_bad(beyond(num, bound), s.index)
             if bad is not None:
                 raise InputError(
-                    f"value {text.iloc[bad]!r} is below {lo:g}"
-                    + (
-                        " (outside China's extent; are lon and lat swapped?)"
-                        if col.kind in ("lon", "lat")
-                        else ""
-                    ),
-                    file=file,
-                    row=_row_of(bad),
-                    column=col.name,
-                )
-        if hi is not None:
-            bad = _first_bad(num > hi, s.index)
-            if bad is not None:
-                raise InputError(
-                    f"value {text.iloc[bad]!r} is above {hi:g}"
-                    + (
-                        " (outside China's extent; are lon and lat swapped?)"
-                        if col.kind in ("lon", "lat")
-                        else ""
-                    ),
+                    f"value {text.iloc[bad]!r} is {word} {bound:g}{hint}",
                     file=file,
                     row=_row_of(bad),
                     column=col.name,
