@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,44 +21,46 @@ import pandas as pd
 __all__ = ["sha256", "write_csv", "write_geoparquet", "write_json", "write_parquet"]
 
 
-def _tmp(path: Path) -> Path:
+@contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary name beside ``path``, moved onto ``path`` when the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.tmp")
+    yield tmp
+    os.replace(tmp, path)
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` as a plain frame without its geometry column (if any)."""
+    return pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
 
 
 def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> Path:
     """Write a GeoDataFrame as GeoParquet 1.0 (WKB, EPSG:4326)."""
-    tmp = _tmp(path)
-    gdf.to_parquet(tmp, index=False, compression="zstd", schema_version="1.0.0")
-    os.replace(tmp, path)
+    with _replacing(path) as tmp:
+        gdf.to_parquet(tmp, index=False, compression="zstd", schema_version="1.0.0")
     return path
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> Path:
     """Write a plain table as Parquet (lon/lat columns, no geometry)."""
-    tmp = _tmp(path)
-    frame = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
-    frame.to_parquet(tmp, index=False, compression="zstd", engine="pyarrow")
-    os.replace(tmp, path)
+    with _replacing(path) as tmp:
+        _plain(df).to_parquet(tmp, index=False, compression="zstd", engine="pyarrow")
     return path
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
     """Write a table as UTF-8 CSV with ``\\n`` line ends."""
-    tmp = _tmp(path)
-    frame = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
-    frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with _replacing(path) as tmp:
+        _plain(df).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
     return path
 
 
 def write_json(data: Any, path: Path) -> Path:
     """Write JSON with sorted keys (UTF-8, 2-space indent)."""
-    tmp = _tmp(path)
-    tmp.write_text(
-        json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    os.replace(tmp, path)
+    with _replacing(path) as tmp:
+        text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 
