@@ -606,25 +606,7 @@ def generate_helpers(
         helpers[col] = c[col].to_numpy()
     helpers["lon"] = helpers["lon"].astype("float64").round(5)
     helpers["lat"] = helpers["lat"].astype("float64").round(5)
-    cols = [
-        "helper_id",
-        "name",
-        "kind",
-        "specialty",
-        "level",
-        "capacity",
-        "capacity_days",
-        "languages",
-        "lon",
-        "lat",
-        "city",
-        "city_adcode",
-        "province_adcode",
-        "province",
-        "region",
-        "institution",
-        "source",
-    ]
+    cols = list(COLUMNS["helpers"])
     helpers = helpers[cols]
     for col in cols:
         if col not in ("lon", "lat", "capacity", "capacity_days"):

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geomatch.dataset import COLUMNS
 from geomatch.manifest import build_manifest
 
 DATA = Path(__file__).parent / "data"
@@ -201,19 +202,7 @@ def load_mini_dataset() -> MiniDataset:
     c["prefecture_adcode"] = c["adcode"].str[:4].map(lambda p: _PREF[p][0])
     c["prefecture"] = c["adcode"].str[:4].map(lambda p: _PREF[p][1])
     c["poor"] = c["poor"].astype(bool)
-    counties = c[
-        [
-            "adcode",
-            "name",
-            "province_adcode",
-            "province",
-            "prefecture_adcode",
-            "prefecture",
-            "region",
-            "poor",
-            "geometry",
-        ]
-    ]
+    counties = c[list(COLUMNS["counties"])]
     poor = counties[counties["poor"]].copy()
     seats = poor.geometry.representative_point()
     poor["name_source"] = "reference"
@@ -414,6 +403,6 @@ def synthetic_run(ds: object, run_dir: Path, seed: int = 1) -> Path:
                     }
                 )
     pd.DataFrame(rows).to_csv(run_dir / "caravan_tours.csv", index=False)
-    m = build_manifest(command="synthetic", inputs={}, seed=seed, scenario="synthetic")
-    (run_dir / "manifest.json").write_text(json.dumps(m), "utf-8")
+    manifest = build_manifest(command="synthetic", inputs={}, seed=seed, scenario="synthetic")
+    (run_dir / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     return run_dir
