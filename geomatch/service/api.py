@@ -56,7 +56,15 @@ from geomatch.service.schemas import (
 )
 from geomatch.service.uploads import UploadTooLargeError, validate_upload
 
-__all__ = ["ResultTable", "audit", "create_run", "maps_router", "router", "run_out"]
+__all__ = [
+    "ResultTable",
+    "audit",
+    "create_run",
+    "dataset_out",
+    "maps_router",
+    "router",
+    "run_out",
+]
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +106,19 @@ def audit(
             target=target[:256],
             filter=filt or {},
         )
+    )
+
+
+def dataset_out(row: Dataset) -> DatasetOut:
+    """The API view of a stored upload."""
+    return DatasetOut(
+        id=row.id,
+        kind=row.kind,
+        filename=row.filename,
+        rows=row.n_rows,
+        columns=row.columns,
+        sha256=row.sha256,
+        created_at=row.created_at,
     )
 
 
@@ -535,15 +556,7 @@ def _accept_upload(
             {"file": checked.display_name, "rows": len(checked.table)},
         )
         session.commit()
-        return DatasetOut(
-            id=row.id,
-            kind=kind,
-            filename=row.filename,
-            rows=row.n_rows,
-            columns=row.columns,
-            sha256=digest,
-            created_at=row.created_at,
-        )
+        return dataset_out(row)
 
 
 @router.get(
@@ -553,18 +566,7 @@ def list_datasets(session: DbSession, user: CurrentUser) -> list[DatasetOut]:
     if user.province is not None:
         raise forbidden("uploads are national data; a planner sees their province's results")
     rows = session.execute(sa.select(Dataset).order_by(Dataset.id.desc()).limit(200)).scalars()
-    return [
-        DatasetOut(
-            id=d.id,
-            kind=d.kind,
-            filename=d.filename,
-            rows=d.n_rows,
-            columns=d.columns,
-            sha256=d.sha256,
-            created_at=d.created_at,
-        )
-        for d in rows
-    ]
+    return [dataset_out(d) for d in rows]
 
 
 @router.get(
