@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -22,6 +24,39 @@ def _db(url: str, sql: str, **params: object) -> list[tuple]:  # type: ignore[ty
     return rows
 
 
+def _worker_pid(url: str, run_id: int) -> int:
+    (pid,) = _db(url, "SELECT worker_pid FROM runs WHERE id=:r", r=run_id)[0]
+    return int(pid)
+
+
+def _poll(
+    server: LiveServer,
+    run_id: int,
+    h: dict[str, str],
+    until: Callable[[dict[str, Any]], bool],
+    *,
+    timeout: float,
+    every: float,
+) -> dict[str, Any]:
+    """GET the run every ``every`` s until ``until(run)`` or ``timeout`` s; the last run seen."""
+    run: dict[str, Any] = {}
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        run = httpx.get(f"{server.url}/api/runs/{run_id}", headers=h, timeout=10).json()
+        if until(run):
+            break
+        time.sleep(every)
+    return run
+
+
+def _start_run(server: LiveServer, h: dict[str, str], scenario: str) -> int:
+    return int(
+        httpx.post(
+            server.url + "/api/runs", json={"scenario": scenario}, headers=h, timeout=10
+        ).json()["id"]
+    )
+
+
 def test_kill9_during_run_then_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = make_settings(tmp_path)
     seed_units(settings.database_url)
@@ -35,24 +70,22 @@ def test_kill9_during_run_then_restart(tmp_path) -> None:  # type: ignore[no-unt
 
     server = LiveServer(settings).start()
     try:
-        run_id = httpx.post(
-            server.url + "/api/runs", json={"scenario": "slow"}, headers=h, timeout=10
-        ).json()["id"]
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            run = httpx.get(f"{server.url}/api/runs/{run_id}", headers=h, timeout=10).json()
-            if run["status"] == "running" and run["progress"] > 0.05:
-                break
-            time.sleep(0.2)
+        run_id = _start_run(server, h, "slow")
+        run = _poll(
+            server,
+            run_id,
+            h,
+            lambda r: r["status"] == "running" and r["progress"] > 0.05,
+            timeout=30,
+            every=0.2,
+        )
         assert run["status"] == "running", run
         # one worker at a time: a second run waits in the queue
-        queued_id = httpx.post(
-            server.url + "/api/runs", json={"scenario": "quick"}, headers=h, timeout=10
-        ).json()["id"]
+        queued_id = _start_run(server, h, "quick")
         assert httpx.get(f"{server.url}/api/runs/{queued_id}", headers=h).json()["status"] == (
             "queued"
         )
-        (pid,) = _db(settings.database_url, "SELECT worker_pid FROM runs WHERE id=:r", r=run_id)[0]
+        pid = _worker_pid(settings.database_url, run_id)
         server.kill9()
         os.kill(pid, signal.SIGKILL)
         time.sleep(0.3)
@@ -70,13 +103,14 @@ def test_kill9_during_run_then_restart(tmp_path) -> None:  # type: ignore[no-unt
             ) == [(0,)]
         assert _db(settings.database_url, "PRAGMA integrity_check") == [("ok",)]
         # the run that was waiting in the queue is started by the new server
-        new_id = queued_id
-        end = time.monotonic() + 60
-        while time.monotonic() < end:
-            run = httpx.get(f"{server.url}/api/runs/{new_id}", headers=h, timeout=10).json()
-            if run["status"] not in ("queued", "running"):
-                break
-            time.sleep(0.3)
+        run = _poll(
+            server,
+            queued_id,
+            h,
+            lambda r: r["status"] not in ("queued", "running"),
+            timeout=60,
+            every=0.3,
+        )
         assert run["status"] == "done", run
     finally:
         server.stop()
@@ -118,16 +152,9 @@ def test_graceful_stop_interrupts_runs(tmp_path) -> None:  # type: ignore[no-unt
     h = {"Authorization": f"Bearer {add_users(settings)['national']}"}
     server = LiveServer(settings).start()
     try:
-        run_id = httpx.post(
-            server.url + "/api/runs", json={"scenario": "slow"}, headers=h, timeout=10
-        ).json()["id"]
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            run = httpx.get(f"{server.url}/api/runs/{run_id}", headers=h, timeout=10).json()
-            if run["status"] == "running":
-                break
-            time.sleep(0.2)
-        (pid,) = _db(settings.database_url, "SELECT worker_pid FROM runs WHERE id=:r", r=run_id)[0]
+        run_id = _start_run(server, h, "slow")
+        _poll(server, run_id, h, lambda r: r["status"] == "running", timeout=30, every=0.2)
+        pid = _worker_pid(settings.database_url, run_id)
     finally:
         server.stop()  # SIGINT: uvicorn's graceful shutdown
     assert _db(settings.database_url, "SELECT status FROM runs WHERE id=:r", r=run_id) == [
