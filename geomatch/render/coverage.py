@@ -18,15 +18,22 @@ import pandas as pd
 from geomatch.model.categories import STATION_ROLES
 from geomatch.render.run import county_of_code
 
-__all__ = ["COVERAGE_COLUMNS", "STATION_TEAM_LEVELS", "build_coverage", "needs_of_pairings"]
+__all__ = [
+    "COVERAGE_COLUMNS",
+    "COVERAGE_CONTRACT_COLUMNS",
+    "STATION_TEAM_LEVELS",
+    "build_coverage",
+    "needs_of_pairings",
+]
 
 log = logging.getLogger(__name__)
 
 #: Station-team classes, best first: all three roles paired, some, none.
 STATION_TEAM_LEVELS: tuple[str, ...] = ("complete", "partial", "none")
 
-#: The columns of ``coverage.csv`` in order (the first eight are the DESIGN.md contract).
-COVERAGE_COLUMNS: tuple[str, ...] = (
+#: The first eight columns of ``coverage.csv``: the DESIGN.md contract that readers of a
+#: run (the web service, bring-your-own runs) may rely on.
+COVERAGE_CONTRACT_COLUMNS: tuple[str, ...] = (
     "adcode",
     "name",
     "province",
@@ -35,6 +42,11 @@ COVERAGE_COLUMNS: tuple[str, ...] = (
     "caravan_visits",
     "experts",
     "unmet_needs",
+)
+
+#: The columns of ``coverage.csv`` in order: the contract, then the details.
+COVERAGE_COLUMNS: tuple[str, ...] = (
+    *COVERAGE_CONTRACT_COLUMNS,
     "province_adcode",
     "prefecture",
     "region",

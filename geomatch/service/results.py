@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from geomatch.errors import InputError
 from geomatch.io.tables import read_table
+from geomatch.render.coverage import COVERAGE_CONTRACT_COLUMNS
 from geomatch.service.auth import Principal, province_of
 from geomatch.service.models import Coverage, ResultRow, Run, RunTable, Unit, utcnow
 
@@ -48,17 +49,8 @@ RESULT_TABLES: tuple[str, ...] = (
     "coverage",
     "kpi",
 )
-#: Columns of ``coverage.csv`` (one row per poor county).
-COVERAGE_COLUMNS: tuple[str, ...] = (
-    "adcode",
-    "name",
-    "province",
-    "station_team",
-    "museum_visits",
-    "caravan_visits",
-    "experts",
-    "unmet_needs",
-)
+#: Columns of ``coverage.csv`` (one row per poor county) the service stores: the contract.
+COVERAGE_COLUMNS: tuple[str, ...] = COVERAGE_CONTRACT_COLUMNS
 _COUNTS = ("museum_visits", "caravan_visits", "experts", "unmet_needs")
 _CODE = re.compile(r"\d{6}(\d{3}(\d{3})?)?")
 _NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")

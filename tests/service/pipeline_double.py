@@ -21,6 +21,7 @@ import pandas as pd
 from geomatch.errors import InputError
 from geomatch.io.output import atomic_output_dir, write_csv
 from geomatch.progress import ProgressCallback
+from geomatch.render.coverage import COVERAGE_CONTRACT_COLUMNS
 
 COUNTIES = [
     # adcode, name, province, province_adcode
@@ -135,16 +136,7 @@ def run_scenario(
         write_csv(
             pd.DataFrame(
                 cov,
-                columns=[
-                    "adcode",
-                    "name",
-                    "province",
-                    "station_team",
-                    "museum_visits",
-                    "caravan_visits",
-                    "experts",
-                    "unmet_needs",
-                ],
+                columns=list(COVERAGE_CONTRACT_COLUMNS),
             ),
             stage / "coverage.csv",
         )
