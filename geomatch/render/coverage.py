@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geomatch.model.categories import STATION_ROLES
-from geomatch.render.run import county_of_code
+from geomatch.render.run import as_text, county_of_code
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -68,10 +68,6 @@ COVERAGE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _text(s: pd.Series) -> pd.Series:
-    return s.astype("str").str.strip()
-
-
 def needs_of_pairings(pairings: pd.DataFrame, needs: pd.DataFrame) -> pd.DataFrame:
     """Pairings with their need's county, kind, category and station role.
 
@@ -95,11 +91,11 @@ def needs_of_pairings(pairings: pd.DataFrame, needs: pd.DataFrame) -> pd.DataFra
     ]
     n = needs[cols].copy()
     for c in cols:
-        n[c] = _text(n[c])
+        n[c] = as_text(n[c])
     n = n.drop_duplicates("need_id")
     p = pairings.copy()
-    p["need_id"] = _text(p["need_id"])
-    p["helper_id"] = _text(p["helper_id"])
+    p["need_id"] = as_text(p["need_id"])
+    p["helper_id"] = as_text(p["helper_id"])
     p = p.drop(columns=[c for c in cols if c != "need_id" and c in p.columns])
     out = p.merge(n, on="need_id", how="left")
     for c in ("adcode", "kind", "category", "station_role", "unit_code"):
@@ -159,19 +155,19 @@ def build_coverage(
           township).
     """
     pc = dataset.poor_counties.drop_duplicates("adcode").copy()
-    pc["adcode"] = _text(pc["adcode"])
+    pc["adcode"] = as_text(pc["adcode"])
     base = pd.DataFrame(
         {
             "adcode": pc["adcode"].to_numpy(),
-            "name": _text(pc["name"]).to_numpy(),
-            "province": _text(pc["province"]).to_numpy(),
-            "province_adcode": _text(pc["province_adcode"]).to_numpy(),
-            "prefecture": _text(pc["prefecture"]).to_numpy() if "prefecture" in pc else "",
-            "region": _text(pc["region"]).to_numpy() if "region" in pc else "",
+            "name": as_text(pc["name"]).to_numpy(),
+            "province": as_text(pc["province"]).to_numpy(),
+            "province_adcode": as_text(pc["province_adcode"]).to_numpy(),
+            "prefecture": as_text(pc["prefecture"]).to_numpy() if "prefecture" in pc else "",
+            "region": as_text(pc["region"]).to_numpy() if "region" in pc else "",
             "exit_year": pd.to_numeric(pc["exit_year"], errors="coerce").to_numpy()
             if "exit_year" in pc
             else np.nan,
-            "deep_poverty_area": _text(pc["deep_poverty_area"]).to_numpy()
+            "deep_poverty_area": as_text(pc["deep_poverty_area"]).to_numpy()
             if "deep_poverty_area" in pc
             else "",
             "seat_lon": pd.to_numeric(pc["seat_lon"], errors="coerce").to_numpy(),
@@ -181,8 +177,8 @@ def build_coverage(
 
     # Needs and pairings per county.
     nd = needs.copy()
-    nd["need_id"] = _text(nd["need_id"])
-    nd["adcode"] = _text(nd["adcode"])
+    nd["need_id"] = as_text(nd["need_id"])
+    nd["adcode"] = as_text(nd["adcode"])
     base["needs_total"] = nd.groupby("adcode").size().reindex(base.index).fillna(0)
     pj = needs_of_pairings(pairings, nd)
     base["needs_paired"] = pj.groupby("adcode")["need_id"].nunique().reindex(base.index).fillna(0)
@@ -204,7 +200,7 @@ def build_coverage(
     # Mobile-museum visits.
     mv = museum_visits
     if len(mv):
-        counts = _text(mv["adcode"]).value_counts()
+        counts = as_text(mv["adcode"]).value_counts()
         base["museum_visits"] = counts.reindex(base.index).fillna(0)
     else:
         base["museum_visits"] = 0
@@ -212,10 +208,10 @@ def build_coverage(
     # Caravan stops.
     ct = caravan_tours
     if len(ct):
-        stops = _text(ct["stop_code"])
+        stops = as_text(ct["stop_code"])
         cty = county_of_code(stops)
         base["caravan_visits"] = cty.value_counts().reindex(base.index).fillna(0)
-        days = pd.DataFrame({"adcode": cty, "date": _text(ct["date"])}).drop_duplicates()
+        days = pd.DataFrame({"adcode": cty, "date": as_text(ct["date"])}).drop_duplicates()
         base["caravan_days"] = days.groupby("adcode").size().reindex(base.index).fillna(0)
         twp_reached = pd.Series(stops.str[:9].unique())
         vil_reached = pd.Series(stops[stops.str.len() == 12].unique())
@@ -226,12 +222,12 @@ def build_coverage(
         vil_reached = pd.Series([], dtype="str")
     twp = dataset.townships
     vil = dataset.villages
-    t_cty = _text(twp["county_adcode"])
-    v_cty = _text(vil["county_adcode"])
+    t_cty = as_text(twp["county_adcode"])
+    v_cty = as_text(vil["county_adcode"])
     base["townships_total"] = t_cty.value_counts().reindex(base.index).fillna(0)
     base["villages_total"] = v_cty.value_counts().reindex(base.index).fillna(0)
-    t_hit = _text(twp["code"]).isin(set(twp_reached))
-    v_hit = _text(vil["code"]).isin(set(vil_reached))
+    t_hit = as_text(twp["code"]).isin(set(twp_reached))
+    v_hit = as_text(vil["code"]).isin(set(vil_reached))
     base["townships_reached"] = t_cty[t_hit.to_numpy()].value_counts().reindex(base.index).fillna(0)
     base["villages_reached"] = v_cty[v_hit.to_numpy()].value_counts().reindex(base.index).fillna(0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -240,7 +236,7 @@ def build_coverage(
 
     # Unmet needs and unscheduled visits.
     um = unmet.copy()
-    um["need_id"] = _text(um["need_id"])
+    um["need_id"] = as_text(um["need_id"])
     um = um.merge(
         nd[["need_id", "adcode"]].drop_duplicates("need_id"),
         on="need_id",
@@ -252,7 +248,7 @@ def build_coverage(
         um.loc[is_need].groupby("adcode")["need_id"].nunique().reindex(base.index).fillna(0)
     )
     if "adcode_unmet" in um.columns:
-        other = um.loc[~is_need, "adcode_unmet"].astype("str").str.strip()
+        other = as_text(um.loc[~is_need, "adcode_unmet"])
         base["unmet_visits"] = other.value_counts().reindex(base.index).fillna(0)
     else:
         base["unmet_visits"] = 0

@@ -42,6 +42,7 @@ from geomatch.render.labels import SHEET_ZH, check_labels, label_table
 from geomatch.render.manifest_view import manifest_frame, manifest_text
 from geomatch.render.run import (
     RunTables,
+    as_text,
     county_of_code,
     load_run,
     load_run_dataset,
@@ -66,16 +67,12 @@ EXPORT_TABLES: tuple[str, ...] = (
 )
 
 
-def _text(s: pd.Series) -> pd.Series:
-    return s.astype("str").str.strip()
-
-
 def _norm_filters(
     dataset: Any, province: str | None, county: str | None
 ) -> tuple[str | None, str | None]:
     pc = dataset.poor_counties
-    counties = set(_text(pc["adcode"]))
-    provinces = set(_text(pc["province_adcode"]))
+    counties = set(as_text(pc["adcode"]))
+    provinces = set(as_text(pc["province_adcode"]))
     p = None
     if province is not None:
         code = str(province).strip()
@@ -127,9 +124,9 @@ def export_tables(
     """
     province, county = _norm_filters(dataset, province, county)
     pc = dataset.poor_counties.drop_duplicates("adcode")
-    county_name = dict(zip(_text(pc["adcode"]), _text(pc["name"]), strict=False))
-    county_prov = dict(zip(_text(pc["adcode"]), _text(pc["province_adcode"]), strict=False))
-    prov_name = dict(zip(_text(pc["province_adcode"]), _text(pc["province"]), strict=False))
+    county_name = dict(zip(as_text(pc["adcode"]), as_text(pc["name"]), strict=False))
+    county_prov = dict(zip(as_text(pc["adcode"]), as_text(pc["province_adcode"]), strict=False))
+    prov_name = dict(zip(as_text(pc["province_adcode"]), as_text(pc["province"]), strict=False))
 
     def place(df: pd.DataFrame, adcodes: pd.Series) -> pd.DataFrame:
         df = df.copy()
@@ -150,17 +147,17 @@ def export_tables(
         if c in h.columns
     ]
     hh = h[["helper_id", *hcols]].copy()
-    hh["helper_id"] = _text(hh["helper_id"])
+    hh["helper_id"] = as_text(hh["helper_id"])
     hh = hh.drop_duplicates("helper_id").rename(columns={c: f"helper_{c}" for c in hcols})
     unit_name = dict(
-        zip(_text(needs["need_id"]), needs.get("unit_name", pd.Series(dtype=str)), strict=False)
+        zip(as_text(needs["need_id"]), needs.get("unit_name", pd.Series(dtype=str)), strict=False)
     )
     pj["unit_name"] = pj["need_id"].map(unit_name).fillna("")
     pj = pj.merge(hh, on="helper_id", how="left")
     pairings = place(pj, pj["adcode"])
 
     um = run.unmet.copy()
-    um["need_id"] = _text(um["need_id"])
+    um["need_id"] = as_text(um["need_id"])
     n = needs[
         [
             c
@@ -168,23 +165,25 @@ def export_tables(
             if c in needs.columns and (c in ("need_id", "adcode") or c not in um.columns)
         ]
     ].copy()
-    n["need_id"] = _text(n["need_id"])
+    n["need_id"] = as_text(n["need_id"])
     n = n.drop_duplicates("need_id").rename(columns={"adcode": "_adcode"})
     um = um.merge(n, on="need_id", how="left")
     a = um["_adcode"].astype("object")
     if "adcode" in um.columns:
-        a = a.where(a.notna(), _text(um["adcode"]))
+        a = a.where(a.notna(), as_text(um["adcode"]))
     um = um.drop(columns="_adcode")
     um["adcode"] = a.fillna("").astype("str")
     unmet = place(um, um["adcode"])
 
-    museum = place(run.museum_visits, _text(run.museum_visits["adcode"]))
+    museum = place(run.museum_visits, as_text(run.museum_visits["adcode"]))
     ct = run.caravan_tours.copy()
     stop_names = dict(
-        zip(_text(dataset.townships["code"]), dataset.townships["name"], strict=False)
+        zip(as_text(dataset.townships["code"]), dataset.townships["name"], strict=False)
     )
-    stop_names.update(zip(_text(dataset.villages["code"]), dataset.villages["name"], strict=False))
-    ct["stop_name"] = _text(ct["stop_code"]).map(stop_names).fillna("")
+    stop_names.update(
+        zip(as_text(dataset.villages["code"]), dataset.villages["name"], strict=False)
+    )
+    ct["stop_name"] = as_text(ct["stop_code"]).map(stop_names).fillna("")
     caravan = place(ct, county_of_code(ct["stop_code"]))
 
     if "coverage" in run.present:
@@ -221,7 +220,7 @@ def export_tables(
             caravan_tours=run.caravan_tours,
             schedules="museum_visits" in run.present,
         )
-    coverage["adcode"] = _text(coverage["adcode"])
+    coverage["adcode"] = as_text(coverage["adcode"])
     if "province_adcode" not in coverage.columns:
         coverage["province_adcode"] = coverage["adcode"].map(county_prov).fillna("")
 
@@ -237,13 +236,13 @@ def export_tables(
         for name, df in tables.items():
             if name == "kpi":
                 pa = province or county_prov.get(str(county), "")
-                keep = _text(df["province_adcode"]) == pa if "province_adcode" in df else None
+                keep = as_text(df["province_adcode"]) == pa if "province_adcode" in df else None
                 tables[name] = df[keep] if keep is not None else df
                 continue
             if county is not None:
-                tables[name] = df[_text(df["adcode"]) == county]
+                tables[name] = df[as_text(df["adcode"]) == county]
             else:
-                tables[name] = df[_text(df["province_adcode"]) == province]
+                tables[name] = df[as_text(df["province_adcode"]) == province]
     return {k: v.reset_index(drop=True) for k, v in tables.items()}
 
 
@@ -318,7 +317,7 @@ def _write_gpkg(
     pc = dataset.poor_counties.drop_duplicates("adcode")[
         ["adcode", "geometry", "seat_lon", "seat_lat"]
     ].copy()
-    pc["adcode"] = _text(pc["adcode"])
+    pc["adcode"] = as_text(pc["adcode"])
     seats = pc.set_index("adcode")[["seat_lon", "seat_lat"]].astype("float64")
 
     cov = tables["coverage"].copy()
@@ -331,10 +330,10 @@ def _write_gpkg(
 
     p = tables["pairings"].copy()
     h = dataset.helpers.reindex(columns=["helper_id", "lon", "lat"]).copy()
-    h["helper_id"] = _text(h["helper_id"])
+    h["helper_id"] = as_text(h["helper_id"])
     h = h.drop_duplicates("helper_id").rename(columns={"lon": "helper_lon", "lat": "helper_lat"})
     nd = dataset.needs[["need_id", "lon", "lat"]].copy()
-    nd["need_id"] = _text(nd["need_id"])
+    nd["need_id"] = as_text(nd["need_id"])
     nd = nd.drop_duplicates("need_id").rename(columns={"lon": "need_lon", "lat": "need_lat"})
     p = p.merge(h, on="helper_id", how="left").merge(nd, on="need_id", how="left")
     xy = p[["helper_lon", "helper_lat", "need_lon", "need_lat"]].apply(
@@ -350,7 +349,7 @@ def _write_gpkg(
     )
 
     mv = tables["museum_visits"].copy()
-    mxy = seats.reindex(_text(mv["adcode"]))
+    mxy = seats.reindex(as_text(mv["adcode"]))
     museum_pts = gpd.GeoDataFrame(
         mv,
         geometry=gpd.points_from_xy(mxy["seat_lon"].to_numpy(), mxy["seat_lat"].to_numpy()),
@@ -362,14 +361,14 @@ def _write_gpkg(
             [
                 pd.DataFrame(
                     {
-                        "code": _text(dataset.townships["code"]),
+                        "code": as_text(dataset.townships["code"]),
                         "lon": dataset.townships["lon"],
                         "lat": dataset.townships["lat"],
                     }
                 ),
                 pd.DataFrame(
                     {
-                        "code": _text(dataset.villages["code"]),
+                        "code": as_text(dataset.villages["code"]),
                         "lon": dataset.villages["lon"],
                         "lat": dataset.villages["lat"],
                     }
@@ -379,7 +378,7 @@ def _write_gpkg(
         .drop_duplicates("code")
         .set_index("code")
     )
-    cxy = pos.reindex(_text(ct["stop_code"])).apply(pd.to_numeric, errors="coerce")
+    cxy = pos.reindex(as_text(ct["stop_code"])).apply(pd.to_numeric, errors="coerce")
     caravan_pts = gpd.GeoDataFrame(
         ct,
         geometry=gpd.points_from_xy(cxy["lon"].to_numpy(), cxy["lat"].to_numpy()),
@@ -421,10 +420,10 @@ def _events(
     museums = dataset.museums if getattr(dataset, "museums", None) is not None else None
     museum_name = ""
     if museums is not None and len(museums):
-        mm = museums[_text(museums["province_adcode"]) == province]
+        mm = museums[as_text(museums["province_adcode"]) == province]
         museum_name = str(mm["museum"].iloc[0]) if len(mm) else ""
     mv = tables["museum_visits"]
-    mv = mv[_text(mv["province_adcode"]) == province]
+    mv = mv[as_text(mv["province_adcode"]) == province]
     m_events = []
     for r in mv.sort_values(["start_date", "adcode", "visit_no"]).itertuples():
         where = f"{r.province} {r.county_name}".strip()
@@ -441,7 +440,7 @@ def _events(
             )
         )
     ct = tables["caravan_tours"]
-    ct = ct[_text(ct["province_adcode"]) == province]
+    ct = ct[as_text(ct["province_adcode"]) == province]
     c_events = []
     if len(ct):
         ct = ct.sort_values(["caravan_id", "date", "seq"], kind="stable")
@@ -456,7 +455,7 @@ def _events(
                         + ". "
                         + ct["stop_name"].astype("str")
                         + "（"
-                        + _text(ct["stop_code"])
+                        + as_text(ct["stop_code"])
                         + "）"
                     ).to_numpy(),
                     "county": ct["county_name"].astype("str").to_numpy(),
@@ -499,8 +498,8 @@ def _write_ics(
     stamp = parse_stamp(manifest)
     desc = manifest_text(manifest)
     provs = sorted(
-        set(_text(masked["museum_visits"]["province_adcode"]))
-        | set(_text(masked["caravan_tours"]["province_adcode"]))
+        set(as_text(masked["museum_visits"]["province_adcode"]))
+        | set(as_text(masked["caravan_tours"]["province_adcode"]))
     )
     provs = [p for p in provs if p and (province is None or p == province)]
     if out.suffix.lower() == ".ics":

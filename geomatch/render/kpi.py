@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geomatch.render.coverage import needs_of_pairings
+from geomatch.render.run import as_text
 
 __all__ = ["KPI_COLUMNS", "NOT_MODELLED", "PEOPLE_PROXY", "build_kpi"]
 
@@ -57,10 +58,6 @@ KPI_COLUMNS: tuple[str, ...] = (
     "school_science_museum",
     "e_station",
 )
-
-
-def _text(s: pd.Series) -> pd.Series:
-    return s.astype("str").str.strip()
 
 
 def build_kpi(
@@ -115,8 +112,8 @@ def build_kpi(
     """
     helpers = dataset.helpers if helpers is None else helpers
     cov = coverage.copy()
-    cov["adcode"] = _text(cov["adcode"])
-    cov["province_adcode"] = _text(cov["province_adcode"])
+    cov["adcode"] = as_text(cov["adcode"])
+    cov["province_adcode"] = as_text(cov["province_adcode"])
     prov_of_county = dict(zip(cov["adcode"], cov["province_adcode"], strict=False))
     prov_name = (
         cov.drop_duplicates("province_adcode")
@@ -125,26 +122,26 @@ def build_kpi(
     )
 
     nd = needs.copy()
-    nd["adcode"] = _text(nd["adcode"])
+    nd["adcode"] = as_text(nd["adcode"])
     pj = needs_of_pairings(pairings, nd)
     pj["province_adcode"] = pj["adcode"].map(prov_of_county)
     # A helper table without kinds (bring-your-own experts) counts every helper as an expert.
     hk = helpers[["helper_id"]].copy()
     hk["kind"] = helpers["kind"].astype("str") if "kind" in helpers else "expert"
-    hk["helper_id"] = _text(hk["helper_id"])
+    hk["helper_id"] = as_text(hk["helper_id"])
     hk = hk.drop_duplicates("helper_id")
     pj = pj.merge(hk, on="helper_id", how="left", suffixes=("", "_helper"))
     kind_h = pj["kind_helper"].astype("str")
     pj["is_expert"] = kind_h.isin(["expert", "", "nan"])
 
     vil = dataset.villages
-    v = pd.DataFrame({"code": _text(vil["code"]), "adcode": _text(vil["county_adcode"])})
+    v = pd.DataFrame({"code": as_text(vil["code"]), "adcode": as_text(vil["county_adcode"])})
     v = v[v["adcode"].isin(prov_of_county)]
     v["province_adcode"] = v["adcode"].map(prov_of_county)
     paired_villages = set(pj.loc[pj["kind"] == "village_product", "unit_code"])
     caravan_villages: set[str] = set()
     if caravan_tours is not None and len(caravan_tours):
-        stops = _text(caravan_tours["stop_code"])
+        stops = as_text(caravan_tours["stop_code"])
         caravan_villages = set(stops[stops.str.len() == 12])
     v["covered"] = v["code"].isin(paired_villages | caravan_villages)
 

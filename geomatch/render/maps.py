@@ -39,7 +39,7 @@ from geomatch.progress import ProgressCallback, null_progress
 from geomatch.render.coverage import COVERAGE_COLUMNS, build_coverage, needs_of_pairings
 from geomatch.render.geometry import feature_collection, js_json, simplify_cover
 from geomatch.render.manifest_view import manifest_html
-from geomatch.render.run import RunTables, county_of_code, load_run, with_run_inputs
+from geomatch.render.run import RunTables, as_text, county_of_code, load_run, with_run_inputs
 
 __all__ = ["LEAFLET_LICENCE", "MapSettings", "write_maps"]
 
@@ -302,10 +302,6 @@ def copy_assets(dest: Path) -> list[Path]:
 # --------------------------------------------------------------------------- data for pages
 
 
-def _text(s: pd.Series) -> pd.Series:
-    return s.astype("str").str.strip()
-
-
 def _share_text(reached: Any, total: Any) -> str:
     t = int(total or 0)
     return f"{int(reached or 0)}/{t} ({100 * int(reached or 0) / t:.0f}%)" if t else ""
@@ -332,7 +328,7 @@ def _coverage_for(run: RunTables, dataset: Any) -> pd.DataFrame:
     if "coverage" not in run.present:
         return computed
     given = run.tables["coverage"].copy()
-    given["adcode"] = _text(given["adcode"])
+    given["adcode"] = as_text(given["adcode"])
     extra = [c for c in COVERAGE_COLUMNS if c not in given.columns or c == "adcode"]
     merged = computed[extra].merge(given, on="adcode", how="left", suffixes=("", "_run"))
     for c in COVERAGE_COLUMNS:
@@ -353,7 +349,7 @@ def _coverage_for(run: RunTables, dataset: Any) -> pd.DataFrame:
 def _context(run: RunTables, dataset: Any) -> _Context:
     cov = _coverage_for(run, dataset)
     geo = dataset.poor_counties.drop_duplicates("adcode")[["adcode", "geometry"]].copy()
-    geo["adcode"] = _text(geo["adcode"])
+    geo["adcode"] = as_text(geo["adcode"])
     cov = gpd.GeoDataFrame(
         cov.merge(geo, on="adcode", how="left"), geometry="geometry", crs="EPSG:4326"
     )
@@ -376,7 +372,7 @@ def _context(run: RunTables, dataset: Any) -> _Context:
         if c in h.columns
     ]
     h = mask_personal_numbers(h[keep].copy())
-    h["helper_id"] = _text(h["helper_id"])
+    h["helper_id"] = as_text(h["helper_id"])
     h = h.drop_duplicates("helper_id").rename(
         columns={c: f"h_{c}" for c in keep if c != "helper_id"}
     )
@@ -503,8 +499,8 @@ def _flows(pj: pd.DataFrame, cov: pd.DataFrame, relations: pd.DataFrame | None) 
     if relations is not None and len(relations):
         official = set(
             zip(
-                _text(relations["east_province_adcode"]),
-                _text(relations["west_province_adcode"]),
+                as_text(relations["east_province_adcode"]),
+                as_text(relations["west_province_adcode"]),
                 strict=False,
             )
         )
@@ -548,7 +544,7 @@ def _national_html(ctx: _Context, tolerance: float, s: MapSettings, tiles: str |
         "省界 provinces",
     ).add_to(m)
     pf = ds.prefectures
-    pf = pf[_text(pf["province_adcode"]).isin(set(cov["province_adcode"]))]
+    pf = pf[as_text(pf["province_adcode"]).isin(set(cov["province_adcode"]))]
     pf = simplify_cover(pf, s.outline_tolerance)
     data_layer(
         "polygons",
@@ -693,7 +689,7 @@ def _province_html(
     ds = ctx.dataset
     cov = ctx.coverage[ctx.coverage["province_adcode"] == pa]
     pname = str(cov["province"].iloc[0])
-    counties = ds.counties[_text(ds.counties["province_adcode"]) == pa]
+    counties = ds.counties[as_text(ds.counties["province_adcode"]) == pa]
     allc = simplify_cover(counties, tolerance)
     poor_codes = set(cov["adcode"])
     bounds = (
@@ -704,7 +700,7 @@ def _province_html(
     m = _new_map(f"geomatch {pname} 科技帮扶覆盖图", bounds, "../assets", tiles)  # type: ignore[arg-type]
 
     pj = ctx.pairs[ctx.pairs["n_province_adcode"] == pa]
-    simple_geo = allc[_text(allc["adcode"]).isin(poor_codes)][["adcode", "geometry"]]
+    simple_geo = allc[as_text(allc["adcode"]).isin(poor_codes)][["adcode", "geometry"]]
     simple = gpd.GeoDataFrame(
         cov.drop(columns="geometry").merge(simple_geo, on="adcode", how="inner"),
         geometry="geometry",
@@ -713,7 +709,7 @@ def _province_html(
     props = _county_props(simple, _helper_lists(pj, s.experts_listed))
     data("gm_counties", feature_collection(props, _COUNTY_PROPS, decimals=s.decimals)).add_to(m)
     _add_choropleths(m, "gm_counties")
-    others = allc[~_text(allc["adcode"]).isin(poor_codes)]
+    others = allc[~as_text(allc["adcode"]).isin(poor_codes)]
     data_layer(
         "polygons",
         js_json(feature_collection(others, {"n": "name"}, decimals=s.decimals)),
@@ -730,16 +726,16 @@ def _province_html(
     ).add_to(m)
 
     # Townships and villages (approximate points drawn with a dashed outline).
-    stops = _text(ctx.run.caravan_tours["stop_code"]) if len(ctx.run.caravan_tours) else None
+    stops = as_text(ctx.run.caravan_tours["stop_code"]) if len(ctx.run.caravan_tours) else None
     reached = set(stops) if stops is not None else set()
     reached_twp = set(stops.str[:9]) if stops is not None else set()
-    twp = ds.townships[_text(ds.townships["county_adcode"]).isin(poor_codes)]
-    vil = ds.villages[_text(ds.villages["county_adcode"]).isin(poor_codes)]
+    twp = ds.townships[as_text(ds.townships["county_adcode"]).isin(poor_codes)]
+    vil = ds.villages[as_text(ds.villages["county_adcode"]).isin(poor_codes)]
     d = s.decimals
 
     def pts(df: pd.DataFrame, hit: set[str]) -> dict[str, Any]:
-        codes = _text(df["code"])
-        approx = _text(df.get("location_quality", pd.Series("", index=df.index))) == "approximate"
+        codes = as_text(df["code"])
+        approx = as_text(df.get("location_quality", pd.Series("", index=df.index))) == "approximate"
         rows = [
             [
                 round(float(lon), d),
@@ -855,7 +851,7 @@ def _province_html(
 
     # Mobile-museum visits at county seats.
     mv = ctx.run.museum_visits
-    mv = mv[_text(mv["adcode"]).isin(poor_codes)] if len(mv) else mv
+    mv = mv[as_text(mv["adcode"]).isin(poor_codes)] if len(mv) else mv
     visits: dict[str, list[str]] = {}
     for v in mv.sort_values(["start_date"]).itertuples() if len(mv) else ():
         visits.setdefault(str(v.adcode).strip(), []).append(
@@ -895,7 +891,7 @@ def _province_html(
                 [
                     pd.DataFrame(
                         {
-                            "code": _text(twp["code"]),
+                            "code": as_text(twp["code"]),
                             "lon": twp["lon"],
                             "lat": twp["lat"],
                             "n": twp["name"],
@@ -903,7 +899,7 @@ def _province_html(
                     ),
                     pd.DataFrame(
                         {
-                            "code": _text(vil["code"]),
+                            "code": as_text(vil["code"]),
                             "lon": vil["lon"],
                             "lat": vil["lat"],
                             "n": vil["name"],
@@ -914,7 +910,7 @@ def _province_html(
             .drop_duplicates("code")
             .set_index("code")
         )
-        ct = ct.assign(_code=_text(ct["stop_code"])).sort_values(["caravan_id", "date", "seq"])
+        ct = ct.assign(_code=as_text(ct["stop_code"])).sort_values(["caravan_id", "date", "seq"])
         ct = ct.join(pos.rename(columns={"lon": "_plon", "lat": "_plat", "n": "_pn"}), on="_code")
         ct["_lat"] = pd.to_numeric(ct["_plat"], errors="coerce").round(d)
         ct["_lon"] = pd.to_numeric(ct["_plon"], errors="coerce").round(d)
@@ -972,7 +968,7 @@ def _province_html(
 
     mus = getattr(ds, "museums", None)
     if mus is not None and len(mus):
-        mp = mus[_text(mus["province_adcode"]) == pa]
+        mp = mus[as_text(mus["province_adcode"]) == pa]
         pts2 = {
             "cols": ["lon", "lat", "n", "c"],
             "rows": [

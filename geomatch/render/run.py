@@ -25,6 +25,7 @@ from geomatch.io.tables import read_table
 __all__ = [
     "RUN_TABLES",
     "RunTables",
+    "as_text",
     "county_of_code",
     "load_run",
     "load_run_dataset",
@@ -246,9 +247,14 @@ def load_run_dataset(run: RunTables | None = None, root: str | Path | None = Non
     return load_dataset(root=Path(root)) if root is not None else load_dataset()
 
 
+def as_text(s: pd.Series) -> pd.Series:
+    """``s`` as stripped strings: how codes and names of run tables and the dataset compare."""
+    return s.astype("str").str.strip()
+
+
 def county_of_code(codes: pd.Series) -> pd.Series:
     """The 6-digit county adcode of township (9) or village (12) codes, or of adcodes."""
-    return codes.astype("str").str.strip().str[:6]
+    return as_text(codes).str[:6]
 
 
 class _RunView:
