@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from geomatch.model.categories import STATION_ROLES
-from geomatch.render.run import as_text, county_of_code
+from geomatch.render.run import RunTables, as_text, county_of_code
 
 __all__ = [
     "COVERAGE_COLUMNS",
     "COVERAGE_CONTRACT_COLUMNS",
     "STATION_TEAM_LEVELS",
     "build_coverage",
+    "coverage_of_run",
     "needs_of_pairings",
 ]
 
@@ -272,3 +273,24 @@ def build_coverage(
     base["exit_year"] = base["exit_year"].astype("Int64")
     out = base.reset_index()[list(COVERAGE_COLUMNS)]
     return out.sort_values(["province_adcode", "adcode"], kind="stable").reset_index(drop=True)
+
+
+def coverage_of_run(run: RunTables, dataset: Any) -> pd.DataFrame:
+    """:func:`build_coverage` of a run folder's tables.
+
+    Parameters
+    ----------
+    run
+        The run read back by :func:`geomatch.render.run.load_run`.
+    dataset
+        The dataset seen by the run (its ``needs`` are the run's needs; see
+        :func:`geomatch.render.run.with_run_inputs`).
+    """
+    return build_coverage(
+        dataset,
+        pairings=run.pairings,
+        needs=dataset.needs,
+        museum_visits=run.museum_visits,
+        caravan_tours=run.caravan_tours,
+        unmet=run.unmet,
+    )

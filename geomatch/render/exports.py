@@ -35,9 +35,9 @@ from geomatch.io.output import (
     neutralise_formulas,
     write_csv,
 )
-from geomatch.render.coverage import build_coverage, needs_of_pairings
+from geomatch.render.coverage import coverage_of_run, needs_of_pairings
 from geomatch.render.ics import CalendarEvent, parse_stamp, render_calendar
-from geomatch.render.kpi import build_kpi
+from geomatch.render.kpi import kpi_of_run
 from geomatch.render.labels import SHEET_ZH, check_labels, label_table
 from geomatch.render.manifest_view import manifest_frame, manifest_text
 from geomatch.render.run import (
@@ -189,37 +189,14 @@ def export_tables(
     if "coverage" in run.present:
         coverage = run.tables["coverage"].copy()
     else:
-        coverage = build_coverage(
-            dataset,
-            pairings=run.pairings,
-            needs=needs,
-            museum_visits=run.museum_visits,
-            caravan_tours=run.caravan_tours,
-            unmet=run.unmet,
-        )
+        coverage = coverage_of_run(run, dataset)
     if "kpi" in run.present:
         kpi = run.tables["kpi"].copy()
     else:
         full_cov = (
-            coverage
-            if "province_adcode" in coverage.columns
-            else build_coverage(
-                dataset,
-                pairings=run.pairings,
-                needs=needs,
-                museum_visits=run.museum_visits,
-                caravan_tours=run.caravan_tours,
-                unmet=run.unmet,
-            )
+            coverage if "province_adcode" in coverage.columns else coverage_of_run(run, dataset)
         )
-        kpi = build_kpi(
-            dataset,
-            full_cov,
-            run.pairings,
-            needs,
-            caravan_tours=run.caravan_tours,
-            schedules="museum_visits" in run.present,
-        )
+        kpi = kpi_of_run(run, dataset, full_cov)
     coverage["adcode"] = as_text(coverage["adcode"])
     if "province_adcode" not in coverage.columns:
         coverage["province_adcode"] = coverage["adcode"].map(county_prov).fillna("")

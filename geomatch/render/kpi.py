@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from geomatch.render.coverage import needs_of_pairings
-from geomatch.render.run import as_text
+from geomatch.render.run import RunTables, as_text
 
-__all__ = ["KPI_COLUMNS", "NOT_MODELLED", "PEOPLE_PROXY", "build_kpi"]
+__all__ = ["KPI_COLUMNS", "NOT_MODELLED", "PEOPLE_PROXY", "build_kpi", "kpi_of_run"]
 
 #: Value of a target the data does not model.
 NOT_MODELLED = "not modelled"
@@ -199,3 +199,26 @@ def build_kpi(
     ):
         out[c] = out[c].astype("Int64")
     return out[list(KPI_COLUMNS)]
+
+
+def kpi_of_run(run: RunTables, dataset: Any, coverage: pd.DataFrame) -> pd.DataFrame:
+    """:func:`build_kpi` of a run folder's tables.
+
+    Parameters
+    ----------
+    run
+        The run read back by :func:`geomatch.render.run.load_run`; the schedule targets
+        are judged only when it has ``museum_visits.csv``.
+    dataset
+        The dataset seen by the run (its ``needs`` are the run's needs).
+    coverage
+        The run's full coverage (:func:`geomatch.render.coverage.coverage_of_run`).
+    """
+    return build_kpi(
+        dataset,
+        coverage,
+        run.pairings,
+        dataset.needs,
+        caravan_tours=run.caravan_tours,
+        schedules="museum_visits" in run.present,
+    )

@@ -36,7 +36,7 @@ from geomatch.errors import GeomatchError
 from geomatch.io.output import atomic_output_dir, mask_personal_numbers
 from geomatch.model.categories import CATEGORY_ZH, HELPER_KIND_ZH
 from geomatch.progress import ProgressCallback, null_progress
-from geomatch.render.coverage import COVERAGE_COLUMNS, build_coverage, needs_of_pairings
+from geomatch.render.coverage import COVERAGE_COLUMNS, coverage_of_run, needs_of_pairings
 from geomatch.render.geometry import feature_collection, js_json, simplify_cover
 from geomatch.render.manifest_view import manifest_html
 from geomatch.render.run import RunTables, as_text, county_of_code, load_run, with_run_inputs
@@ -317,14 +317,7 @@ class _Context:
 
 
 def _coverage_for(run: RunTables, dataset: Any) -> pd.DataFrame:
-    computed = build_coverage(
-        dataset,
-        pairings=run.pairings,
-        needs=dataset.needs,
-        museum_visits=run.museum_visits,
-        caravan_tours=run.caravan_tours,
-        unmet=run.unmet,
-    )
+    computed = coverage_of_run(run, dataset)
     if "coverage" not in run.present:
         return computed
     given = run.tables["coverage"].copy()
@@ -1029,21 +1022,14 @@ def _fit(build: Callable[[float], str], tolerance: float, limit: int, what: str)
 
 
 def _report(ctx: _Context, png: Path) -> str:
-    from geomatch.render.kpi import build_kpi
+    from geomatch.render.kpi import kpi_of_run
     from geomatch.render.report import render_report
 
     run = ctx.run
     if "kpi" in run.present:
         kpi = run.tables["kpi"]
     else:
-        kpi = build_kpi(
-            ctx.dataset,
-            pd.DataFrame(ctx.coverage.drop(columns="geometry")),
-            run.pairings,
-            ctx.dataset.needs,
-            caravan_tours=run.caravan_tours,
-            schedules="museum_visits" in run.present,
-        )
+        kpi = kpi_of_run(run, ctx.dataset, pd.DataFrame(ctx.coverage.drop(columns="geometry")))
     return render_report(run, kpi, png.read_bytes())
 
 

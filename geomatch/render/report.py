@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from geomatch.io.output import atomic_write_bytes, mask_personal_numbers
-from geomatch.render.kpi import NOT_MODELLED, PEOPLE_PROXY, build_kpi
+from geomatch.render.coverage import coverage_of_run
+from geomatch.render.kpi import NOT_MODELLED, PEOPLE_PROXY, kpi_of_run
 from geomatch.render.manifest_view import manifest_html
 from geomatch.render.run import RunTables, load_run, load_run_dataset, with_run_inputs
 
@@ -147,25 +148,8 @@ def write_report(
     if "kpi" in run.present:
         kpi = run.tables["kpi"]
     else:
-        from geomatch.render.coverage import build_coverage
-
         ds = with_run_inputs(run, dataset if dataset is not None else load_run_dataset(run))
-        cov = build_coverage(
-            ds,
-            pairings=run.pairings,
-            needs=ds.needs,
-            museum_visits=run.museum_visits,
-            caravan_tours=run.caravan_tours,
-            unmet=run.unmet,
-        )
-        kpi = build_kpi(
-            ds,
-            cov,
-            run.pairings,
-            ds.needs,
-            caravan_tours=run.caravan_tours,
-            schedules="museum_visits" in run.present,
-        )
+        kpi = kpi_of_run(run, ds, coverage_of_run(run, ds))
     png_path = Path(maps_dir) / "national.png"
     png = png_path.read_bytes() if png_path.is_file() else None
     target = Path(out) if out is not None else Path(maps_dir) / "report.html"

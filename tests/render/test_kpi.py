@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geomatch.render.coverage import build_coverage
+from geomatch.render.coverage import coverage_of_run
 from geomatch.render.kpi import KPI_COLUMNS, NOT_MODELLED, build_kpi
 from geomatch.render.run import load_run
 from tests.render.fixtures import MiniDataset
@@ -16,14 +16,7 @@ from tests.render.fixtures import MiniDataset
 @pytest.fixture
 def tables(mini_ds: MiniDataset, run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, object]:
     run = load_run(run_dir)
-    cov = build_coverage(
-        mini_ds,
-        pairings=run.pairings,
-        needs=mini_ds.needs,
-        museum_visits=run.museum_visits,
-        caravan_tours=run.caravan_tours,
-        unmet=run.unmet,
-    )
+    cov = coverage_of_run(run, mini_ds)
     kpi = build_kpi(mini_ds, cov, run.pairings, mini_ds.needs, caravan_tours=run.caravan_tours)
     return cov, kpi, run
 

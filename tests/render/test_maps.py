@@ -162,19 +162,12 @@ def test_run_written_by_the_pipeline(tmp_path: Path, mini_ds: MiniDataset, run_d
     import pandas as pd
 
     from geomatch.io.output import write_csv
-    from geomatch.render.coverage import build_coverage
+    from geomatch.render.coverage import coverage_of_run
     from geomatch.render.exports import export_run
     from geomatch.render.kpi import build_kpi
 
     run = load_run(run_dir)
-    cov = build_coverage(
-        mini_ds,
-        pairings=run.pairings,
-        needs=mini_ds.needs,
-        museum_visits=run.museum_visits,
-        caravan_tours=run.caravan_tours,
-        unmet=run.unmet,
-    )
+    cov = coverage_of_run(run, mini_ds)
     cov.loc[cov["adcode"] == "621126", "museum_visits"] = 7  # the run's own record wins
     write_csv(cov, run_dir / "coverage.csv")
     write_csv(build_kpi(mini_ds, cov, run.pairings, mini_ds.needs), run_dir / "kpi.csv")
