@@ -41,6 +41,7 @@ from geomatch.render.kpi import kpi_of_run
 from geomatch.render.labels import SHEET_ZH, check_labels, label_table
 from geomatch.render.manifest_view import manifest_frame, manifest_text
 from geomatch.render.run import (
+    RESULT_TABLES,
     RunTables,
     as_text,
     county_of_code,
@@ -56,15 +57,8 @@ log = logging.getLogger(__name__)
 #: Formats of :func:`export_run`.
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "gpkg", "ics")
 
-#: Tables of a CSV / XLSX export, in order.
-EXPORT_TABLES: tuple[str, ...] = (
-    "pairings",
-    "unmet",
-    "museum_visits",
-    "caravan_tours",
-    "coverage",
-    "kpi",
-)
+#: Tables of a CSV / XLSX export, in order: all result tables of the run.
+EXPORT_TABLES: tuple[str, ...] = RESULT_TABLES
 
 
 def _norm_filters(

@@ -23,6 +23,7 @@ from geomatch.errors import DatasetMissingError, InputError
 from geomatch.io.tables import read_table
 
 __all__ = [
+    "RESULT_TABLES",
     "RUN_TABLES",
     "RunTables",
     "as_text",
@@ -49,6 +50,10 @@ RUN_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "kpi": (("scope",), ()),
 }
+
+#: The result tables of a scenario run, in the order of DESIGN.md (the keys of
+#: :data:`RUN_TABLES`): what an export holds and what the web service stores.
+RESULT_TABLES: tuple[str, ...] = tuple(RUN_TABLES)
 
 _DATE_COLUMNS = {
     "museum_visits": ("start_date", "end_date"),

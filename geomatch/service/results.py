@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from geomatch.errors import InputError
 from geomatch.io.tables import read_table
 from geomatch.render.coverage import COVERAGE_CONTRACT_COLUMNS
+from geomatch.render.run import RESULT_TABLES
 from geomatch.service.auth import Principal, province_of
 from geomatch.service.models import Coverage, ResultRow, Run, RunTable, Unit, utcnow
 
@@ -40,15 +41,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The result tables of a scenario run, in the order of DESIGN.md.
-RESULT_TABLES: tuple[str, ...] = (
-    "pairings",
-    "unmet",
-    "museum_visits",
-    "caravan_tours",
-    "coverage",
-    "kpi",
-)
 #: Columns of ``coverage.csv`` (one row per poor county) the service stores: the contract.
 COVERAGE_COLUMNS: tuple[str, ...] = COVERAGE_CONTRACT_COLUMNS
 _COUNTS = ("museum_visits", "caravan_visits", "experts", "unmet_needs")
