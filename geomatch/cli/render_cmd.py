@@ -69,17 +69,10 @@ def register(app: typer.Typer) -> None:
         """Export a run's tables (Excel-safe CSV, XLSX, GeoPackage, ICS calendars)."""
         import logging
 
-        from geomatch.errors import InputError
-        from geomatch.render.exports import EXPORT_FORMATS, export_run
-        from geomatch.render.labels import check_labels
+        from geomatch.render.exports import check_export_options, export_run
         from geomatch.render.run import load_run, load_run_dataset
 
-        if fmt not in EXPORT_FORMATS:
-            raise InputError(
-                f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}",
-                column="--format",
-            )
-        check_labels(labels)
+        check_export_options(fmt, labels)
         tables = load_run(run)
         ds = load_run_dataset(tables, data)
         path = export_run(

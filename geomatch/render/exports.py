@@ -50,7 +50,13 @@ from geomatch.render.run import (
     with_run_inputs,
 )
 
-__all__ = ["EXPORT_FORMATS", "EXPORT_TABLES", "export_run", "export_tables"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "EXPORT_TABLES",
+    "check_export_options",
+    "export_run",
+    "export_tables",
+]
 
 log = logging.getLogger(__name__)
 
@@ -497,6 +503,23 @@ def _write_ics(
     return out
 
 
+def check_export_options(fmt: str, labels: str) -> None:
+    """Check an export's format and label language before any run or dataset is read.
+
+    Raises
+    ------
+    InputError
+        ``fmt`` not in :data:`EXPORT_FORMATS` (column ``--format``) or unknown ``labels``
+        (exit 2).
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(
+            f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}",
+            column="--format",
+        )
+    check_labels(labels)
+
+
 def export_run(
     run_dir: Path,
     fmt: str,
@@ -543,12 +566,7 @@ def export_run(
         Unknown format or labels, a bad run folder, an unknown province or county, a
         calendar asked of a run without schedules (exit 2).
     """
-    if fmt not in EXPORT_FORMATS:
-        raise InputError(
-            f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}",
-            column="--format",
-        )
-    check_labels(labels)
+    check_export_options(fmt, labels)
     run = load_run(run_dir)
     if fmt == "ics" and not {"museum_visits", "caravan_tours"} & run.present:
         raise InputError(
