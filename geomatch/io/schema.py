@@ -26,8 +26,7 @@ Columns not in a schema are kept as text, so nothing the user gave is lost.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -269,78 +268,55 @@ def validate_table(
 
 
 def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
+    def reject(mask: pd.Series | np.ndarray, message: Callable[[int], str]) -> None:
+        """Raise :class:`InputError` at the first row where ``mask`` holds."""
+        bad = _first_bad(mask, s.index)
+        if bad is not None:
+            raise InputError(message(bad), file=file, row=_row_of(bad), column=col.name)
+
     text = s.astype(str).str.strip()
     empty = text.eq("") | text.str.lower().isin({"nan", "na", "null", "none"})
     if not col.nullable:
-        bad = _first_bad(empty, s.index)
-        if bad is not None:
-            raise InputError(
-                f"empty cell; expected {col.description or col.kind}",
-                file=file,
-                row=_row_of(bad),
-                column=col.name,
-            )
+        reject(empty, lambda _: f"empty cell; expected {col.description or col.kind}")
     if col.kind == "str":
         out: pd.Series = text.where(~empty, "")
         if col.choices is not None:
-            bad = _first_bad(~out.isin(col.choices), s.index)
-            if bad is not None:
-                raise InputError(
-                    f"unknown value {out.iloc[bad]!r}; expected one of "
-                    f"{', '.join(repr(c) for c in col.choices if c)}",
-                    file=file,
-                    row=_row_of(bad),
-                    column=col.name,
-                )
+            choices = col.choices
+            reject(
+                ~out.isin(choices),
+                lambda i: (
+                    f"unknown value {out.iloc[i]!r}; expected one of "
+                    f"{', '.join(repr(c) for c in choices if c)}"
+                ),
+            )
     elif col.kind == "bool":
         low = text.str.lower()
-        bad = _first_bad(~(low.isin(_TRUE) | low.isin(_FALSE)), s.index)
-        if bad is not None:
-            raise InputError(
-                f"value {text.iloc[bad]!r} is not a yes/no value; expected 1/0 or true/false",
-                file=file,
-                row=_row_of(bad),
-                column=col.name,
-            )
+        reject(
+            ~(low.isin(_TRUE) | low.isin(_FALSE)),
+            lambda i: f"value {text.iloc[i]!r} is not a yes/no value; expected 1/0 or true/false",
+        )
         out = low.isin(_TRUE).astype("boolean")
     elif col.kind == "adcode":
         ok = text.str.fullmatch(r"\d{6}|\d{9}|\d{12}") | empty
         # Excel turns codes into numbers: accept '130631.0'.
         fixed = text.str.replace(r"^(\d{6}|\d{9}|\d{12})\.0+$", r"\1", regex=True)
         ok = ok | fixed.str.fullmatch(r"\d{6}|\d{9}|\d{12}")
-        bad = _first_bad(~ok, s.index)
-        if bad is not None:
-            raise InputError(
-                f"value {text.iloc[bad]!r} is not an administrative code; expected 6 digits "
-                "(county, GB/T 2260), 9 (township) or 12 (village)",
-                file=file,
-                row=_row_of(bad),
-                column=col.name,
-            )
+        reject(
+            ~ok,
+            lambda i: (
+                f"value {text.iloc[i]!r} is not an administrative code; expected 6 digits "
+                "(county, GB/T 2260), 9 (township) or 12 (village)"
+            ),
+        )
         out = fixed.where(~empty, "")
     else:
         num = pd.to_numeric(text.where(~empty, None), errors="coerce")
-        bad = _first_bad(num.isna() & ~empty, s.index)
-        if bad is not None:
-            expected = "a whole number" if col.kind == "int" else "a number"
-            raise InputError(
-                f"value {text.iloc[bad]!r} is not {expected}",
-                file=file,
-                row=_row_of(bad),
-                column=col.name,
-            )
+        expected = "a whole number" if col.kind == "int" else "a number"
+        reject(num.isna() & ~empty, lambda i: f"value {text.iloc[i]!r} is not {expected}")
         if col.kind == "int":
-            frac = (num % 1 != 0) & num.notna()
-            bad = _first_bad(frac, s.index)
-            if bad is None:
-                bad = _first_bad(num.abs() > _INT64_MAX / 4, s.index)
-            if bad is not None:
-                raise InputError(
-                    f"value {text.iloc[bad]!r} is not a whole number in range",
-                    file=file,
-                    row=_row_of(bad),
-                    column=col.name,
-                )
+            # Fractions first, then magnitudes: the first fraction is reported if any.
+            for outside in ((num % 1 != 0) & num.notna(), num.abs() > _INT64_MAX / 4):
+                reject(outside, lambda i: f"value {text.iloc[i]!r} is not a whole number in range")
         lo, hi = col.min, col.max
         if col.kind == "lon":
             lo, hi = CHINA_EXTENT.min_lon, CHINA_EXTENT.max_lon
@@ -351,32 +327,23 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
             if col.kind in ("lon", "lat")
             else ""
         )
-        for bound, beyond, word in ((lo, operator.lt, "below"), (hi, operator.gt, "above")):
-            if bound is None:
-                continue
-            bad = _first_bad(beyond(num, bound), s.index)
-            if bad is not None:
-                raise InputError(
-                    f"value {text.iloc[bad]!r} is {word} {bound:g}{hint}",
-                    file=file,
-                    row=_row_of(bad),
-                    column=col.name,
-                )
+        if lo is not None:
+            reject(num < lo, lambda i: f"value {text.iloc[i]!r} is below {lo:g}{hint}")
+        if hi is not None:
+            reject(num > hi, lambda i: f"value {text.iloc[i]!r} is above {hi:g}{hint}")
         if col.default is not None:
             num = num.fillna(col.default)
         out = num.astype("Int64") if col.kind == "int" else num.astype("float64")
     if col.unique:
-        dup = out.duplicated(keep="first") & ~empty
-        bad = _first_bad(dup, s.index)
-        if bad is not None:
-            first = int(np.flatnonzero((out == out.iloc[bad]).to_numpy())[0])
-            raise InputError(
-                f"duplicate id {out.iloc[bad]!r} (first seen in row {_row_of(first)}); "
-                f"ids in {col.name!r} must be unique",
-                file=file,
-                row=_row_of(bad),
-                column=col.name,
+
+        def duplicate(i: int) -> str:
+            first = int(np.flatnonzero((out == out.iloc[i]).to_numpy())[0])
+            return (
+                f"duplicate id {out.iloc[i]!r} (first seen in row {_row_of(first)}); "
+                f"ids in {col.name!r} must be unique"
             )
+
+        reject(out.duplicated(keep="first") & ~empty, duplicate)
     return out
 
 
