@@ -53,6 +53,8 @@ class PairingSettings(BaseModel):
     #: Rounds that widen the candidates of needs left unmet while helpers elsewhere have
     #: room (0 = the first candidate set only).
     expand_rounds: int = Field(6, ge=0, le=20)
+    #: Nearest hubs with room added per waiting need in each widening round.
+    expand_k: int = Field(32, ge=1, le=200)
     #: Widening considers hubs with at least this share of their capacity free (nearly
     #: full hubs would fill at once again; falls back to any room when none has).
     expand_min_room: float = Field(0.2, ge=0.0, le=1.0)

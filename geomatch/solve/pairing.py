@@ -1002,7 +1002,7 @@ def pair_from_locations(
             helpers[open_h],
             sub_needs,
             settings.model_copy(
-                update={"k_relation": 0, "k_per_province": 0, "k_nearest": 2 * settings.k_nearest}
+                update={"k_relation": 0, "k_per_province": 0, "k_nearest": settings.expand_k}
             ),
             relations=relations,
         )
