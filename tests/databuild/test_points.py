@@ -54,11 +54,17 @@ def test_township_points_inside_spread_deterministic() -> None:
     assert dist.argmin() == 0
 
 
-def test_village_points_near_own_township() -> None:
+def _placed_towns() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The test county, its townships placed (``lon, lat``, seed 3), villages, the points."""
     counties = _county()
     towns, villages = _units()
     xy = township_points(towns, counties, seed=3)
     towns["lon"], towns["lat"] = xy[:, 0], xy[:, 1]
+    return counties, towns, villages, xy
+
+
+def test_village_points_near_own_township() -> None:
+    counties, towns, villages, xy = _placed_towns()
     v = village_points(villages, towns, counties, seed=3)
     assert np.array_equal(v, village_points(villages, towns, counties, seed=3))
     assert shapely.contains_xy(L_SHAPE, v[:, 0], v[:, 1]).all()
@@ -68,10 +74,7 @@ def test_village_points_near_own_township() -> None:
 
 
 def test_village_points_do_not_depend_on_row_order() -> None:
-    counties = _county()
-    towns, villages = _units()
-    xy = township_points(towns, counties, seed=3)
-    towns["lon"], towns["lat"] = xy[:, 0], xy[:, 1]
+    counties, towns, villages, _ = _placed_towns()
     v = village_points(villages, towns, counties, seed=3)
     shuffled = villages.sample(frac=1.0, random_state=0)
     vs = village_points(shuffled, towns, counties, seed=3)
