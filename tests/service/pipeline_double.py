@@ -118,8 +118,9 @@ def run_scenario(
             stage / "caravan_tours.csv",
         )
         cov = []
+        paired = {p[0] for p in pairs}
         for code, cname, prov, _pa in COUNTIES:
-            experts = sum(1 for n, c in NEEDS.items() if c == code and n in {p[0] for p in pairs})
+            experts = sum(1 for n, c in NEEDS.items() if c == code and n in paired)
             unmet = sum(1 for n, c in NEEDS.items() if c == code and n in {"N4", "N7"})
             cov.append(
                 (
@@ -134,10 +135,7 @@ def run_scenario(
                 )
             )
         write_csv(
-            pd.DataFrame(
-                cov,
-                columns=list(COVERAGE_CONTRACT_COLUMNS),
-            ),
+            pd.DataFrame(cov, columns=list(COVERAGE_CONTRACT_COLUMNS)),
             stage / "coverage.csv",
         )
         write_csv(
