@@ -189,9 +189,6 @@ class ScenarioRules:
     national_society_share: float = 0.30
 
 
-_M64: Final = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
 def unit_uniform(codes: pd.Series | np.ndarray, seed: int, stream: int) -> np.ndarray:
     """Deterministic uniform [0, 1) numbers from numeric codes (SplitMix64 hash).
 
