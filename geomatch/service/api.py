@@ -38,6 +38,7 @@ from geomatch.io.output import mask_personal_numbers, neutralise_formulas, write
 from geomatch.service.auth import Principal
 from geomatch.service.cache import ServiceCaches
 from geomatch.service.config import ServiceSettings
+from geomatch.service.db import is_postgres
 from geomatch.service.deps import CurrentUser, DbSession, Settings, forbidden
 from geomatch.service.models import AuditLog, Dataset, Province, Run, RunTable, Unit
 from geomatch.service.results import coverage_rows, latest_done_run, result_frame
@@ -404,7 +405,7 @@ def _unit_at(request: Request, lon: float, lat: float) -> Unit | None:
 
     factory: sessionmaker[Session] = request.app.state.session_factory
     with factory() as session:
-        if session.get_bind().dialect.name == "postgresql":
+        if is_postgres(session.get_bind()):
             point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4326)
             return session.execute(
                 sa.select(Unit)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from geomatch.errors import GeomatchError
@@ -29,8 +29,8 @@ class ServiceDatabaseError(GeomatchError):
     """The service's database cannot be reached or brought up to date."""
 
 
-def is_postgres(engine: Engine) -> bool:
-    """Whether the engine talks to PostgreSQL (PostGIS geometry columns)."""
+def is_postgres(engine: Engine | Connection) -> bool:
+    """Whether the engine (or connection) talks to PostgreSQL (PostGIS geometry columns)."""
     return engine.dialect.name == "postgresql"
 
 
