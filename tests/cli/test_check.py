@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from geomatch.cli.main import main
 
 
+def _check_three(folder: Path, needs: str, arcs: str) -> int:
+    """``geomatch check`` of one good helper file with the given needs and arcs (UTF-8)."""
+    files = {"helpers": "helper_id,capacity\nH1,2\n", "needs": needs, "arcs": arcs}
+    args = ["check"]
+    for name, text in files.items():
+        path = folder / f"{name}.csv"
+        path.write_text(text, encoding="utf-8")
+        args += [f"--{name}", str(path)]
+    return main(args)
+
+
 def test_check_good_files(tmp_path, capsys):
-    h = tmp_path / "helpers.csv"
-    h.write_text("helper_id,capacity\nH1,2\n", encoding="utf-8")
-    n = tmp_path / "needs.csv"
-    n.write_text("need_id,category\nN1,crop\n", encoding="utf-8")
-    a = tmp_path / "arcs.csv"
-    a.write_text("helper_id,need_id,cost\nH1,N1,5\n", encoding="utf-8")
-    assert main(["check", "--helpers", str(h), "--needs", str(n), "--arcs", str(a)]) == 0
+    assert (
+        _check_three(tmp_path, "need_id,category\nN1,crop\n", "helper_id,need_id,cost\nH1,N1,5\n")
+        == 0
+    )
     assert "helpers: 1 rows" in capsys.readouterr().out
 
 
@@ -25,13 +35,7 @@ def test_check_broken_file_exits_2_and_names_the_place(tmp_path, capsys):
 
 
 def test_check_arcs_with_unknown_need(tmp_path, capsys):
-    h = tmp_path / "helpers.csv"
-    h.write_text("helper_id,capacity\nH1,2\n", encoding="utf-8")
-    n = tmp_path / "needs.csv"
-    n.write_text("need_id\nN1\n", encoding="utf-8")
-    a = tmp_path / "arcs.csv"
-    a.write_text("helper_id,need_id,cost\nH1,N2,5\n", encoding="utf-8")
-    assert main(["check", "--helpers", str(h), "--needs", str(n), "--arcs", str(a)]) == 2
+    assert _check_three(tmp_path, "need_id\nN1\n", "helper_id,need_id,cost\nH1,N2,5\n") == 2
     assert "unknown id 'N2'" in capsys.readouterr().err
 
 
