@@ -64,6 +64,17 @@ def _batches(rows: Iterable[dict[str, Any]], size: int = _BATCH) -> Iterator[lis
         yield batch
 
 
+def _insert(
+    session: Session, model: type[Any], rows: Iterable[dict[str, Any]], size: int = _BATCH
+) -> int:
+    """Insert ``rows`` into ``model``'s table in batches of ``size``; the number inserted."""
+    n = 0
+    for batch in _batches(rows, size):
+        session.execute(sa.insert(model), batch)
+        n += len(batch)
+    return n
+
+
 def load_dataset_into(
     session: Session, root: Path | None = None, *, replace: bool = False
 ) -> dict[str, int]:
@@ -132,65 +143,58 @@ def load_dataset_into(
                 "geom": r.geometry,
             }
 
-    n = 0
-    for batch in _batches(unit_rows(), 500):
-        session.execute(sa.insert(Unit), batch)
-        n += len(batch)
-    counts["units"] = n
+    counts["units"] = _insert(session, Unit, unit_rows(), 500)
 
     def point(lon: Any, lat: Any) -> Point | None:
         x, y = _f(lon), _f(lat)
         return Point(x, y) if x is not None and y is not None else None
 
     helpers = ds.helpers
-    n = 0
-    for batch in _batches(
-        {
-            "helper_id": _s(r.helper_id),
-            "name": _s(getattr(r, "name", "")),
-            "kind": _s(getattr(r, "kind", "")),
-            "specialty": _s(getattr(r, "specialty", "")),
-            "level": _s(getattr(r, "level", "")),
-            "capacity": _i(getattr(r, "capacity", 0)) or 0,
-            "languages": _s(getattr(r, "languages", "")),
-            "province_adcode": _s(getattr(r, "province_adcode", "")),
-            "institution": _s(getattr(r, "institution", "")),
-            "source": _s(getattr(r, "source", "")),
-            "lon": _f(getattr(r, "lon", None)),
-            "lat": _f(getattr(r, "lat", None)),
-            "geom": point(getattr(r, "lon", None), getattr(r, "lat", None)),
-        }
-        for r in helpers.itertuples(index=False)
-    ):
-        session.execute(sa.insert(Helper), batch)
-        n += len(batch)
-    counts["helpers"] = n
+    counts["helpers"] = _insert(
+        session,
+        Helper,
+        (
+            {
+                "helper_id": _s(r.helper_id),
+                "name": _s(getattr(r, "name", "")),
+                "kind": _s(getattr(r, "kind", "")),
+                "specialty": _s(getattr(r, "specialty", "")),
+                "level": _s(getattr(r, "level", "")),
+                "capacity": _i(getattr(r, "capacity", 0)) or 0,
+                "languages": _s(getattr(r, "languages", "")),
+                "province_adcode": _s(getattr(r, "province_adcode", "")),
+                "institution": _s(getattr(r, "institution", "")),
+                "source": _s(getattr(r, "source", "")),
+                "lon": _f(getattr(r, "lon", None)),
+                "lat": _f(getattr(r, "lat", None)),
+                "geom": point(getattr(r, "lon", None), getattr(r, "lat", None)),
+            }
+            for r in helpers.itertuples(index=False)
+        ),
+    )
 
     needs = ds.needs
-    n = 0
-    for batch in _batches(
-        {
-            "need_id": _s(r.need_id),
-            "kind": _s(getattr(r, "kind", "")),
-            "adcode": _s(getattr(r, "adcode", "")),
-            "province_adcode": province_of(_s(getattr(r, "adcode", "")))
-            if _s(getattr(r, "adcode", ""))
-            else "",
-            "unit_code": _s(getattr(r, "unit_code", "")),
-            "unit_name": _s(getattr(r, "unit_name", "")),
-            "category": _s(getattr(r, "category", "")),
-            "industry": _s(getattr(r, "industry", "")),
-            "size": _f(getattr(r, "size", None)),
-            "priority": _s(getattr(r, "priority", "")),
-            "source": _s(getattr(r, "source", "")),
-            "lon": _f(getattr(r, "lon", None)),
-            "lat": _f(getattr(r, "lat", None)),
-            "geom": point(getattr(r, "lon", None), getattr(r, "lat", None)),
-        }
-        for r in needs.itertuples(index=False)
-    ):
-        session.execute(sa.insert(Need), batch)
-        n += len(batch)
-    counts["needs"] = n
+
+    def need_rows() -> Iterator[dict[str, Any]]:
+        for r in needs.itertuples(index=False):
+            adcode = _s(getattr(r, "adcode", ""))
+            yield {
+                "need_id": _s(r.need_id),
+                "kind": _s(getattr(r, "kind", "")),
+                "adcode": adcode,
+                "province_adcode": province_of(adcode) if adcode else "",
+                "unit_code": _s(getattr(r, "unit_code", "")),
+                "unit_name": _s(getattr(r, "unit_name", "")),
+                "category": _s(getattr(r, "category", "")),
+                "industry": _s(getattr(r, "industry", "")),
+                "size": _f(getattr(r, "size", None)),
+                "priority": _s(getattr(r, "priority", "")),
+                "source": _s(getattr(r, "source", "")),
+                "lon": _f(getattr(r, "lon", None)),
+                "lat": _f(getattr(r, "lat", None)),
+                "geom": point(getattr(r, "lon", None), getattr(r, "lat", None)),
+            }
+
+    counts["needs"] = _insert(session, Need, need_rows())
     log.info("loaded the dataset into the database: %s", counts)
     return counts
