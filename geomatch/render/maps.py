@@ -461,6 +461,24 @@ def _add_choropleths(m: Any, var: str) -> None:
     ).add_to(m)
 
 
+def _add_museums(m: Any, museums: pd.DataFrame, radius: int, title: str) -> None:
+    """Add the science museums (``museum, city, lon, lat``) as a black point layer."""
+    _f, _e, _om, data_layer, _d, _b = _folium()
+    pts = {
+        "cols": ["lon", "lat", "n", "c"],
+        "rows": [
+            [float(r["lon"]), float(r["lat"]), str(r["museum"]), str(r["city"])]
+            for _, r in museums.iterrows()
+        ],
+    }
+    data_layer(
+        "points",
+        js_json(pts),
+        {"radius": radius, "fillColor": "#000", "tip": {"title": "n", "rows": [["城市", "c"]]}},
+        title,
+    ).add_to(m)
+
+
 def _legend(extra: list[str]) -> str:
     def sw(colour: str, label: str) -> str:
         return (
@@ -616,23 +634,7 @@ def _national_html(ctx: _Context, tolerance: float, s: MapSettings, tiles: str |
 
     mus = getattr(ds, "museums", None)
     if mus is not None and len(mus):
-        pts = {
-            "cols": ["lon", "lat", "n", "c"],
-            "rows": [
-                [float(r["lon"]), float(r["lat"]), str(r["museum"]), str(r["city"])]
-                for _, r in mus.iterrows()
-            ],
-        }
-        data_layer(
-            "points",
-            js_json(pts),
-            {
-                "radius": 5,
-                "fillColor": "#000",
-                "tip": {"title": "n", "rows": [["城市", "c"]]},
-            },
-            "省级科技馆 science museums",
-        ).add_to(m)
+        _add_museums(m, mus, 5, "省级科技馆 science museums")
     legend = _legend(
         [
             "<b>专家流向</b><br>",
@@ -961,24 +963,7 @@ def _province_html(
 
     mus = getattr(ds, "museums", None)
     if mus is not None and len(mus):
-        mp = mus[as_text(mus["province_adcode"]) == pa]
-        pts2 = {
-            "cols": ["lon", "lat", "n", "c"],
-            "rows": [
-                [float(r["lon"]), float(r["lat"]), str(r["museum"]), str(r["city"])]
-                for _, r in mp.iterrows()
-            ],
-        }
-        data_layer(
-            "points",
-            js_json(pts2),
-            {
-                "radius": 6,
-                "fillColor": "#000",
-                "tip": {"title": "n", "rows": [["城市", "c"]]},
-            },
-            "省级科技馆 science museum",
-        ).add_to(m)
+        _add_museums(m, mus[as_text(mus["province_adcode"]) == pa], 6, "省级科技馆 science museum")
     legend = _legend(
         [
             "<b>乡镇 / 行政村</b><br>",
