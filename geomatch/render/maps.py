@@ -435,30 +435,20 @@ def _add_choropleths(m: Any, var: str) -> None:
     """Three base layers (radio buttons) over the same county data."""
     _f, _e, _om, data_layer, _d, _b = _folium()
     common = {"fill": True, "weight": 0.5, "color": "#444", "tip": COUNTY_TIP}
-    data_layer(
-        "polygons",
-        var,
-        {**common, "key": "st", "scale": {"map": STATION_COLOURS}},
-        "专家服务站团队 station team",
-        overlay=False,
-        show=True,
-    ).add_to(m)
-    data_layer(
-        "polygons",
-        var,
-        {**common, "key": "mv", "scale": MUSEUM_SCALE},
-        "流动科技馆巡展 museum visits",
-        overlay=False,
-        show=False,
-    ).add_to(m)
-    data_layer(
-        "polygons",
-        var,
-        {**common, "key": "ts", "scale": SHARE_SCALE},
-        "科普大篷车覆盖 caravan coverage",
-        overlay=False,
-        show=False,
-    ).add_to(m)
+    layers = (
+        ("st", {"map": STATION_COLOURS}, "专家服务站团队 station team"),
+        ("mv", MUSEUM_SCALE, "流动科技馆巡展 museum visits"),
+        ("ts", SHARE_SCALE, "科普大篷车覆盖 caravan coverage"),
+    )
+    for i, (key, scale, title) in enumerate(layers):
+        data_layer(
+            "polygons",
+            var,
+            {**common, "key": key, "scale": scale},
+            title,
+            overlay=False,
+            show=i == 0,
+        ).add_to(m)
 
 
 def _add_museums(m: Any, museums: pd.DataFrame, radius: int, title: str) -> None:
