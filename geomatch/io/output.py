@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,14 @@ def _umask() -> int:
     return mask
 
 
+def _text_columns(df: pd.DataFrame) -> Iterator[tuple[Hashable, pd.Series, pd.Series]]:
+    """The text columns of ``df``: name, values, and values as pandas strings."""
+    for col in df.columns:
+        s = df[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            yield col, s, s.astype("string")
+
+
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula with ``'``.
 
@@ -110,29 +118,23 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     cells are changed. Returns a copy.
     """
     out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if s.dtype == object or pd.api.types.is_string_dtype(s):
-            txt = s.astype("string")
-            risky = txt.str.startswith(_FORMULA_START).fillna(False)
-            if risky.any():
-                out[col] = s.where(~risky, "'" + txt)
+    for col, s, txt in _text_columns(out):
+        risky = txt.str.startswith(_FORMULA_START).fillna(False)
+        if risky.any():
+            out[col] = s.where(~risky, "'" + txt)
     return out
 
 
 def mask_personal_numbers(df: pd.DataFrame) -> pd.DataFrame:
     """Mask resident ID numbers (``6201**********1234``) and mobile numbers in text cells."""
     out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if s.dtype == object or pd.api.types.is_string_dtype(s):
-            txt = s.astype("string")
-            has = txt.str.contains(r"\d{11}", regex=True).fillna(False)
-            if has.any():
-                masked = txt.str.replace(
-                    _ID_RE, lambda m: m.group(1) + "*" * 10 + m.group(2), regex=True
-                ).str.replace(_PHONE_RE, lambda m: m.group(1) + "****" + m.group(2), regex=True)
-                out[col] = s.where(~has, masked)
+    for col, s, txt in _text_columns(out):
+        has = txt.str.contains(r"\d{11}", regex=True).fillna(False)
+        if has.any():
+            masked = txt.str.replace(
+                _ID_RE, lambda m: m.group(1) + "*" * 10 + m.group(2), regex=True
+            ).str.replace(_PHONE_RE, lambda m: m.group(1) + "****" + m.group(2), regex=True)
+            out[col] = s.where(~has, masked)
     return out
 
 
