@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from geomatch.errors import DatasetMissingError
+
+if TYPE_CHECKING:  # pandas is imported where a table is made, not at CLI start-up
+    import pandas as pd
 
 __all__ = ["data_app", "info_table", "register"]
 
@@ -81,6 +83,8 @@ def info_table(ds: object) -> pd.DataFrame:
     with_polygons, townships, villages, helpers, needs`` (province rows present in any
     layer), sorted by adcode.
     """
+    import pandas as pd
+
     from geomatch.dataset import Dataset
 
     assert isinstance(ds, Dataset)
