@@ -75,16 +75,25 @@ def _mark_interrupted(session: Session, run_id: int, reason: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _started_runs(session: Session) -> list[tuple[int, int | None]]:
+    """``(run id, worker pid)`` of the active runs that a worker was started for.
+
+    A queued run that never started (no pid) is left out: it stays in the queue and
+    starts again.
+    """
+    rows = session.execute(
+        sa.select(Run.id, Run.worker_pid, Run.status).where(Run.status.in_(_ACTIVE))
+    ).all()
+    return [
+        (run_id, pid) for run_id, pid, status in rows if not (status == "queued" and pid is None)
+    ]
+
+
 def recover_runs(factory: sessionmaker[Session]) -> list[int]:
     """Mark runs whose worker is gone as ``interrupted``; return their ids."""
     done: list[int] = []
     with session_scope(factory) as session:
-        rows = session.execute(
-            sa.select(Run.id, Run.worker_pid, Run.status).where(Run.status.in_(_ACTIVE))
-        ).all()
-        for run_id, pid, status in rows:
-            if status == "queued" and pid is None:
-                continue  # never started: it stays in the queue and starts again
+        for run_id, pid in _started_runs(session):
             if worker_alive(pid, run_id):
                 log.info("run %s: worker %s is still working on it", run_id, pid)
                 continue
@@ -227,13 +236,8 @@ class JobManager:
         with self._lock:
             mine = set(self._procs)
         with session_scope(self.factory) as session:
-            rows = session.execute(
-                sa.select(Run.id, Run.worker_pid, Run.status).where(Run.status.in_(_ACTIVE))
-            ).all()
-            for run_id, pid, status in rows:
-                if run_id in mine or (status == "queued" and pid is None):
-                    continue
-                if not worker_alive(pid, run_id):
+            for run_id, pid in _started_runs(session):
+                if run_id not in mine and not worker_alive(pid, run_id):
                     _mark_interrupted(session, run_id, "运行中断：工作进程已不在")
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
