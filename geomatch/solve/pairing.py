@@ -298,16 +298,7 @@ def _solve_model(
         )
     hint = None
     if settings.use_hint and model.uniform_loads():
-        relaxed = ArcModel(
-            model.helper_cap,
-            model.arc_helper,
-            model.arc_need,
-            model.arc_cost,
-            model.arc_load,
-            model.arc_dist,
-            model.n_needs,
-            model.unmet_cost,
-        )
+        relaxed = model.capacity_relaxation()
         r = solve_flow(relaxed, big_m=True)
         hint = r.x if r.status != "infeasible" or model.unmet_cost is None else None
     sol = solve_cpsat(
@@ -745,16 +736,7 @@ def _require_all_reason(
     need_ids = n["need_id"].to_numpy()
     if model.is_network() and sol.x.any():
         return _hall_violation(model, sol.x, need_ids, n, h["helper_id"].to_numpy())
-    relaxed = ArcModel(
-        model.helper_cap,
-        model.arc_helper,
-        model.arc_need,
-        model.arc_cost,
-        model.arc_load,
-        model.arc_dist,
-        model.n_needs,
-        None,
-    )
+    relaxed = model.capacity_relaxation(keep_unmet=False)
     if relaxed.uniform_loads():
         r = solve_flow(relaxed, big_m=True)
         if r.status == "infeasible":

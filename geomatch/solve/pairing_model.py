@@ -22,7 +22,7 @@ generalised assignment problem with side constraints solved by CP-SAT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -63,6 +63,18 @@ class ArcModel:
     @property
     def n_helpers(self) -> int:
         return len(self.helper_cap)
+
+    def capacity_relaxation(self, *, keep_unmet: bool = True) -> ArcModel:
+        """The same arcs and capacities without the side constraints (groups, same fate).
+
+        With ``keep_unmet=False`` every need must be paired (no unmet penalty arcs).
+        """
+        return replace(
+            self,
+            groups=(),
+            same_fate=None,
+            unmet_cost=self.unmet_cost if keep_unmet else None,
+        )
 
     @property
     def n_arcs(self) -> int:
