@@ -12,11 +12,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["DEFAULT_PRIORITY_WEIGHTS", "PairingSettings"]
+__all__ = ["DEFAULT_KIND_WEIGHTS", "DEFAULT_PRIORITY_WEIGHTS", "PairingSettings"]
 
 #: Multiplier of the unmet penalty per priority class (2020 priorities, DESIGN.md).
 DEFAULT_PRIORITY_WEIGHTS = MappingProxyType(
     {"remaining": 4.0, "newly_poor": 3.0, "returned": 3.0, "ordinary": 1.0}
+)
+
+#: Multiplier of the unmet penalty per need kind: the county station (one per poor county
+#: by policy) comes before township industries, which come before single villages and
+#: training sessions when capacity runs short. Kinds not listed weigh 1.
+DEFAULT_KIND_WEIGHTS = MappingProxyType(
+    {"station": 3.0, "township_industry": 1.5, "village_product": 1.0, "training": 1.0}
 )
 
 
@@ -29,7 +36,7 @@ class PairingSettings(BaseModel):
       ``relation_mode``, ``enforce_min_level``, ``load_mode``, ``pool_helpers``,
       ``expand_rounds``, ``neighbour_index``;
     * costs (integer cost units, 1 unit = 1 road km) — ``detour_factor``, ``cost_per_km``,
-      ``fit_scale``, ``relation_bonus``, ``unmet_penalty``, ``priority_weights``,
+      ``fit_scale``, ``relation_bonus``, ``unmet_penalty``, ``priority_weights``, ``kind_weights``,
       ``deep_poverty_weight``, ``change_penalty``;
     * side constraints — ``one_station_per_expert``, ``max_needs_per_helper_county``,
       ``society_quota_per_province``, ``station_all_or_nothing``;
@@ -91,6 +98,8 @@ class PairingSettings(BaseModel):
     priority_weights: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_PRIORITY_WEIGHTS)
     )
+    #: Multiplier of ``unmet_penalty`` per need kind (station, township_industry, …).
+    kind_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
     #: Extra multiplier for needs in a deep-poverty area (三区三州).
     deep_poverty_weight: float = Field(1.5, ge=1.0)
     #: Re-planning: cost of changing a need's previous pair (or dropping it).
@@ -132,6 +141,19 @@ class PairingSettings(BaseModel):
     equity_step_km: float = Field(1.0, ge=1.0, le=500.0)
     #: Points of the cost / longest-trip trade-off curve written to the summary (0 = none).
     equity_curve_points: int = Field(0, ge=0, le=50)
+
+    @field_validator("kind_weights")
+    @classmethod
+    def _known_kinds(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = set(v) - set(DEFAULT_KIND_WEIGHTS)
+        if unknown:
+            raise ValueError(
+                f"unknown need kind {sorted(unknown)[0]!r}; expected "
+                f"{', '.join(DEFAULT_KIND_WEIGHTS)}"
+            )
+        if any(w < 0 for w in v.values()):
+            raise ValueError("kind weights must be ≥ 0")
+        return {**DEFAULT_KIND_WEIGHTS, **v}
 
     @field_validator("priority_weights")
     @classmethod

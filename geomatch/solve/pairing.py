@@ -8,7 +8,7 @@ specialty table (0 exact, 40 close discipline, 60 a training need served by anot
 field), ``relation = relation_bonus`` unless the pair is in the 2016 east–west relation.
 Leaving a need unmet costs::
 
-    p_n = round(unmet_penalty × priority_weights[priority(n)]
+    p_n = round(unmet_penalty × priority_weights[priority(n)] × kind_weights[kind(n)]
                 × (deep_poverty_weight if n is in a deep-poverty area else 1))
 
 unless the needs file gives ``unmet_penalty`` explicitly. Re-planning against a
@@ -130,8 +130,10 @@ def unmet_penalties(needs: pd.DataFrame, settings: PairingSettings) -> np.ndarra
     cols = {"priority", "deep_poverty_area", "unmet_penalty", "station_role", "min_level"}
     norm = needs if cols <= set(needs.columns) else normalise_needs(needs)
     w = norm["priority"].map(settings.priority_weights).fillna(1.0).to_numpy(dtype=float)
+    kind = norm["kind"] if "kind" in norm.columns else pd.Series("", index=norm.index)
+    k = kind.map(settings.kind_weights).fillna(1.0).to_numpy(dtype=float)
     deep = np.where(norm["deep_poverty_area"].astype(str) != "", settings.deep_poverty_weight, 1)
-    base = np.rint(settings.unmet_penalty * w * deep)
+    base = np.rint(settings.unmet_penalty * w * k * deep)
     given = pd.to_numeric(norm["unmet_penalty"], errors="coerce").to_numpy(dtype=float)
     return np.where(np.isnan(given), base, given).astype(np.int64)
 
