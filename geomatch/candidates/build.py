@@ -474,59 +474,48 @@ def build_candidates(
     n_idx_ok = np.flatnonzero(n_ok)
     total = max(len(groups), 1)
     provinces = sorted({p for p in h_prov[h_search] if p})
+
+    def add_nearest(
+        key: tuple[str, str, bool, str],
+        sub: np.ndarray,
+        k_max: int,
+        fit_cost: int,
+        source: int,
+        *,
+        within_radius: bool = True,
+    ) -> None:
+        """Add arcs from needs ``sub`` to their ``k_max`` nearest helpers of pool ``key``."""
+        p = pool(*key)
+        if p is None:
+            return
+        tree, idx = p
+        k = min(k_max, len(idx))
+        dist, pos = tree.query(n_xy[sub], k)
+        ok = dist <= radius if within_radius else np.ones(dist.shape, dtype=bool)
+        arcs.add(np.repeat(sub, k)[ok.ravel()], idx[pos[ok]], dist[ok], fit_cost, source)
+
     for gi, ((cat, lang, senior, rel), rows) in enumerate(groups.items()):
         members = n_idx_ok[rows]
         fits = compatible_specialties(str(cat), all_specs)
         for spec, fit in fits.items():
-            p = pool(spec, str(lang), bool(senior), str(rel))
-            if p is None:
-                continue
-            tree, idx = p
-            k = min(settings.k_nearest, len(idx))
-            dist, pos = tree.query(n_xy[members], k)
-            ok = dist <= radius
-            arcs.add(
-                np.repeat(members, k)[ok.ravel()],
-                idx[pos[ok]],
-                dist[ok],
-                round(fit * settings.fit_scale),
-                0,
-            )
+            fit_cost = round(fit * settings.fit_scale)
+            base = (spec, str(lang), bool(senior))
+            add_nearest((*base, str(rel)), members, settings.k_nearest, fit_cost, 0)
             if use_relation and not hard and settings.k_relation > 0:
                 rel_of = need_rel[members]
                 for provs in np.unique(rel_of):
-                    if not provs:
-                        continue
-                    rp = pool(spec, str(lang), bool(senior), str(provs))
-                    if rp is None:
-                        continue
-                    rtree, ridx = rp
-                    sub = members[rel_of == provs]
-                    rk = min(settings.k_relation, len(ridx))
-                    rdist, rpos = rtree.query(n_xy[sub], rk)
-                    arcs.add(
-                        np.repeat(sub, rk),
-                        ridx[rpos.ravel()],
-                        rdist.ravel(),
-                        round(fit * settings.fit_scale),
-                        1,
-                    )
+                    if provs:
+                        add_nearest(
+                            (*base, str(provs)),
+                            members[rel_of == provs],
+                            settings.k_relation,
+                            fit_cost,
+                            1,
+                            within_radius=False,
+                        )
             if settings.k_per_province > 0 and not hard and fit == min(fits.values()):
                 for prov in provinces:
-                    pp = pool(spec, str(lang), bool(senior), prov)
-                    if pp is None:
-                        continue
-                    ptree, pidx = pp
-                    pk = min(settings.k_per_province, len(pidx))
-                    pdist, ppos = ptree.query(n_xy[members], pk)
-                    pok = pdist <= radius
-                    arcs.add(
-                        np.repeat(members, pk)[pok.ravel()],
-                        pidx[ppos[pok]],
-                        pdist[pok],
-                        round(fit * settings.fit_scale),
-                        2,
-                    )
+                    add_nearest((*base, prov), members, settings.k_per_province, fit_cost, 2)
         progress(0.9 * (gi + 1) / total, f"candidates {gi + 1}/{total} need classes")
 
     if arcs.need:
