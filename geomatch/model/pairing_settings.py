@@ -7,6 +7,7 @@ itself is written out in :mod:`geomatch.candidates` and :mod:`geomatch.solve.pai
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal
 
@@ -145,25 +146,19 @@ class PairingSettings(BaseModel):
     @field_validator("kind_weights")
     @classmethod
     def _known_kinds(cls, v: dict[str, float]) -> dict[str, float]:
-        unknown = set(v) - set(DEFAULT_KIND_WEIGHTS)
-        if unknown:
-            raise ValueError(
-                f"unknown need kind {sorted(unknown)[0]!r}; expected "
-                f"{', '.join(DEFAULT_KIND_WEIGHTS)}"
-            )
-        if any(w < 0 for w in v.values()):
-            raise ValueError("kind weights must be ≥ 0")
-        return {**DEFAULT_KIND_WEIGHTS, **v}
+        return _weights(v, DEFAULT_KIND_WEIGHTS, "need kind")
 
     @field_validator("priority_weights")
     @classmethod
     def _known_priorities(cls, v: dict[str, float]) -> dict[str, float]:
-        unknown = set(v) - set(DEFAULT_PRIORITY_WEIGHTS)
-        if unknown:
-            raise ValueError(
-                f"unknown priority class {sorted(unknown)[0]!r}; expected "
-                f"{', '.join(DEFAULT_PRIORITY_WEIGHTS)}"
-            )
-        if any(w < 0 for w in v.values()):
-            raise ValueError("priority weights must be ≥ 0")
-        return {**DEFAULT_PRIORITY_WEIGHTS, **v}
+        return _weights(v, DEFAULT_PRIORITY_WEIGHTS, "priority class")
+
+
+def _weights(v: dict[str, float], defaults: Mapping[str, float], what: str) -> dict[str, float]:
+    """Check a weight table's keys and signs; the defaults fill the keys not given."""
+    unknown = set(v) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown {what} {sorted(unknown)[0]!r}; expected {', '.join(defaults)}")
+    if any(w < 0 for w in v.values()):
+        raise ValueError(f"{what} weights must be ≥ 0")
+    return {**defaults, **v}
