@@ -46,6 +46,7 @@ cost is ≥ 0 and a paired helper is ``relation_bonus`` units cheaper than an un
 
 from __future__ import annotations
 
+import abc
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -276,15 +277,15 @@ def relation_provinces(adcodes: Iterable[str], relations: pd.DataFrame | None) -
     return out
 
 
-class _Index:
+class _Index(abc.ABC):
     """k-nearest great-circle neighbours of points given as (lat, lon) radians."""
 
-    def __init__(self, latlon: np.ndarray) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def __init__(self, latlon: np.ndarray) -> None: ...
 
+    @abc.abstractmethod
     def query(self, latlon: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(great-circle angle in radians, position) of the ``k`` nearest, shape (q, k)."""
-        raise NotImplementedError
 
 
 class _BallTreeIndex(_Index):
