@@ -17,6 +17,14 @@ def _write(folder: Path, name: str, text: str) -> Path:
     return p
 
 
+def _pair(out: Path, *options: object, helpers: Path, needs: Path, arcs: Path | None) -> int:
+    """Run ``geomatch pair`` on the given files with extra ``options``; return its exit code."""
+    args = ["pair", "--helpers", str(helpers), "--needs", str(needs)]
+    if arcs is not None:
+        args += ["--arcs", str(arcs)]
+    return main([*args, *map(str, options), "--out", str(out)])
+
+
 @pytest.fixture()
 def files(tmp_path: Path) -> dict[str, Path]:
     return {
@@ -41,18 +49,11 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 def test_pair_with_arcs_writes_all_outputs(files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "run"
-    rc = main(
-        [
-            "pair",
-            "--helpers",
-            str(files["helpers"]),
-            "--needs",
-            str(files["needs"]),
-            "--arcs",
-            str(files["arcs"]),
-            "--out",
-            str(out),
-        ]
+    rc = _pair(
+        out,
+        helpers=files["helpers"],
+        needs=files["needs"],
+        arcs=files["arcs"],
     )
     assert rc == 0
     p = pd.read_csv(out / "pairings.csv", encoding="utf-8-sig")
@@ -70,16 +71,11 @@ def test_pair_with_arcs_writes_all_outputs(files: dict[str, Path], tmp_path: Pat
 
 def test_pair_from_locations(files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "loc"
-    rc = main(
-        [
-            "pair",
-            "--helpers",
-            str(files["helpers"]),
-            "--needs",
-            str(files["needs"]),
-            "--out",
-            str(out),
-        ]
+    rc = _pair(
+        out,
+        helpers=files["helpers"],
+        needs=files["needs"],
+        arcs=None,
     )
     assert rc == 0
     p = pd.read_csv(out / "pairings.csv", encoding="utf-8-sig")
@@ -93,19 +89,12 @@ def test_require_all_infeasible_exits_3_without_output(
 ) -> None:
     arcs = _write(tmp_path, "few.csv", "helper_id,need_id,cost\nH1,N1,1\nH1,N2,1\nH2,N3,1\n")
     out = tmp_path / "never"
-    rc = main(
-        [
-            "pair",
-            "--helpers",
-            str(files["helpers"]),
-            "--needs",
-            str(files["needs"]),
-            "--arcs",
-            str(arcs),
-            "--require-all",
-            "--out",
-            str(out),
-        ]
+    rc = _pair(
+        out,
+        "--require-all",
+        helpers=files["helpers"],
+        needs=files["needs"],
+        arcs=arcs,
     )
     assert rc == 3
     assert "total demand 2 > total capacity 1" in capsys.readouterr().err
@@ -117,18 +106,11 @@ def test_bad_file_exits_2_and_names_row_and_column(
 ) -> None:
     bad = _write(tmp_path, "bad.csv", "helper_id,capacity\nH1,1\nH2,two\n")
     out = tmp_path / "never"
-    rc = main(
-        [
-            "pair",
-            "--helpers",
-            str(bad),
-            "--needs",
-            str(files["needs"]),
-            "--arcs",
-            str(files["arcs"]),
-            "--out",
-            str(out),
-        ]
+    rc = _pair(
+        out,
+        helpers=bad,
+        needs=files["needs"],
+        arcs=files["arcs"],
     )
     assert rc == 2
     err = capsys.readouterr().err
@@ -139,18 +121,11 @@ def test_bad_file_exits_2_and_names_row_and_column(
 
 def test_unknown_arc_id_and_missing_needs_exit_2(files: dict[str, Path], tmp_path: Path) -> None:
     arcs = _write(tmp_path, "arcs2.csv", "helper_id,need_id,cost\nH9,N1,1\n")
-    rc = main(
-        [
-            "pair",
-            "--helpers",
-            str(files["helpers"]),
-            "--needs",
-            str(files["needs"]),
-            "--arcs",
-            str(arcs),
-            "--out",
-            str(tmp_path / "x"),
-        ]
+    rc = _pair(
+        tmp_path / "x",
+        helpers=files["helpers"],
+        needs=files["needs"],
+        arcs=arcs,
     )
     assert rc == 2
     assert main(["pair", "--helpers", str(files["helpers"]), "--out", str(tmp_path / "y")]) == 2
@@ -160,39 +135,25 @@ def test_unknown_arc_id_and_missing_needs_exit_2(files: dict[str, Path], tmp_pat
 def test_locks_and_previous_through_the_cli(files: dict[str, Path], tmp_path: Path) -> None:
     locks = _write(tmp_path, "locks.csv", "need_id,helper_id\nN2,H1\n")
     out = tmp_path / "locked"
-    rc = main(
-        [
-            "pair",
-            "--helpers",
-            str(files["helpers"]),
-            "--needs",
-            str(files["needs"]),
-            "--arcs",
-            str(files["arcs"]),
-            "--locks",
-            str(locks),
-            "--out",
-            str(out),
-        ]
+    rc = _pair(
+        out,
+        "--locks",
+        locks,
+        helpers=files["helpers"],
+        needs=files["needs"],
+        arcs=files["arcs"],
     )
     assert rc == 0
     p = pd.read_csv(out / "pairings.csv", encoding="utf-8-sig").set_index("need_id")
     assert p.at["N2", "helper_id"] == "H1" and bool(p.at["N2", "locked"])
     prev = _write(tmp_path, "prev.csv", "need_id,helper_id\nN9,H1\n")
-    rc = main(
-        [
-            "pair",
-            "--helpers",
-            str(files["helpers"]),
-            "--needs",
-            str(files["needs"]),
-            "--arcs",
-            str(files["arcs"]),
-            "--previous",
-            str(prev),
-            "--out",
-            str(tmp_path / "p"),
-        ]
+    rc = _pair(
+        tmp_path / "p",
+        "--previous",
+        prev,
+        helpers=files["helpers"],
+        needs=files["needs"],
+        arcs=files["arcs"],
     )
     assert rc == 2  # unknown need in the previous plan
 
