@@ -56,15 +56,40 @@ _CJK_NAMES = (
     "Droid Sans Fallback",
 )
 
+#: File-name fragments of CJK font files (wqy-zenhei.ttc, NotoSansCJK-Regular.ttc, …).
+_CJK_FILES = (
+    "wqy",
+    "notosanscjk",
+    "notoserifcjk",
+    "sourcehan",
+    "simhei",
+    "msyh",
+    "droidsansfallback",
+)
+
 
 def cjk_font() -> str | None:
     """The name of an installed font with Chinese glyphs, or ``None``."""
     from matplotlib import font_manager
 
-    for f in font_manager.fontManager.ttflist:
-        if any(n.lower() in f.name.lower() for n in _CJK_NAMES):
-            return str(f.name)
-    return None
+    def known() -> str | None:
+        for f in font_manager.fontManager.ttflist:
+            if any(n.lower() in f.name.lower() for n in _CJK_NAMES):
+                return str(f.name)
+        return None
+
+    name = known()
+    if name is None:
+        # matplotlib's font cache predates a font installed later (e.g. by
+        # scripts/setup-system.sh): register the system's CJK font files directly.
+        for path in font_manager.findSystemFonts():
+            if any(k in Path(path).name.lower() for k in _CJK_FILES):
+                font_manager.fontManager.addfont(path)
+                # a .ttc registered this way has no "normal" weight entry; matplotlib
+                # falls back to its 500 weight and says so on every label
+                logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+        name = known()
+    return name
 
 
 def _nice_length(width_km: float) -> float:
