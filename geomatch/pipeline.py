@@ -26,25 +26,9 @@ from geomatch.io.output import atomic_output_dir, write_csv, write_json
 from geomatch.manifest import build_manifest
 from geomatch.progress import ProgressCallback, null_progress, scaled
 
-__all__ = ["merge_unmet", "resolve_data_dir", "run_demo", "run_scenario"]
+__all__ = ["merge_unmet", "run_demo", "run_scenario"]
 
 log = logging.getLogger(__name__)
-
-
-def resolve_data_dir(data_dir: str, scenario_file: str | Path | None = None) -> Path | None:
-    """Folder of a scenario's dataset: ``None`` for the embedded default.
-
-    A relative ``data_dir`` is taken from the working directory if it exists there,
-    else from the repository root (so shipped scenarios work from any folder).
-    """
-    if not data_dir:
-        return None
-    p = Path(data_dir)
-    if p.is_absolute() or p.exists():
-        return p
-    from geomatch.settings import REPO_ROOT
-
-    return REPO_ROOT / p
 
 
 def merge_unmet(pairing_unmet: pd.DataFrame, tours_unmet: pd.DataFrame) -> pd.DataFrame:
@@ -100,7 +84,7 @@ def run_scenario(
     cb = progress or null_progress
     t0 = time.perf_counter()
     sc = load_scenario(scenario)
-    root = resolve_data_dir(sc.scenario.data_dir, sc.source)
+    root = sc.data_root
     ds = load_dataset(root=root)
     out = Path(out)
     log.info("scenario %s: dataset %s", sc.name, root or "embedded default")

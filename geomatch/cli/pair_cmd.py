@@ -159,11 +159,7 @@ def register(app: typer.Typer) -> None:
             assert sc is not None
             from geomatch.dataset import load_dataset
 
-            ds = (
-                load_dataset(root=Path(sc.scenario.data_dir))
-                if sc.scenario.data_dir
-                else load_dataset()
-            )
+            ds = load_dataset(root=sc.data_root)
             inputs["dataset"] = ds.root
             if time_limit is not None:
                 sc = sc.model_copy(update={"pairing": settings})

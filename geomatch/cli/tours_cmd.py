@@ -37,12 +37,11 @@ def tours(
     from geomatch.dataset import load_dataset
     from geomatch.io.output import atomic_output_dir
     from geomatch.model.scenario import load_scenario
-    from geomatch.pipeline import resolve_data_dir
     from geomatch.progress import cli_progress
     from geomatch.solve.tours import run_tours_scenario, write_tours_outputs
 
     sc = load_scenario(scenario)
-    ds = load_dataset(root=resolve_data_dir(sc.scenario.data_dir, sc.source))
+    ds = load_dataset(root=sc.data_root)
     with cli_progress("tours") as progress:
         result = run_tours_scenario(ds, sc, progress=progress)
     with atomic_output_dir(out) as stage:
@@ -124,11 +123,10 @@ def fleet(
     """How many exhibition sets does this province need for two visits in every poor county?"""
     from geomatch.dataset import load_dataset
     from geomatch.model.scenario import load_scenario
-    from geomatch.pipeline import resolve_data_dir
     from geomatch.solve.museum import min_fleet
 
     sc = load_scenario(scenario)
-    ds = load_dataset(root=resolve_data_dir(sc.scenario.data_dir, sc.source))
+    ds = load_dataset(root=sc.data_root)
     res = min_fleet(ds, sc.tours, province, max_sets=max_sets, time_limit_s=time_limit)
     if res.sets is None:
         typer.echo(

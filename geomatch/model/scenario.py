@@ -59,6 +59,21 @@ class Scenario(BaseModel):
     def name(self) -> str:
         return self.scenario.name
 
+    @property
+    def data_root(self) -> Path | None:
+        """Folder of the scenario's dataset; ``None`` for the embedded default.
+
+        A relative ``data_dir`` is taken from the working directory if it exists there,
+        else from the repository root (so shipped scenarios work from any folder).
+        """
+        data_dir = self.scenario.data_dir
+        if not data_dir:
+            return None
+        p = Path(data_dir)
+        if p.is_absolute() or p.exists():
+            return p
+        return REPO_ROOT / p
+
 
 def scenario_path(name_or_path: str | Path) -> Path:
     """Resolve ``national`` → ``solvers/national.toml``; a path is returned as given."""

@@ -131,11 +131,10 @@ def overlay_dataset(
     """
     from geomatch.io.schema import read_helpers, read_needs
     from geomatch.model.scenario import load_scenario
-    from geomatch.pipeline import resolve_data_dir
     from geomatch.settings import data_dir
 
     sc = load_scenario(scenario_file)
-    root = (resolve_data_dir(sc.scenario.data_dir, scenario_file) or data_dir()).resolve()
+    root = (sc.data_root or data_dir()).resolve()
     data = folder / "data"
     (data / "scenario").mkdir(parents=True, exist_ok=True)
     for entry in root.iterdir():
@@ -221,10 +220,9 @@ def _dataset_lookups(scenario_file: Path) -> tuple[dict[str, str], dict[str, str
     try:
         from geomatch.dataset import load_dataset
         from geomatch.model.scenario import load_scenario
-        from geomatch.pipeline import resolve_data_dir
 
         sc = load_scenario(scenario_file)
-        ds = load_dataset(root=resolve_data_dir(sc.scenario.data_dir, scenario_file))
+        ds = load_dataset(root=sc.data_root)
         needs = dict(
             zip(ds.needs["need_id"].astype(str), ds.needs["adcode"].astype(str), strict=True)
         )

@@ -43,3 +43,18 @@ def test_toml_syntax_error_has_a_line(tmp_path):
 def test_missing_scenario():
     with pytest.raises(InputError, match="scenario file not found"):
         load_scenario("no_such_scenario")
+
+
+def test_data_root(tmp_path, monkeypatch):
+    def root(data_dir: str):
+        p = tmp_path / "s.toml"
+        p.write_text(f'[scenario]\ndata_dir = "{data_dir}"\n', encoding="utf-8")
+        return load_scenario(p).data_root
+
+    assert load_scenario("national").data_root is None  # the embedded default
+    assert root(str(tmp_path)) == tmp_path
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "here").mkdir()
+    assert root("here") == tmp_path.joinpath("here").relative_to(tmp_path)
+    # a relative folder not under the working directory is taken from the repository
+    assert root("tests/fixtures/mini_data") == REPO_ROOT / "tests/fixtures/mini_data"
