@@ -25,6 +25,7 @@ import pandas as pd
 from geomatch.io.output import atomic_output_dir, write_csv, write_json
 from geomatch.manifest import build_manifest
 from geomatch.progress import ProgressCallback, null_progress, scaled
+from geomatch.settings import data_dir
 
 __all__ = ["merge_unmet", "run_demo", "run_scenario"]
 
@@ -122,7 +123,7 @@ def run_scenario(
         )
         write_csv(kpi, stage / "kpi.csv")
         inputs: dict[str, str | Path] = {"scenario": sc.source}
-        inputs["data"] = root if root is not None else _default_data_dir()
+        inputs["data"] = root if root is not None else data_dir()
         manifest = build_manifest(
             command="geomatch run",
             inputs=inputs,
@@ -140,12 +141,6 @@ def run_scenario(
     cb(1.0, "done")
     log.info("run %s written in %.1f s", out, time.perf_counter() - t0)
     return out
-
-
-def _default_data_dir() -> Path:
-    from geomatch.settings import data_dir
-
-    return data_dir()
 
 
 def run_demo(
