@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from geomatch import __version__
-from geomatch.io.output import file_sha256
+from geomatch.io.files import file_sha256
 
 __all__ = ["build_manifest", "package_versions"]
 

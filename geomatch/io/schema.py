@@ -36,6 +36,7 @@ import pandas as pd
 
 from geomatch.errors import InputError
 from geomatch.io.tables import read_table
+from geomatch.model.categories import PRIORITIES
 from geomatch.settings import CHINA_EXTENT
 
 __all__ = [
@@ -53,8 +54,6 @@ __all__ = [
 
 Kind = Literal["str", "int", "float", "lon", "lat", "adcode", "bool"]
 
-#: Priority classes of a need, most urgent first (DESIGN.md, 2020 priorities).
-PRIORITIES: tuple[str, ...] = ("remaining", "newly_poor", "returned", "ordinary")
 
 _INT64_MAX = np.iinfo(np.int64).max
 

@@ -24,6 +24,7 @@ __all__ = [
     "LEVELS",
     "NEED_KINDS",
     "NEED_KIND_ZH",
+    "PRIORITIES",
     "PRIORITY_ZH",
     "SPECIALTY_FIT",
     "STATION_ROLES",
@@ -81,6 +82,8 @@ PRIORITY_ZH: Final = MappingProxyType(
         "ordinary": "一般",
     }
 )
+#: Priority classes of a need, most urgent first (DESIGN.md, 2020 priorities).
+PRIORITIES: Final[tuple[str, ...]] = tuple(PRIORITY_ZH)
 
 #: Languages a need may require (ISO 639-1): Mandarin, Tibetan, Uyghur, Yi, Mongolian,
 #: Zhuang, Kazakh.
