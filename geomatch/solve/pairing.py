@@ -834,9 +834,13 @@ def _pair_reasons(sel: pd.DataFrame) -> pd.Series:
     spec = sel["specialty"].astype(str)
     cat = sel["category"].astype(str)
     match = np.where(
-        spec == cat,
-        "specialty matches " + cat,
-        np.where(cat == "", "specialty " + spec, "close specialty " + spec + " for " + cat),
+        (spec == "") & (cat == ""),
+        "specialty not given",
+        np.where(
+            spec == cat,
+            "specialty matches " + cat,
+            np.where(cat == "", "specialty " + spec, "close specialty " + spec + " for " + cat),
+        ),
     )
     dist = sel["distance_km"].astype(float)
     dtext = np.where(

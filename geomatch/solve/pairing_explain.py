@@ -22,8 +22,8 @@ Reason codes (``unmet.csv`` column ``reason``), checked in this order:
     their priority); the fix names the cheapest candidate, which could take the need with
     one more unit of capacity.
 ``cost_above_penalty``
-    A candidate has room, but pairing costs more than leaving the need unmet (raise the
-    need's penalty or its priority).
+    A candidate has room, but pairing costs at least as much as leaving the need unmet
+    (raise the need's penalty or its priority).
 ``side_constraint``
     A candidate has room, but a side constraint (one station per expert, per-county
     limit, society quota, complete station teams) stops the pair.
@@ -253,7 +253,7 @@ def explain_unmet(
             )
         pen_i = base.loc[with_arcs, "penalty"].to_numpy(dtype=float)
         room_cost = room["cost"].to_numpy(dtype=float)
-        too_costly = has_room & (room_cost > pen_i)
+        too_costly = has_room & (room_cost >= pen_i)
         reason = np.where(
             has_room,
             np.where(too_costly, "cost_above_penalty", "side_constraint"),
@@ -279,19 +279,29 @@ def explain_unmet(
         cost_txt = _fmt_int(room_cost)
         load_txt = _fmt_int(pick["load"].to_numpy(dtype=float))
         km_txt = _fmt_int(dkm)
+        km_part = np.where(km_txt == "", "", " (" + km_txt + " km)")
         detail = np.where(
             reason == "capacity_taken",
-            "all " + cnt + " candidate helpers are full; the cheapest, " + hid + ", serves " + held,
+            np.where(
+                cnt == "1",
+                "its only candidate helper, " + hid + ", is full; it serves " + held,
+                "all "
+                + cnt
+                + " candidate helpers are full; the cheapest, "
+                + hid
+                + ", serves "
+                + held,
+            ),
             np.where(
                 reason == "cost_above_penalty",
-                "cheapest pair with room costs " + cost_txt + " > unmet penalty " + _fmt_int(pen_i),
+                "cheapest pair with room costs " + cost_txt + " ≥ unmet penalty " + _fmt_int(pen_i),
                 "helper " + hid + " has room but a side constraint (one station per expert, "
                 "per-county limit, society quota or a complete station team) stops the pair",
             ),
         )
         fix = np.where(
             reason == "capacity_taken",
-            "give helper " + hid + " (" + km_txt + " km) " + load_txt + " more unit(s) of capacity",
+            "give helper " + hid + km_part + " " + load_txt + " more unit(s) of capacity",
             np.where(
                 reason == "cost_above_penalty",
                 "raise the need's priority or unmet_penalty above " + cost_txt,

@@ -36,7 +36,7 @@ def test_unknown_command_is_a_usage_error(capsys):
     ],
 )
 def test_errors_map_to_exit_codes(monkeypatch, capsys, exc, code):
-    import geomatch.cli.main as cli
+    import geomatch.cli.app as cli
 
     def boom(*args, **kwargs):
         raise exc

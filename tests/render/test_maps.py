@@ -215,7 +215,7 @@ def test_folium_is_imported_only_when_a_map_is_drawn():
     import sys
 
     code = (
-        "import sys, geomatch.cli.main, geomatch.render.maps, geomatch.render.exports, "
+        "import sys, geomatch.cli.app, geomatch.render.maps, geomatch.render.exports, "
         "geomatch.render.report, geomatch.render.kpi; "
         "print('folium' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
     )

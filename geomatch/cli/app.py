@@ -1,0 +1,78 @@
+"""The typer application behind ``geomatch``.
+
+Each command group lives in its own module and registers itself on :data:`app`
+(``register(app)``). :func:`geomatch.cli.main.main` runs it and maps geomatch's named
+errors to exit codes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from geomatch import __version__
+from geomatch.logs import configure_logging
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="geomatch",
+    help=(
+        "Pairing and coverage platform for science-and-technology poverty relief "
+        "(科技助力精准扶贫): pair eastern helpers with western needs, schedule science "
+        "caravans and mobile science-museum tours, draw coverage maps and exports."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+log = logging.getLogger("geomatch.cli")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"geomatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Global options."""
+    configure_logging(-1 if quiet else (1 if verbose else 0))
+
+
+def _register_all() -> None:
+    from geomatch.cli import (
+        bench_cmd,
+        check_cmd,
+        data_cmd,
+        demo_cmd,
+        pair_cmd,
+        render_cmd,
+        service_cmd,
+        tours_cmd,
+    )
+
+    for module in (
+        data_cmd,
+        demo_cmd,
+        check_cmd,
+        pair_cmd,
+        tours_cmd,
+        render_cmd,
+        bench_cmd,
+        service_cmd,
+    ):
+        module.register(app)
+
+
+_register_all()
