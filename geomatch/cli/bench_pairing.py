@@ -85,6 +85,9 @@ def register(bench_app: typer.Typer) -> None:
         helpers: Annotated[int, typer.Option("--helpers")] = 100_000,
         sub_needs: Annotated[int, typer.Option("--sub-needs", help="Peer subsample.")] = 2_500,
         skip_full: Annotated[bool, typer.Option("--skip-full")] = False,
+        repeats: Annotated[
+            int, typer.Option("--repeats", min=1, help="Runs of each subsample command.")
+        ] = 5,
     ) -> None:
         """128,000 needs × 100,000 helpers end to end; networkx and HiGHS side by side."""
         from geomatch.bench.national import run_national_bench
@@ -97,6 +100,7 @@ def register(bench_app: typer.Typer) -> None:
                 helpers=helpers,
                 sub_needs=sub_needs,
                 skip_full=skip_full,
+                repeats=repeats,
                 progress=progress,
             )
         res["measured"] = _stamp()

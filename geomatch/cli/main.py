@@ -12,6 +12,7 @@ anything else.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from geomatch.errors import GeomatchError
@@ -29,11 +30,12 @@ def main(argv: list[str] | None = None, *, quick: bool = True) -> int:
     argv
         Arguments without the program name (default ``sys.argv[1:]``).
     quick
-        Offer the arguments to the quick pairing path first (``False`` always runs the
-        full application; the quick path's tests compare the two).
+        Offer the arguments to the quick pairing path first (``False``, or the
+        environment variable ``GEOMATCH_QUICK=0``, always runs the full application;
+        the quick path's tests and ``geomatch bench national`` compare the two).
     """
     args = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    if quick:
+    if quick and os.environ.get("GEOMATCH_QUICK", "1") != "0":
         from geomatch.cli.quick import run_quick
 
         code = run_quick(args)

@@ -65,3 +65,15 @@ def test_peers_reach_the_same_optimum(tmp_path: Path) -> None:
         tmp_path / "h.csv", tmp_path / "n.csv", tmp_path / "a.csv", tmp_path / "nx.csv"
     )
     assert ours == nx_cost == round(highs_pair(h, n, arcs))
+
+
+def test_national_bench_subsample_runs_all_three_peers(tmp_path: Path) -> None:
+    from geomatch.bench.national import run_national_bench
+
+    res = run_national_bench(
+        tmp_path, needs=300, helpers=200, sub_needs=120, skip_full=True, repeats=1
+    )
+    sub = res["subsample"]
+    assert sub["equal"] and sub["quick_and_full_files_identical"]
+    assert sub["geomatch_cost"] == sub["networkx_cost"] == sub["geomatch_full_path_cost"]
+    assert all(len(v) == 1 for v in sub["walls_seconds"].values())
