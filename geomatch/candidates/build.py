@@ -56,6 +56,7 @@ import pandas as pd
 
 from geomatch.errors import InputError
 from geomatch.model.categories import SPECIALTY_FIT
+from geomatch.model.pairing_outputs import COST_COMPONENTS
 from geomatch.model.pairing_settings import PairingSettings
 from geomatch.progress import ProgressCallback, null_progress
 from geomatch.settings import EARTH_RADIUS_KM
@@ -80,9 +81,7 @@ ARC_COLUMNS: tuple[str, ...] = (
     "cost",
     "load",
     "distance_km",
-    "travel_cost",
-    "fit_cost",
-    "relation_cost",
+    *COST_COMPONENTS,
     "relation",
     "hub_size",
 )

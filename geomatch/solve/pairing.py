@@ -59,6 +59,7 @@ from geomatch.candidates import (
 )
 from geomatch.errors import InfeasibleError, InputError
 from geomatch.io.output import write_csv, write_json
+from geomatch.model.pairing_outputs import PAIRING_COLUMNS
 from geomatch.model.pairing_settings import PairingSettings
 from geomatch.progress import ProgressCallback, null_progress, scaled
 from geomatch.solve.pairing_cpsat import solve_cpsat
@@ -76,27 +77,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-PAIRING_COLUMNS = [
-    "need_id",
-    "helper_id",
-    "cost",
-    "load",
-    "distance_km",
-    "travel_cost",
-    "fit_cost",
-    "relation_cost",
-    "change_cost",
-    "relation",
-    "locked",
-    "changed",
-    "kind",
-    "category",
-    "specialty",
-    "priority",
-    "adcode",
-    "reason",
-]
 
 
 @dataclass(frozen=True)
@@ -682,7 +662,9 @@ def solve_pairing(
     sel["priority"] = n["priority"].to_numpy()[sel_n]
     sel["adcode"] = n["adcode"].to_numpy()[sel_n]
     sel["reason"] = _pair_reasons(sel)
-    pairings = sel[PAIRING_COLUMNS].sort_values("need_id", kind="stable").reset_index(drop=True)
+    pairings = (
+        sel[list(PAIRING_COLUMNS)].sort_values("need_id", kind="stable").reset_index(drop=True)
+    )
 
     progress(0.9, "explaining unmet needs")
     pen = pd.Series(penalty, index=nid)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geomatch.candidates.build import isin_ids
+from geomatch.model.pairing_outputs import UNMET_COLUMNS
 from geomatch.model.pairing_settings import PairingSettings
 
 __all__ = ["REASONS", "explain_unmet"]
@@ -51,19 +52,6 @@ REASONS: tuple[str, ...] = (
     "cost_above_penalty",
     "side_constraint",
 )
-
-_COLUMNS = [
-    "need_id",
-    "priority",
-    "category",
-    "adcode",
-    "penalty",
-    "reason",
-    "detail",
-    "fix_helper_id",
-    "fix_distance_km",
-    "fix",
-]
 
 
 def _fmt_int(values: np.ndarray) -> np.ndarray:
@@ -159,7 +147,7 @@ def explain_unmet(
         fix_distance_km, fix`` in the order of ``unmet_need_ids``.
     """
     if len(unmet_need_ids) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in UNMET_COLUMNS})
     nidx = needs.set_index("need_id")
     base = pd.DataFrame({"need_id": np.asarray(unmet_need_ids, dtype=object)})
     info = nidx.loc[base["need_id"]]
@@ -313,4 +301,4 @@ def explain_unmet(
         base.loc[with_arcs, "fix_helper_id"] = hid
         base.loc[with_arcs, "fix_distance_km"] = dkm
         base.loc[with_arcs, "fix"] = fix
-    return base[_COLUMNS]
+    return base[list(UNMET_COLUMNS)]

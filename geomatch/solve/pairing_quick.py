@@ -59,6 +59,7 @@ from geomatch.errors import InputError
 from geomatch.io.csvtext import decode_csv_bytes
 from geomatch.io.files import FORMULA_START
 from geomatch.model.categories import PRIORITIES
+from geomatch.model.pairing_outputs import PAIRING_COLUMNS, UNMET_COLUMNS
 from geomatch.model.pairing_settings import PairingSettings
 
 __all__ = [
@@ -88,39 +89,6 @@ _ODD_SPACE = re.compile(r"[^\S \t\r\n]")
 _INT_COLUMN = re.compile(r"(?:-?[0-9]{1,15}\n)*-?[0-9]{1,15}")
 #: A run of 11 digits: the spreadsheet-safe writer may mask it as a phone or ID number.
 _DIGITS11 = re.compile(r"[0-9]{11}")
-
-PAIRING_HEADER = (
-    "need_id",
-    "helper_id",
-    "cost",
-    "load",
-    "distance_km",
-    "travel_cost",
-    "fit_cost",
-    "relation_cost",
-    "change_cost",
-    "relation",
-    "locked",
-    "changed",
-    "kind",
-    "category",
-    "specialty",
-    "priority",
-    "adcode",
-    "reason",
-)
-UNMET_HEADER = (
-    "need_id",
-    "priority",
-    "category",
-    "adcode",
-    "penalty",
-    "reason",
-    "detail",
-    "fix_helper_id",
-    "fix_distance_km",
-    "fix",
-)
 
 
 class NotQuickError(Exception):
@@ -544,8 +512,8 @@ def write_quick_outputs(
     _check_cells(result.pairings)
     _check_cells(result.unmet)
     with atomic_output_dir(out) as stage:
-        atomic_write_bytes(stage / "pairings.csv", _csv_bytes(PAIRING_HEADER, result.pairings))
-        atomic_write_bytes(stage / "unmet.csv", _csv_bytes(UNMET_HEADER, result.unmet))
+        atomic_write_bytes(stage / "pairings.csv", _csv_bytes(PAIRING_COLUMNS, result.pairings))
+        atomic_write_bytes(stage / "unmet.csv", _csv_bytes(UNMET_COLUMNS, result.unmet))
         write_json(result.summary, stage / "summary.json")
         write_json(
             build_manifest(
