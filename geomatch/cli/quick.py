@@ -117,6 +117,10 @@ def run_quick(args: list[str]) -> int | None:
     except (NotQuickError, OSError) as exc:
         log.debug("quick pairing path not taken (%s); running the full path", exc)
         return None
+    except Exception as exc:  # a fault of the quick path must not cost the user the run
+        log.warning("the quick pairing path failed (%r); running the full path", exc)
+        log.debug("quick path failure", exc_info=True)
+        return None
     s = result.summary
     sys.stdout.write(
         f"{s['status']}: {s['n_pairings']} pairs, {s['n_unmet']} unmet, objective "

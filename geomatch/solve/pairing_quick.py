@@ -87,6 +87,8 @@ _INT = re.compile(r"-?[0-9]{1,15}")
 #: White space the full reader strips but the quick one does not: not space, tab, CR, LF.
 _ODD_SPACE = re.compile(r"[^\S \t\r\n]")
 _INT_COLUMN = re.compile(r"(?:-?[0-9]{1,15}\n)*-?[0-9]{1,15}")
+#: Largest cost or penalty the quick path takes (the big-M sum stays far inside int64).
+_MAX_COST = 10**9
 #: A run of 11 digits: the spreadsheet-safe writer may mask it as a phone or ID number.
 _DIGITS11 = re.compile(r"[0-9]{11}")
 
@@ -261,6 +263,8 @@ def quick_pair(
     specialty = _texts(hc, "specialty", H)
     given = _ints(nc["unmet_penalty"], low=0, default=-1) if "unmet_penalty" in nc else [-1] * N
     weights = settings.priority_weights
+    # unmet_penalties() of the full path: base × priority × kind (1: no kind column)
+    # × deep poverty (1: no such column), in the same float operations
     penalty = [
         g if g >= 0 else round(settings.unmet_penalty * weights.get(p, 1.0) * 1.0 * 1.0)
         for g, p in zip(given, priority, strict=True)
@@ -273,6 +277,8 @@ def quick_pair(
     if len(set(zip(arc_h, arc_n, strict=True))) != len(arc_h):
         raise NotQuickError("a pair listed twice")
     cost = _ints(ac["cost"], low=None)
+    if max(map(abs, cost), default=0) > _MAX_COST or max(penalty, default=0) > _MAX_COST:
+        raise NotQuickError("costs or penalties beyond 10⁹ cost units")
     if "load" in ac and not set(_ints(ac["load"], low=1, default=1)) <= {1}:
         raise NotQuickError("loads other than 1")
     A = len(arc_h)
@@ -456,7 +462,7 @@ def _explain(
                     f"all {_fmt_int(len(arcs))} candidate helpers are full; the cheapest, "
                     f"{hid}, serves {held_text}"
                 )
-            fix = f"give helper {hid} {_fmt_int(1)} more unit(s) of capacity"
+            fix = f"give helper {hid} 1 more unit(s) of capacity"
         elif cost[room] >= penalty[n]:
             reason = "cost_above_penalty"
             detail = (

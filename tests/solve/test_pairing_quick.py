@@ -304,6 +304,7 @@ ASIDE = {
     "no-break space": ("needs.csv", "need_id,unmet_penalty\nN1\u00a0,100\nN2,100\nN3,100\n"),
     "blank line": ("arcs.csv", "helper_id,need_id,cost\nH1,N1,10\n\nH2,N2,20\n"),
     "plus sign": ("arcs.csv", "helper_id,need_id,cost\nH1,N1,+10\n"),
+    "huge cost": ("arcs.csv", "helper_id,need_id,cost\nH1,N1,5000000000\n"),
 }
 
 
