@@ -1,10 +1,11 @@
-"""GAP benchmark: CP-SAT on OR-Library gap1–12, A–D and Yagiura type E.
+"""GAP benchmark: :func:`~geomatch.solve.gap.solve_gap` on OR-Library, A–D, Yagiura E.
 
 Senses: gap1–12 are maximisation problems in OR-Library and are run in **both** senses
 (reference values for both); A–D and E are minimisation. Each instance gets the same
 time limit; a result is *optimal* when CP-SAT proves it, and its gap to the reference is
 ``(objective − reference) / reference`` (for ``max``: ``(reference − objective) /
-reference``).
+reference``). The time limit covers everything :func:`~geomatch.solve.gap.solve_gap`
+does (Lagrangian heuristic, LNS or CP-SAT); reading the file is outside it.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def run_gap_bench(
     -------
     pandas.DataFrame
         ``set, instance, m, n, sense, reference, reference_status, objective, bound,
-        status, gap_pct, seconds``.
+        lagrangian_bound, status, gap_pct, seconds`` (bounds in the instance's sense).
     """
     progress = progress or null_progress
     ref = _reference()
@@ -120,6 +121,7 @@ def run_gap_bench(
                 "reference_status": rstatus,
                 "objective": r.objective,
                 "bound": round(r.bound, 1),
+                "lagrangian_bound": round(r.lagrangian_bound, 1),
                 "status": r.status,
                 "gap_pct": None if gap is None else round(gap, 3),
                 "seconds": round(r.seconds, 2),
