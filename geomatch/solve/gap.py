@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,10 +57,17 @@ Sense = Literal["min", "max"]
 
 #: Instances with at most this many agent × job pairs go to CP-SAT whole (after the
 #: heuristic); larger ones to the CP-SAT large-neighbourhood search.
-FULL_MODEL_MAX_PAIRS = 1500
+FULL_MODEL_MAX_PAIRS = 800
+#: Up to this many pairs, the LNS shares the machine with CP-SAT on the whole model
+#: (:func:`_portfolio`); above it the LNS has every worker.
+PORTFOLIO_MAX_PAIRS = 5000
 
 _EPS = 1e-7
 _LNS_LIMIT = 0.1
+_TAIL_MAX_PAIRS = 0
+_LNS_KEEP = False
+_LNS_MIN = 60.0
+_TAIL_SHARE = 0.4
 _LNS_GROW = 0.3
 
 
@@ -746,6 +754,7 @@ def lns_gap(
     bound: float | None = None,
     multipliers: np.ndarray | None = None,
     num_workers: int = 1,
+    stop: threading.Event | None = None,
 ) -> np.ndarray:
     """Improve an assignment by large-neighbourhood search over CP-SAT subproblems.
 
@@ -772,6 +781,8 @@ def lns_gap(
     num_workers
         Subproblems in flight. With one the search is repeatable for a given number of
         steps; with more, the order in which results arrive depends on timing.
+    stop
+        Set by another thread to end the search early.
 
     Returns
     -------
@@ -812,8 +823,9 @@ def lns_gap(
     workers = max(1, num_workers)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         while True:
-            stop = exact or (goal is not None and total <= goal and bool((load <= b).all()))
-            while not stop and len(flight) < workers:
+            halt = exact or (goal is not None and total <= goal and bool((load <= b).all()))
+            halt = halt or (stop is not None and stop.is_set())
+            while not halt and len(flight) < workers:
                 left = t_end - time.perf_counter()
                 if left < 0.01:
                     break
@@ -884,10 +896,12 @@ def _solve_full(
     time_limit_s: float,
     num_workers: int,
     seed: int,
+    started: list[object] | None = None,
 ) -> tuple[np.ndarray | None, float, str]:
     """CP-SAT on the whole model (pairs with ``a_ij > b_i`` left out), ``hint`` as start.
 
-    Returns ``(agent or None, CP-SAT's bound, status)``.
+    ``started`` receives the solver before it starts (so another thread can call its
+    ``stop_search``). Returns ``(agent or None, CP-SAT's bound, status)``.
     """
     from ortools.sat.python import cp_model
 
@@ -921,6 +935,8 @@ def _solve_full(
     solver.parameters.max_time_in_seconds = max(0.01, time_limit_s)
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
+    if started is not None:
+        started.append(solver)
     st = solver.solve(model)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         agent = np.full(n, -1, dtype=np.int64)
@@ -931,6 +947,52 @@ def _solve_full(
         return agent, float(solver.best_objective_bound), status
     status = "infeasible" if st == cp_model.INFEASIBLE else "unknown"
     return None, float("nan"), status
+
+
+def _portfolio(
+    inst: GapInstance,
+    sense: Sense,
+    start: np.ndarray,
+    lb: LagrangianBound,
+    time_limit_s: float,
+    num_workers: int,
+    seed: int,
+) -> tuple[np.ndarray, float, str]:
+    """CP-SAT on the whole model (``num_workers − 1`` workers) beside a one-worker LNS.
+
+    Both start from ``start``; CP-SAT runs in a thread, the LNS here. Whichever ends
+    first stops the other (CP-SAT by a proof or its limit; the LNS at the bound or on
+    an exact all-agent subproblem). The better assignment is returned with CP-SAT's
+    bound; the status is CP-SAT's when its answer is kept, else ``feasible``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    stop = threading.Event()
+    started: list[object] = []
+    sign = 1 if sense == "min" else -1
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fut = pool.submit(
+            _solve_full, inst, sense, start, time_limit_s, max(1, num_workers - 1), seed, started
+        )
+        fut.add_done_callback(lambda _: stop.set())
+        agent = lns_gap(
+            inst,
+            start,
+            sense=sense,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            bound=lb.bound,
+            multipliers=lb.multipliers,
+            stop=stop,
+        )
+        while not fut.done():  # stop_search is a no-op until CP-SAT's solve has begun
+            for solver in started:
+                solver.stop_search()  # type: ignore[attr-defined]
+            time.sleep(0.01)
+        cp_agent, cp_bound, status = fut.result()
+    if cp_agent is not None and sign * _objective(inst, cp_agent) <= sign * _objective(inst, agent):
+        return cp_agent, cp_bound, status
+    return agent, cp_bound, "feasible"
 
 
 def solve_gap(
@@ -944,12 +1006,22 @@ def solve_gap(
 ) -> GapResult:
     """Solve a GAP instance within ``time_limit_s`` seconds of wall clock, all phases included.
 
-    The clock starts on entry. :func:`lagrangian_heuristic` gets 10 % of the budget on
-    instances of at most :data:`FULL_MODEL_MAX_PAIRS` pairs and 25 % on larger ones.
-    Then, on the small ones, CP-SAT (``num_workers``) on the whole model with the best
-    assignment as hint for the rest; on the large ones :func:`lns_gap` for the rest
-    (and CP-SAT on the whole model only if no feasible assignment was found). The
-    result is proved optimal when CP-SAT says so or when its objective meets the bound.
+    The clock starts on entry and every phase is given what is left of the budget
+    (CP-SAT and the LNS subproblems get time limits that end before the deadline; the
+    overrun is model-building and thread shutdown, a few tens of milliseconds).
+
+    1. :func:`lagrangian_heuristic`: 10 % of the budget on instances of at most
+       :data:`FULL_MODEL_MAX_PAIRS` agent × job pairs, 25 % on larger ones (it usually
+       returns sooner).
+    2. Up to :data:`FULL_MODEL_MAX_PAIRS` pairs: CP-SAT (``num_workers``) on the whole
+       model with the best assignment as hint, for the rest of the time.
+    3. Up to :data:`PORTFOLIO_MAX_PAIRS`: :func:`_portfolio`, whole-model CP-SAT with
+       ``num_workers − 1`` workers beside a one-worker :func:`lns_gap`.
+    4. Larger: :func:`lns_gap` with ``num_workers`` subproblems in flight.
+
+    If the heuristic found nothing feasible, a penalised LNS repairs first (half the
+    remaining time); failing that, whole-model CP-SAT decides. The answer is proved
+    optimal when CP-SAT says so or when its objective meets the Lagrangian bound.
 
     Parameters
     ----------
@@ -1029,43 +1101,42 @@ def solve_gap(
         tight = math.ceil(lag - 1e-6) if sense == "min" else math.floor(lag + 1e-6)
         if _objective(inst, best) == tight:
             return done(best, "optimal", bound, lag)
-    if not small and best is not None:
-        best = lns_gap(
+    if best is None and not small:  # repair the Lagrangian assignment by penalised LNS
+        start = lns_gap(
             inst,
-            best,
+            lb.agent,
             sense=sense,
-            time_limit_s=max(0.0, left() - 0.05),
+            time_limit_s=0.5 * left(),
             seed=seed,
-            bound=lag,
             multipliers=lb.multipliers,
             num_workers=num_workers,
         )
-        return done(best, "feasible", bound, lag)
-    if not small:
-        start = lb.agent
-        lns_t = 0.5 * left()
-        start = lns_gap(
-            inst, start, sense=sense, time_limit_s=lns_t, seed=seed, multipliers=lb.multipliers
-        )
-        if _is_feasible(inst, start):
+        best = start if _is_feasible(inst, start) else None
+    if best is not None and not small:
+        if m * n > PORTFOLIO_MAX_PAIRS or num_workers < 2:
             best = lns_gap(
                 inst,
-                start,
+                best,
                 sense=sense,
                 time_limit_s=max(0.0, left() - 0.05),
-                seed=seed + 1,
+                seed=seed,
                 bound=lag,
                 multipliers=lb.multipliers,
+                num_workers=num_workers,
             )
             return done(best, "feasible", bound, lag)
-    agent, cp_bound, status = _solve_full(
+        won, cp_bound, status = _portfolio(
+            inst, sense, best, lb, max(0.05, left() - 0.05), num_workers, seed
+        )
+        return done(won, status, better(cp_bound), lag)
+    cp_agent, cp_bound, status = _solve_full(
         inst, sense, best, max(0.05, left() - 0.02), num_workers, seed
     )
     bound = better(cp_bound)
-    if agent is None:
+    if cp_agent is None:
         if best is not None:
             return done(best, "feasible", bound, lag)
         return done(None, status, bound, lag)
-    if best is not None and sign * _objective(inst, best) < sign * _objective(inst, agent):
-        agent = best
-    return done(agent, status, bound, lag)
+    if best is not None and sign * _objective(inst, best) < sign * _objective(inst, cp_agent):
+        return done(best, "feasible", bound, lag)
+    return done(cp_agent, status, bound, lag)

@@ -106,8 +106,10 @@ def test_lns_on_three_agents_reaches_the_milp_optimum(seed: int) -> None:
     assert _feasible(inst, agent) and _cost(inst, agent) == pytest.approx(opt)
 
 
-def test_large_instance_goes_through_lns_within_the_time_limit() -> None:
-    inst = _random(500, m=10, n=200, tightness=0.8)  # 2000 pairs: LNS path
+@pytest.mark.parametrize("n", [200, 520])
+def test_large_instance_goes_through_lns_within_the_time_limit(n: int) -> None:
+    """2000 pairs: LNS beside whole-model CP-SAT; 5200 pairs: LNS on both workers."""
+    inst = _random(500, m=10, n=n, tightness=0.8)
     r = solve_gap(inst, time_limit_s=1.5, num_workers=2)
     assert r.status in ("feasible", "optimal")
     assert _feasible(inst, r.agent)
