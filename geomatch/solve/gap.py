@@ -642,14 +642,18 @@ def _solve_subproblem(
     penalty: int,
     time_limit_s: float,
     seed: int,
+    deadline: float,
 ) -> tuple[dict[int, int], int, bool] | None:
     """Re-assign ``jobs`` among ``agents`` exactly (CP-SAT, one worker).
 
-    Minimises ``Σ c_ij x_ij + P Σ_i e_i`` subject to one agent per job and
-    ``Σ_j a_ij x_ij ≤ b_i + e_i``, ``e_i ≥ 0`` (``b_i`` here is what is left of the
-    capacity once the jobs outside the subproblem are counted; the excess ``e`` is
-    needed only when the start is infeasible). Returns ``(job → agent, objective,
-    proved optimal)`` or ``None`` when CP-SAT found nothing in time.
+    ``jobs`` are all the jobs of ``agents``, so each agent's whole capacity ``b_i`` is
+    free for them. Minimises ``Σ c_ij x_ij + P Σ_i e_i`` subject to one agent per job
+    and ``Σ_j a_ij x_ij ≤ b_i + e_i``; the excess ``e_i ≥ 0`` exists only when
+    ``penalty`` is non-zero (an infeasible start). CP-SAT stops at ``time_limit_s`` or
+    at the absolute ``deadline`` (``time.perf_counter``), whichever comes first.
+
+    Returns ``(job → agent, objective, proved optimal)``, or ``None`` when CP-SAT found
+    nothing in time.
     """
     from ortools.sat.python import cp_model
 
@@ -686,7 +690,8 @@ def _solve_subproblem(
             model.add(expr <= int(b[i]))
     model.minimize(cp_model.LinearExpr.weighted_sum(obj_vars, obj_coefs))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.001, time_limit_s)
+    left = deadline - time.perf_counter()  # the model was built since the call
+    solver.parameters.max_time_in_seconds = max(0.001, min(time_limit_s, left))
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
     st = solver.solve(model)
@@ -851,6 +856,7 @@ def lns_gap(
                     0 if feasible else penalty,
                     limit,
                     seed + steps,
+                    t_end,
                 )
                 steps += 1
                 flight[fut] = (chosen, before, limit, time.perf_counter())
@@ -897,11 +903,15 @@ def _solve_full(
     num_workers: int,
     seed: int,
     started: list[object] | None = None,
+    deadline: float | None = None,
 ) -> tuple[np.ndarray | None, float, str]:
     """CP-SAT on the whole model (pairs with ``a_ij > b_i`` left out), ``hint`` as start.
 
     ``started`` receives the solver before it starts (so another thread can call its
-    ``stop_search``). Returns ``(agent or None, CP-SAT's bound, status)``.
+    ``stop_search``); CP-SAT stops at ``time_limit_s`` or at the absolute ``deadline``
+    (``time.perf_counter``), whichever comes first.
+
+    Returns ``(agent or None, CP-SAT's bound, status)``.
     """
     from ortools.sat.python import cp_model
 
@@ -932,6 +942,8 @@ def _solve_full(
     else:
         model.maximize(obj)
     solver = cp_model.CpSolver()
+    if deadline is not None:  # building the model took some of the time
+        time_limit_s = min(time_limit_s, deadline - time.perf_counter())
     solver.parameters.max_time_in_seconds = max(0.01, time_limit_s)
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
@@ -970,9 +982,18 @@ def _portfolio(
     stop = threading.Event()
     started: list[object] = []
     sign = 1 if sense == "min" else -1
+    deadline = time.perf_counter() + time_limit_s
     with ThreadPoolExecutor(max_workers=1) as pool:
         fut = pool.submit(
-            _solve_full, inst, sense, start, time_limit_s, max(1, num_workers - 1), seed, started
+            _solve_full,
+            inst,
+            sense,
+            start,
+            time_limit_s,
+            max(1, num_workers - 1),
+            seed,
+            started,
+            deadline,
         )
         fut.add_done_callback(lambda _: stop.set())
         agent = lns_gap(
@@ -1130,7 +1151,7 @@ def solve_gap(
         )
         return done(won, status, better(cp_bound), lag)
     cp_agent, cp_bound, status = _solve_full(
-        inst, sense, best, max(0.05, left() - 0.02), num_workers, seed
+        inst, sense, best, max(0.05, left() - 0.02), num_workers, seed, deadline=deadline - 0.02
     )
     bound = better(cp_bound)
     if cp_agent is None:
