@@ -99,13 +99,14 @@ def run_quick(args: list[str]) -> int | None:
     if qa is None:
         return None
     from geomatch.logs import configure_logging
-    from geomatch.model.pairing_settings import PairingSettings
+    from geomatch.model.pairing_defaults import PAIRING_DEFAULTS
     from geomatch.solve.pairing_quick import NotQuickError, quick_pair, write_quick_outputs
 
     configure_logging(qa.verbosity)
-    settings = PairingSettings(relation_mode="ignore")
+    # the settings of the full path's `pair --helpers --needs` (PairingSettings defaults)
+    settings = {**PAIRING_DEFAULTS, "relation_mode": "ignore"}
     if qa.time_limit is not None:
-        settings = settings.model_copy(update={"time_limit_s": qa.time_limit})
+        settings["time_limit_s"] = qa.time_limit
     try:
         result = quick_pair(qa.helpers, qa.needs, qa.arcs, settings, require_all=qa.require_all)
         write_quick_outputs(

@@ -51,6 +51,7 @@ import logging
 import re
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,6 @@ from geomatch.io.csvtext import decode_csv_bytes
 from geomatch.io.files import FORMULA_START
 from geomatch.model.categories import PRIORITIES
 from geomatch.model.pairing_outputs import PAIRING_COLUMNS, UNMET_COLUMNS
-from geomatch.model.pairing_settings import PairingSettings
 
 __all__ = [
     "ARC_COLUMNS",
@@ -218,7 +218,7 @@ def quick_pair(
     helpers_csv: Path,
     needs_csv: Path,
     arcs_csv: Path,
-    settings: PairingSettings,
+    settings: Mapping[str, Any],
     *,
     require_all: bool = False,
 ) -> QuickResult:
@@ -229,8 +229,10 @@ def quick_pair(
     helpers_csv, needs_csv, arcs_csv
         The generic pairing files (see the module docstring for the scope).
     settings
-        Default :class:`PairingSettings` (``relation_mode = "ignore"``); penalties from
-        ``unmet_penalty`` and ``priority_weights``.
+        The pairing settings as plain data (``PairingSettings.model_dump()``; the
+        command line passes :data:`geomatch.model.pairing_defaults.PAIRING_DEFAULTS`
+        with ``relation_mode = "ignore"``); penalties from ``unmet_penalty`` and
+        ``priority_weights``.
     require_all
         Every need must be paired.
 
@@ -245,7 +247,7 @@ def quick_pair(
     """
     from ortools.graph.python import min_cost_flow
 
-    if settings.solver == "cpsat" or settings.equity != "off":
+    if settings["solver"] == "cpsat" or settings["equity"] != "off":
         raise NotQuickError("settings ask for CP-SAT or an equity objective")
     hc = read_quick_table(helpers_csv, HELPER_COLUMNS, ("helper_id", "capacity"))
     helper_ids = _ids(hc["helper_id"])
@@ -262,11 +264,11 @@ def quick_pair(
     category = _texts(nc, "category", N)
     specialty = _texts(hc, "specialty", H)
     given = _ints(nc["unmet_penalty"], low=0, default=-1) if "unmet_penalty" in nc else [-1] * N
-    weights = settings.priority_weights
+    weights, base = settings["priority_weights"], settings["unmet_penalty"]
     # unmet_penalties() of the full path: base × priority × kind (1: no kind column)
     # × deep poverty (1: no such column), in the same float operations
     penalty = [
-        g if g >= 0 else round(settings.unmet_penalty * weights.get(p, 1.0) * 1.0 * 1.0)
+        g if g >= 0 else round(base * weights.get(p, 1.0) * 1.0 * 1.0)
         for g, p in zip(given, priority, strict=True)
     ]
     try:
@@ -387,7 +389,7 @@ def quick_pair(
         "seconds": round(time.perf_counter() - t_start, 3),
         "solve_seconds": round(t_solve, 3),
         "solver": "ortools-min-cost-flow",
-        "equity": settings.equity,
+        "equity": settings["equity"],
         "build_seconds": round(t_build, 3),
     }
     return QuickResult(pairings=pairings, unmet=unmet, summary=summary)
@@ -502,7 +504,7 @@ def write_quick_outputs(
     out: Path,
     *,
     inputs: dict[str, Path],
-    settings: PairingSettings,
+    settings: Mapping[str, Any],
 ) -> None:
     """Write the four result files into ``out`` all-or-nothing.
 
@@ -525,7 +527,7 @@ def write_quick_outputs(
             build_manifest(
                 command="geomatch pair",
                 inputs=inputs,
-                settings=settings.model_dump(),
+                settings={k: dict(v) if isinstance(v, Mapping) else v for k, v in settings.items()},
                 seed=None,
                 scenario=None,
                 extra={"summary": result.summary},

@@ -214,8 +214,9 @@ def test_every_reason_and_long_holder_lists_match_the_full_path(tmp_path: Path) 
         specialty=["crop", "", "health"],
     )
     files = write_instance(tmp_path, inst, Style())
-    assert main(pair_args(files, tmp_path / "full"), quick=False) == 0
-    assert run_quick(pair_args(files, tmp_path / "quick")) == 0
+    limit = ("--time-limit", "7.5")  # recorded in the manifest's settings
+    assert main(pair_args(files, tmp_path / "full", *limit), quick=False) == 0
+    assert run_quick(pair_args(files, tmp_path / "quick", *limit)) == 0
     assert_same_outputs(tmp_path / "quick", tmp_path / "full")
     unmet = (tmp_path / "quick" / "unmet.csv").read_text(encoding="utf-8-sig")
     for reason in ("capacity_taken", "cost_above_penalty", "no_candidate", "and 2 more"):
@@ -253,7 +254,7 @@ def test_quick_optimum_equals_highs_and_invariants_hold(
     folder = tmp_path_factory.mktemp("milp")
     files = write_instance(folder, inst, Style())
     s = PairingSettings(relation_mode="ignore")
-    r = quick_pair(files["helpers"], files["needs"], files["arcs"], s)
+    r = quick_pair(files["helpers"], files["needs"], files["arcs"], s.model_dump())
     weights = s.priority_weights
     prio = inst.priority or ["ordinary"] * len(inst.penalty)
     penalty = [
@@ -343,7 +344,7 @@ def test_require_all_infeasible_exits_3_with_the_binding_constraint(
     assert not (tmp_path / "out").exists()
 
 
-def test_the_quick_path_imports_neither_pandas_numpy_nor_typer(tmp_path: Path) -> None:
+def test_the_quick_path_imports_neither_pandas_numpy_typer_nor_pydantic(tmp_path: Path) -> None:
     files = {}
     for fname, body in BASE.items():
         (tmp_path / fname).write_text(body, encoding="utf-8")
@@ -352,8 +353,8 @@ def test_the_quick_path_imports_neither_pandas_numpy_nor_typer(tmp_path: Path) -
         "import sys\n"
         "from geomatch.cli.main import main\n"
         f"rc = main({pair_args(files, tmp_path / 'out')!r})\n"
-        "print(rc, *(m in sys.modules for m in ('pandas', 'numpy', 'typer')))\n"
+        "print(rc, *(m in sys.modules for m in ('pandas', 'numpy', 'typer', 'pydantic')))\n"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert res.stdout.splitlines()[-1].split() == ["0", "False", "False", "False"]
+    assert res.stdout.splitlines()[-1].split() == ["0", "False", "False", "False", "False"]
     assert (tmp_path / "out" / "pairings.csv").exists()
