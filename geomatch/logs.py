@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 import sys
 
-__all__ = ["configure_logging", "is_interactive"]
+__all__ = ["configure_logging", "is_interactive", "verbosity"]
 
 
 def is_interactive() -> bool:
     """Whether stderr is a terminal (progress bars) or not (plain log lines)."""
     return sys.stderr.isatty()
+
+
+def verbosity(*, quiet: bool, verbose: bool) -> int:
+    """The verbosity of the global ``-q``/``-v`` options: quiet wins over verbose."""
+    return -1 if quiet else (1 if verbose else 0)
 
 
 def configure_logging(verbosity: int = 0) -> None:

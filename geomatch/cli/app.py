@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from geomatch import __version__
-from geomatch.logs import configure_logging
+from geomatch.logs import configure_logging, verbosity
 
 __all__ = ["app"]
 
@@ -47,7 +47,7 @@ def _root(
     ] = False,
 ) -> None:
     """Global options."""
-    configure_logging(-1 if quiet else (1 if verbose else 0))
+    configure_logging(verbosity(quiet=quiet, verbose=verbose))
 
 
 def _register_all() -> None:

@@ -76,6 +76,7 @@ def register(app: typer.Typer) -> None:
         from geomatch.io import read_arcs, read_helpers, read_needs, read_table
         from geomatch.io.output import atomic_output_dir
         from geomatch.manifest import build_manifest
+        from geomatch.model.pairing_outputs import summary_line
         from geomatch.model.pairing_settings import PairingSettings
         from geomatch.model.scenario import load_scenario
         from geomatch.progress import cli_progress
@@ -197,7 +198,4 @@ def register(app: typer.Typer) -> None:
                 stage / "manifest.json",
             )
         s = result.summary
-        typer.echo(
-            f"{s['status']}: {s['n_pairings']} pairs, {s['n_unmet']} unmet, objective "
-            f"{s['objective']} ({s['solver']}, {s['seconds']:.1f} s); written to {out}"
-        )
+        typer.echo(summary_line(s, out))

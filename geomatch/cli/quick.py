@@ -16,6 +16,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from geomatch.logs import configure_logging, verbosity
+
 __all__ = ["QuickArgs", "parse_quick_args", "run_quick"]
 
 log = logging.getLogger("geomatch.cli")
@@ -89,7 +91,7 @@ def parse_quick_args(args: list[str]) -> QuickArgs | None:
         out=Path(seen["--out"]),
         require_all="--require-all" in flags,
         time_limit=time_limit,
-        verbosity=-1 if quiet else (1 if verbose else 0),
+        verbosity=verbosity(quiet=quiet, verbose=verbose),
     )
 
 
@@ -98,8 +100,8 @@ def run_quick(args: list[str]) -> int | None:
     qa = parse_quick_args(args)
     if qa is None:
         return None
-    from geomatch.logs import configure_logging
     from geomatch.model.pairing_defaults import PAIRING_DEFAULTS
+    from geomatch.model.pairing_outputs import summary_line
     from geomatch.solve.pairing_quick import NotQuickError, quick_pair, write_quick_outputs
 
     configure_logging(qa.verbosity)
@@ -122,9 +124,5 @@ def run_quick(args: list[str]) -> int | None:
         log.warning("the quick pairing path failed (%r); running the full path", exc)
         log.debug("quick path failure", exc_info=True)
         return None
-    s = result.summary
-    sys.stdout.write(
-        f"{s['status']}: {s['n_pairings']} pairs, {s['n_unmet']} unmet, objective "
-        f"{s['objective']} ({s['solver']}, {s['seconds']:.1f} s); written to {qa.out}\n"
-    )
+    sys.stdout.write(summary_line(result.summary, qa.out) + "\n")
     return 0

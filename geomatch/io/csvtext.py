@@ -5,8 +5,8 @@ or GB18030/GBK (Excel's default on a Chinese Windows). :func:`decode_csv_bytes` 
 which, never guesses silently between two that both decode, and reports undecodable
 bytes with their row; :func:`check_csv_structure` finds unterminated quotes, ragged rows
 and duplicated headers. Both are shared by :func:`geomatch.io.tables.read_table` and the
-pandas-free quick pairing path (:mod:`geomatch.solve.pairing_quick`), so the two report
-the same problems in the same words.
+pandas-free quick pairing path (:mod:`geomatch.solve.pairing_quick`), which takes the
+parsed rows from the same pass, so the two see a file's text and structure alike.
 """
 
 from __future__ import annotations
@@ -82,9 +82,16 @@ def _decode_error(
     )
 
 
-def check_csv_structure(text: str, path: Path, sep: str) -> None:
-    """Find unterminated quotes, ragged rows and duplicated headers, with their row."""
+def check_csv_structure(
+    text: str, path: Path, sep: str, *, keep_rows: bool = False
+) -> list[list[str]]:
+    """Find unterminated quotes, ragged rows and duplicated headers, with their row.
+
+    Returns the parsed rows, header first, when ``keep_rows`` (else ``[]``: a national
+    file need not be held twice, as text and as rows).
+    """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    kept: list[list[str]] = []
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -103,9 +110,13 @@ def check_csv_structure(text: str, path: Path, sep: str) -> None:
             )
         seen.add(name)
     width = len(header)
+    if keep_rows:
+        kept.append(header)
     row_no = 1
     try:
         for row_no, row in enumerate(reader, start=2):
+            if keep_rows:
+                kept.append(row)
             if len(row) > width and any(cell.strip() for cell in row[width:]):
                 raise InputError(
                     f"this row has {len(row)} fields but the header has {width}; "
@@ -127,6 +138,7 @@ def check_csv_structure(text: str, path: Path, sep: str) -> None:
         raise InputError(
             "unterminated quote: a field opened with '\"' never closes", file=path, row=opened
         )
+    return kept
 
 
 def _row_of_open_quote(text: str, sep: str) -> int | None:

@@ -6,8 +6,8 @@ A failed run therefore leaves no half-written output, and files already in the t
 folder that the run does not rewrite are left as they were.
 
 The spreadsheet-safety rules of :mod:`geomatch.io.output` are defined here
-(:data:`FORMULA_START`, :data:`ID_RE`, :data:`PHONE_RE`) so that the pandas writer and
-the pandas-free quick pairing path apply the same ones.
+(:data:`FORMULA_START`, :data:`PERSONAL_NUMBER_HINT`, :data:`ID_RE`, :data:`PHONE_RE`)
+so that the pandas writer and the pandas-free quick pairing path apply the same ones.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any
 __all__ = [
     "FORMULA_START",
     "ID_RE",
+    "PERSONAL_NUMBER_HINT",
     "PHONE_RE",
     "atomic_output_dir",
     "atomic_write_bytes",
@@ -35,6 +36,8 @@ __all__ = [
 
 #: A text cell starting with one of these is run as a formula by a spreadsheet.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A text cell with a run of 11 digits may hold a personal number and is masked with:
+PERSONAL_NUMBER_HINT = re.compile(r"\d{11}")
 #: 18-digit resident ID (last may be X) and 11-digit mainland mobile numbers.
 ID_RE = re.compile(r"(?<!\d)(\d{4})\d{10}(\d{3}[\dXx])(?!\d)")
 PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")

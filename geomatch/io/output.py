@@ -16,6 +16,7 @@ import pandas as pd
 from geomatch.io.files import (
     FORMULA_START,
     ID_RE,
+    PERSONAL_NUMBER_HINT,
     PHONE_RE,
     atomic_output_dir,
     atomic_write_bytes,
@@ -60,7 +61,7 @@ def mask_personal_numbers(df: pd.DataFrame) -> pd.DataFrame:
     """Mask resident ID numbers (``6201**********1234``) and mobile numbers in text cells."""
     out = df.copy()
     for col, s, txt in _text_columns(out):
-        has = txt.str.contains(r"\d{11}", regex=True).fillna(False)
+        has = txt.str.contains(PERSONAL_NUMBER_HINT.pattern, regex=True).fillna(False)
         if has.any():
             masked = txt.str.replace(
                 ID_RE, lambda m: m.group(1) + "*" * 10 + m.group(2), regex=True

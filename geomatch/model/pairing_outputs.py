@@ -1,4 +1,5 @@
-"""The columns of the pairing results (``pairings.csv``, ``unmet.csv``; DESIGN.md).
+"""The pairing results' columns (``pairings.csv``, ``unmet.csv``; DESIGN.md) and the
+one-line report ``geomatch pair`` prints.
 
 One definition for the full pairing path (:mod:`geomatch.solve.pairing`), its
 explanations (:mod:`geomatch.solve.pairing_explain`), the quick path
@@ -8,9 +9,11 @@ explanations (:mod:`geomatch.solve.pairing_explain`), the quick path
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
 
-__all__ = ["COST_COMPONENTS", "PAIRING_COLUMNS", "UNMET_COLUMNS"]
+__all__ = ["COST_COMPONENTS", "PAIRING_COLUMNS", "UNMET_COLUMNS", "summary_line"]
 
 #: Parts of a pair's cost: travel (km × detour × cost per km), specialty fit, and the
 #: bonus lost outside the east–west relation.
@@ -50,3 +53,12 @@ UNMET_COLUMNS: Final[tuple[str, ...]] = (
     "fix_distance_km",
     "fix",
 )
+
+
+def summary_line(summary: Mapping[str, Any], out: Path) -> str:
+    """What ``geomatch pair`` prints when it is done (full and quick path alike)."""
+    s = summary
+    return (
+        f"{s['status']}: {s['n_pairings']} pairs, {s['n_unmet']} unmet, objective "
+        f"{s['objective']} ({s['solver']}, {s['seconds']:.1f} s); written to {out}"
+    )

@@ -57,8 +57,8 @@ from pathlib import Path
 from typing import Any
 
 from geomatch.errors import InputError
-from geomatch.io.csvtext import decode_csv_bytes
-from geomatch.io.files import FORMULA_START
+from geomatch.io.csvtext import check_csv_structure, decode_csv_bytes
+from geomatch.io.files import FORMULA_START, PERSONAL_NUMBER_HINT
 from geomatch.model.categories import PRIORITIES
 from geomatch.model.pairing_outputs import PAIRING_COLUMNS, UNMET_COLUMNS
 
@@ -89,8 +89,6 @@ _ODD_SPACE = re.compile(r"[^\S \t\r\n]")
 _INT_COLUMN = re.compile(r"(?:-?[0-9]{1,15}\n)*-?[0-9]{1,15}")
 #: Largest cost or penalty the quick path takes (the big-M sum stays far inside int64).
 _MAX_COST = 10**9
-#: A run of 11 digits: the spreadsheet-safe writer may mask it as a phone or ID number.
-_DIGITS11 = re.compile(r"[0-9]{11}")
 
 
 class NotQuickError(Exception):
@@ -137,24 +135,18 @@ def read_quick_table(
         raise NotQuickError(f"{path}: not a .csv file")
     try:
         text, _ = decode_csv_bytes(path.read_bytes(), path)
+        # an odd quote count is read literally by both parsers, but is rare: step aside
+        if not text.strip() or text.count('"') % 2:
+            raise NotQuickError(f"{path}: empty, or a quote that never closes")
+        if text.count("\r") != text.count("\r\n") or _ODD_SPACE.search(text):
+            raise NotQuickError(f"{path}: white space other than spaces, tabs and line ends")
+        rows = check_csv_structure(text, path, ",", keep_rows=True)
     except InputError as exc:
         raise NotQuickError(str(exc)) from None
-    if not text.strip() or text.count('"') % 2:
-        raise NotQuickError(f"{path}: empty, or a quote that never closes")
-    if text.count("\r") != text.count("\r\n") or _ODD_SPACE.search(text):
-        raise NotQuickError(f"{path}: white space other than spaces, tabs and line ends")
-    try:  # strict, as geomatch.io.csvtext.check_csv_structure parses
-        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as exc:
-        raise NotQuickError(f"{path}: {exc}") from None
     if '"' in text and any("\n" in c or "\r" in c for r in rows for c in r):
         raise NotQuickError(f"{path}: a quoted cell with a line break")
     names = [h.strip() for h in rows[0]]
-    if (
-        len(set(names)) != len(names)
-        or not set(names) <= allowed
-        or not set(required) <= set(names)
-    ):
+    if not set(names) <= allowed or not set(required) <= set(names):
         raise NotQuickError(f"{path}: columns {names} are not a plain transportation file")
     width = len(names)
     if (len(rows) < 2 and not allow_empty) or any(len(r) != width for r in rows):
@@ -167,8 +159,13 @@ def read_quick_table(
     }
 
 
+def _is_empty(s: str) -> bool:
+    """A cell the schema reads as empty (the tokens are at most 4 characters long)."""
+    return len(s) <= 4 and s.lower() in _EMPTY
+
+
 def _ids(cells: list[str]) -> list[str]:
-    if any(s.lower() in _EMPTY for s in cells if len(s) <= 4):
+    if any(map(_is_empty, cells)):
         raise NotQuickError("an empty id")
     return cells
 
@@ -189,7 +186,7 @@ def _ints(cells: list[str], *, low: int | None, default: int | None = None) -> l
         return values
     out = []
     for s in cells:
-        if s.lower() in _EMPTY:
+        if _is_empty(s):
             if default is None:
                 raise NotQuickError("an empty number")
             out.append(default)
@@ -206,12 +203,7 @@ def _ints(cells: list[str], *, low: int | None, default: int | None = None) -> l
 def _texts(cols: dict[str, list[str]], name: str, n: int, default: str = "") -> list[str]:
     if name not in cols:
         return [default] * n
-    return ["" if len(s) <= 4 and s.lower() in _EMPTY else s for s in cols[name]]
-
-
-def _fmt_int(v: float | None) -> str:
-    """As :func:`geomatch.solve.pairing_explain._fmt_int`: '' for a missing number."""
-    return "" if v is None else str(round(v))
+    return ["" if _is_empty(s) else s for s in cols[name]]
 
 
 def quick_pair(
@@ -461,17 +453,14 @@ def _explain(
                 detail = f"its only candidate helper, {hid}, is full; it serves {held_text}"
             else:
                 detail = (
-                    f"all {_fmt_int(len(arcs))} candidate helpers are full; the cheapest, "
+                    f"all {len(arcs)} candidate helpers are full; the cheapest, "
                     f"{hid}, serves {held_text}"
                 )
             fix = f"give helper {hid} 1 more unit(s) of capacity"
         elif cost[room] >= penalty[n]:
             reason = "cost_above_penalty"
-            detail = (
-                f"cheapest pair with room costs {_fmt_int(cost[room])} ≥ unmet penalty "
-                f"{_fmt_int(penalty[n])}"
-            )
-            fix = f"raise the need's priority or unmet_penalty above {_fmt_int(cost[room])}"
+            detail = f"cheapest pair with room costs {cost[room]} ≥ unmet penalty {penalty[n]}"
+            fix = f"raise the need's priority or unmet_penalty above {cost[room]}"
         else:
             reason = "side_constraint"
             detail = (
@@ -486,7 +475,9 @@ def _explain(
 def _check_cells(rows: list[list[Any]]) -> None:
     """Refuse text the spreadsheet-safe writer would change (the full path handles it)."""
     texts = [v for row in rows for v in row if isinstance(v, str)]
-    if any(v.startswith(FORMULA_START) for v in texts) or _DIGITS11.search("\x1f".join(texts)):
+    if any(v.startswith(FORMULA_START) for v in texts) or PERSONAL_NUMBER_HINT.search(
+        "\x1f".join(texts)
+    ):
         raise NotQuickError("a cell the spreadsheet-safe writer would change")
 
 
