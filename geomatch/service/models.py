@@ -14,9 +14,16 @@ Tables
     Results of a finished run, written in one transaction: each table's column order,
     its rows (JSON) tagged with the province(s) they belong to, and the per-county
     coverage as typed columns.
-``users``, ``audit_log``, ``datasets``
-    Accounts (the token only as a SHA-256 hash), the audit trail of exports and
-    uploads, and accepted uploads.
+``users``, ``browser_sessions``, ``audit_log``, ``datasets``
+    Accounts (the token only as a SHA-256 hash, with an optional expiry), browser
+    sessions (server-side, expiring, revoked on logout, each with its CSRF token), the
+    audit trail of exports, uploads and refused attempts, and accepted uploads.
+``worker_leases``
+    One row per worker slot (``GEOMATCH_MAX_WORKERS``): a worker holds a slot while it
+    renews the lease, so the limit holds across servers and crashes.
+
+Runs are addressed by ``runs.uid`` (a random UUID, unguessable, never reused); the
+integer ``runs.id`` stays internal (foreign keys).
 
 Province scoping: every row a planner may see carries ``province_adcode`` (the county's
 adcode with the last four digits ``0000``) so queries filter in SQL.
@@ -25,6 +32,7 @@ adcode with the last four digits ``0000``) so queries filter in SQL.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 # Imported eagerly: importing it registers the PostGIS DDL events, which must be in
@@ -41,6 +49,7 @@ __all__ = [
     "RUN_STATUSES",
     "AuditLog",
     "Base",
+    "BrowserSession",
     "Coverage",
     "Dataset",
     "GeometryType",
@@ -52,11 +61,18 @@ __all__ = [
     "RunTable",
     "Unit",
     "User",
+    "WorkerLease",
+    "new_uid",
     "utcnow",
 ]
 
 #: The states of a run.
-RUN_STATUSES = ("queued", "running", "done", "failed", "interrupted")
+RUN_STATUSES = ("queued", "running", "done", "failed", "interrupted", "cancelled")
+
+
+def new_uid() -> str:
+    """A new run id: a random UUID (122 random bits), as text."""
+    return str(uuid.uuid4())
 
 
 def utcnow() -> dt.datetime:
@@ -199,14 +215,38 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, index=True)
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    #: When the API token stops working (``None``: it does not expire).
+    token_expires_at: Mapped[dt.datetime | None] = mapped_column(
+        sa.DateTime(timezone=True), nullable=True
+    )
+
+
+class BrowserSession(Base):
+    """A browser login: the cookie holds a random secret, the table its SHA-256 digest."""
+
+    __tablename__ = "browser_sessions"
+
+    id_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(
+        sa.DateTime(timezone=True), nullable=True
+    )
 
 
 class Run(Base):
     """An optimisation run executed by a worker process."""
 
     __tablename__ = "runs"
+    __table_args__ = (
+        sa.Index("ux_runs_idempotency", "created_by", "idempotency_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    #: The public id of the run (URLs, result folder): a random UUID, never reused.
+    uid: Mapped[str] = mapped_column(sa.String(36), unique=True, index=True, default=new_uid)
     scenario: Mapped[str] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)
     progress: Mapped[float] = mapped_column(sa.Float, default=0.0)
@@ -228,6 +268,26 @@ class Run(Base):
         sa.ForeignKey("datasets.id", name="fk_runs_needs_dataset", ondelete="SET NULL"),
         nullable=True,
     )
+    #: The client's ``Idempotency-Key`` of the POST that created the run.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
+    #: Set by ``POST /api/runs/{id}/cancel``; the worker stops at its next progress report.
+    cancel_requested: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
+
+
+class WorkerLease(Base):
+    """A worker slot: held by the worker of a run while ``expires_at`` lies ahead."""
+
+    __tablename__ = "worker_leases"
+
+    slot: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    run_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("runs.id", ondelete="SET NULL"), nullable=True
+    )
+    pid: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    host: Mapped[str] = mapped_column(sa.String(255), default="")
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class RunTable(Base):
