@@ -35,8 +35,8 @@ bench: $(STAMP)
 	$(VENV)/bin/geomatch bench service
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check geomatch tests
-	$(VENV)/bin/ruff format --check geomatch tests
+	$(VENV)/bin/ruff check geomatch solvers/bench tests
+	$(VENV)/bin/ruff format --check geomatch solvers/bench tests
 	$(VENV)/bin/mypy
 
 data: $(STAMP)

@@ -46,11 +46,12 @@ def register(bench_app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", help="CSV of every instance.")] = None,
     ) -> None:
         """CP-SAT on OR-Library gap1–12 (both senses), A–D and Yagiura E vs references."""
-        from geomatch.bench.gap import run_gap_bench, summarise_gap, write_table
+        from geomatch.cli.bench_cmd import harness
         from geomatch.progress import cli_progress
 
+        bench = harness("gap")
         with cli_progress("bench gap") as progress:
-            df = run_gap_bench(
+            df = bench.run_gap_bench(
                 tuple(s.strip() for s in sets.split(",") if s.strip()),
                 time_limit_s=time_limit,
                 max_size=max_size,
@@ -61,18 +62,18 @@ def register(bench_app: typer.Typer) -> None:
 
             raise DatasetMissingError(f"no GAP instances found for sets {sets!r}")
         if out is not None:
-            write_table(df, out)
+            bench.write_table(df, out)
         typer.echo(f"GAP, CP-SAT 2 workers, {time_limit:g} s each — {_stamp()}")
-        typer.echo(_markdown(summarise_gap(df)))
+        typer.echo(_markdown(bench.summarise_gap(df)))
 
     @bench_app.command("assign")
     def assign() -> None:
         """Min-cost flow on OR-Library assign100–800 vs optima and scipy."""
-        from geomatch.bench.assign import run_assign_bench
+        from geomatch.cli.bench_cmd import harness
         from geomatch.progress import cli_progress
 
         with cli_progress("bench assign") as progress:
-            df = run_assign_bench(progress=progress)
+            df = harness("assign").run_assign_bench(progress=progress)
         typer.echo(f"Linear assignment — {_stamp()}")
         typer.echo(_markdown(df))
 
@@ -90,11 +91,11 @@ def register(bench_app: typer.Typer) -> None:
         ] = 5,
     ) -> None:
         """128,000 needs × 100,000 helpers end to end; networkx and HiGHS side by side."""
-        from geomatch.bench.national import run_national_bench
+        from geomatch.cli.bench_cmd import harness
         from geomatch.progress import cli_progress
 
         with cli_progress("bench national") as progress:
-            res = run_national_bench(
+            res = harness("national").run_national_bench(
                 work,
                 needs=needs,
                 helpers=helpers,

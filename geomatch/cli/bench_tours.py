@@ -48,23 +48,25 @@ def bench_vrptw(
     ] = None,
 ) -> None:
     """Solve Solomon 100 / Gehring & Homberger 200 with OR-Tools, PyVRP and pyvroom side by side."""
-    from geomatch.bench.vrptw import markdown_report, run_bench, summarise, update_benchmarks_md
+    from geomatch.cli.bench_cmd import harness
     from geomatch.progress import cli_progress
+
+    bench = harness("vrptw")
 
     if report_from:
         import pandas as pd
 
         df = pd.concat([pd.read_csv(p, dtype={"instance": str}) for p in report_from])
         df = df.drop_duplicates(["set", "instance", "solver"], keep="last")
-        typer.echo(summarise(df).to_string(index=False))
+        typer.echo(bench.summarise(df).to_string(index=False))
         if write_md:
-            update_benchmarks_md(markdown_report(df, note=note))
+            bench.update_benchmarks_md(bench.markdown_report(df, note=note))
             typer.echo("table written to solvers/BENCHMARKS.md (## Tours)")
         return
     sets = ["solomon", "gh200"] if set_ == "all" else [set_]
     names = [n for item in (instances or []) for n in item.split(",") if n] or None
     with cli_progress("VRPTW benchmark") as progress:
-        df = run_bench(
+        df = bench.run_bench(
             sets,
             solvers=[s for s in solvers.split(",") if s],
             time_limit_s=time_limit,
@@ -73,9 +75,9 @@ def bench_vrptw(
             results_csv=results,
             progress=progress,
         )
-    typer.echo(summarise(df).to_string(index=False))
+    typer.echo(bench.summarise(df).to_string(index=False))
     if write_md:
-        update_benchmarks_md(markdown_report(df, note=note))
+        bench.update_benchmarks_md(bench.markdown_report(df, note=note))
         typer.echo("table written to solvers/BENCHMARKS.md (## Tours)")
 
 

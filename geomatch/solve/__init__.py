@@ -1,6 +1,9 @@
-"""Solvers: pairing (min-cost flow and CP-SAT), the GAP, and the tours.
+"""Solvers: the pairing (min-cost flow and CP-SAT) and the tours.
 
 * :mod:`geomatch.solve.pairing` — :func:`solve_pairing`, :func:`run_pairing_scenario`,
-  :func:`write_pairing_outputs`, :class:`PairingResult`;
-* :mod:`geomatch.solve.gap` — the generalised assignment problem (benchmarks).
+  :class:`PairingResult`;
+* :mod:`geomatch.solve.tours` — museum and caravan tours (VRPTW core in
+  :mod:`geomatch.solve.vrptw`).
+
+The benchmark-only GAP search lives outside the package, in ``solvers/bench/gap_search.py``.
 """

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from geomatch.bench.assign import read_assign_file, solve_assignment
-from geomatch.bench.gap import gap_instances, summarise_gap
-from geomatch.bench.national import highs_pair, make_instance, networkx_pair
 from geomatch.candidates import build_candidates
 from geomatch.io import read_helpers, read_needs
 from geomatch.model.pairing_settings import PairingSettings
 from geomatch.solve.pairing import solve_pairing, unmet_penalties
+from solvers.bench.assign import read_assign_file, solve_assignment
+from solvers.bench.gap import gap_instances, summarise_gap
+from solvers.bench.national import highs_pair, make_instance, networkx_pair
 
 
 def test_assignment_by_flow_equals_scipy() -> None:
@@ -68,7 +68,7 @@ def test_peers_reach_the_same_optimum(tmp_path: Path) -> None:
 
 
 def test_national_bench_subsample_runs_all_three_peers(tmp_path: Path) -> None:
-    from geomatch.bench.national import run_national_bench
+    from solvers.bench.national import run_national_bench
 
     res = run_national_bench(
         tmp_path, needs=300, helpers=200, sub_needs=120, skip_full=True, repeats=1

@@ -254,8 +254,8 @@ def test_cli_tours_vrptw_bad_file(tmp_path: Path, run_cli) -> None:  # type: ign
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["C101", "R101", "RC101"])
 def test_full_solomon_instance_default_backend(name: str) -> None:
-    """A full 100-customer instance at the benchmark budget (needs ../shared benchmarks)."""
-    from geomatch.bench.vrptw import benchmark_dir
+    """A full 100-customer instance at the benchmark budget (instances in solvers/instances)."""
+    from solvers.bench.vrptw import benchmark_dir
 
     try:
         root = benchmark_dir()
