@@ -54,6 +54,7 @@ def _register_all() -> None:
     from geomatch.cli import (
         bench_cmd,
         check_cmd,
+        cycle_cmd,
         data_cmd,
         demo_cmd,
         pair_cmd,
@@ -71,6 +72,7 @@ def _register_all() -> None:
         render_cmd,
         bench_cmd,
         service_cmd,
+        cycle_cmd,
     ):
         module.register(app)
 

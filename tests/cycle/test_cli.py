@@ -1,0 +1,30 @@
+"""The cycle's commands end to end through :func:`geomatch.cli.main.main`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from geomatch.cli.main import main
+
+
+def test_quotas_command_writes_exact_total(tmp_path: Path) -> None:
+    scores = tmp_path / "scores.csv"
+    scores.write_text("unit,score\n520000,80\n530000,60\n510000,55.5\n630000,0\n", encoding="utf-8")
+    out = tmp_path / "quotas.csv"
+    argv = ["quotas", "--scores", scores, "--total", "12", "--floor", "1", "--cap", "5"]
+    assert main([*argv, "--out", out, "--method", "sainte-lague"]) == 0
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype={"unit": str})
+    assert list(df.columns[:3]) == ["unit", "score", "quota"]
+    assert df["quota"].sum() == 12 and df["quota"].between(1, 5).all()
+
+
+def test_quotas_command_exit_codes(tmp_path: Path) -> None:
+    scores = tmp_path / "scores.csv"
+    scores.write_text("unit,score\na,1\nb,x\na,2\n", encoding="utf-8")
+    assert main(["quotas", "--scores", scores, "--total", "3", "--out", tmp_path / "q.csv"]) == 2
+    scores.write_text("unit,score\na,1\nb,2\n", encoding="utf-8")
+    argv = ["quotas", "--scores", scores, "--total", "3", "--floor", "2"]
+    assert main([*argv, "--out", tmp_path / "q.csv"]) == 3
+    assert not (tmp_path / "q.csv").exists()
