@@ -1,8 +1,20 @@
 """Named exceptions of geomatch.
 
 Every error a planner can meet is a :class:`GeomatchError` with a message that says
-what to do. The command line maps them to exit codes: ``InputError`` → 2,
-``InfeasibleError`` → 3, any other ``GeomatchError`` → 1.
+what to do, and each class has one meaning:
+
+* :class:`InputError` (exit 2) — a file or value the user gave is wrong; names file, row
+  and column; :class:`DatasetMissingError` (exit 2) — the data a run needs is not there;
+* :class:`InfeasibleError` (exit 3) — *proved* infeasible as asked; names the binding
+  constraint;
+* :class:`SolverTimeoutError` (exit 4) — the time limit ran out before any solution was
+  found; nothing is proved, a longer limit may succeed (status ``timeout``);
+* :class:`AuthorizationError` — the caller may not see or change this (another province,
+  a role without the right); the service answers 403. Not :class:`PermissionError`, which
+  stays the operating system's "file not accessible";
+* any other :class:`GeomatchError` → exit 1. A bug is not a ``GeomatchError``: it is
+  raised as the built-in exception it is (``RuntimeError``, ``AssertionError``…), and the
+  command line logs its traceback and exits 1.
 """
 
 from __future__ import annotations
@@ -10,11 +22,13 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "AuthorizationError",
     "CRSError",
     "DatasetMissingError",
     "GeomatchError",
     "InfeasibleError",
     "InputError",
+    "SolverTimeoutError",
 ]
 
 
@@ -88,3 +102,33 @@ class DatasetMissingError(GeomatchError):
     """
 
     exit_code = 2
+
+
+class SolverTimeoutError(GeomatchError):
+    """The solver's time limit ran out before it found any solution.
+
+    Not a proof of infeasibility: the same model may be solved with a longer limit.
+    Results that carry a status say ``timeout`` for this case.
+    """
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, time_limit_s: float | None = None) -> None:
+        self.time_limit_s = time_limit_s
+        super().__init__(message)
+
+
+class AuthorizationError(GeomatchError):
+    """The user may not read or change this resource (its province or role does not allow it).
+
+    Parameters
+    ----------
+    message
+        What was refused, in the planner's words.
+    province
+        The province scope that was refused (an adcode), if the refusal is about scope.
+    """
+
+    def __init__(self, message: str, *, province: str | None = None) -> None:
+        self.province = province
+        super().__init__(message)
