@@ -21,6 +21,8 @@ log = logging.getLogger("geomatch.cli")
 def register(app: typer.Typer) -> None:
     """Add the annual-cycle commands to the ``geomatch`` app."""
     app.command("quotas")(quotas)
+    app.command("commend")(commend)
+    app.command("commend-candidates")(commend_candidates)
 
 
 def quotas(
@@ -49,3 +51,58 @@ def quotas(
     result = apportion(units, values, total, floor=floor, cap=cap, method=method)  # type: ignore[arg-type]
     write_csv(quotas_frame(result), out)
     typer.echo(f"{len(units)} 个单位共分配 {total} 个指标（{method}），已写入 {out}")
+
+
+def commend(
+    candidates: Annotated[Path, typer.Option("--candidates", help="候选对象表（CSV/Parquet）。")],
+    out: Annotated[Path, typer.Option("--out", help="输出文件夹。")],
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="规则文件（默认 solvers/commendation.toml）。")
+    ] = None,
+    windows: Annotated[
+        Path | None,
+        typer.Option("--windows", help="各单位公示期（unit, publicity_start, publicity_end）。"),
+    ] = None,
+    objections: Annotated[
+        Path | None,
+        typer.Option("--objections", help="公示异议（candidate_id, date）：撤回并重新评选。"),
+    ] = None,
+    national_export: Annotated[
+        bool,
+        typer.Option("--national-export", help="全国办导出：推荐表中身份证号不打码。"),
+    ] = False,
+) -> None:
+    """表彰推荐：单位推荐、公示、全国评选（CP-SAT 最优）与推荐表（附件1、附件2）。"""
+    from geomatch.cycle.candidates import read_candidates
+    from geomatch.cycle.commend import read_windows, run_commendation, write_commendation
+    from geomatch.cycle.rules import load_rules
+    from geomatch.io.output import atomic_output_dir
+
+    r = load_rules(rules)
+    cands = read_candidates(candidates, r.categories)
+    given = read_windows(windows, r) if windows is not None else None
+    result = run_commendation(cands, r, windows=given, objections_file=objections)
+    with atomic_output_dir(out) as stage:
+        write_commendation(result, stage, unmasked=national_export)
+    typer.echo(
+        f"单位推荐 {len(result.stage.recommended)} 个，全国评选 {len(result.final.selected)} 个"
+        f"（撤回 {len(result.withdrawn)}，调整 {result.final.changes}），已写入 {out}"
+    )
+
+
+def commend_candidates(
+    out: Annotated[Path, typer.Option("--out", help="输出的候选对象表（CSV）。")],
+    seed: Annotated[int, typer.Option("--seed", help="随机种子。")] = 20200815,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="数据集文件夹（默认 data/）。")
+    ] = None,
+) -> None:
+    """为内置情景生成合成的表彰候选对象表（示例数据，非真实人员）。"""
+    from geomatch.cycle.rules import load_rules
+    from geomatch.cycle.synth import synthetic_candidates
+    from geomatch.dataset import load_dataset
+    from geomatch.io.output import write_csv
+
+    df = synthetic_candidates(load_dataset(root=data), load_rules().key_provinces, seed=seed)
+    write_csv(df, out, excel=False)
+    typer.echo(f"{len(df)} 个合成候选对象已写入 {out}")

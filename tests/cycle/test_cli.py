@@ -28,3 +28,21 @@ def test_quotas_command_exit_codes(tmp_path: Path) -> None:
     argv = ["quotas", "--scores", scores, "--total", "3", "--floor", "2"]
     assert main([*argv, "--out", tmp_path / "q.csv"]) == 3
     assert not (tmp_path / "q.csv").exists()
+
+
+def test_commend_on_synthetic_candidates_of_the_embedded_scenario(tmp_path: Path) -> None:
+    cands = tmp_path / "cands.csv"
+    assert main(["commend-candidates", "--out", cands, "--seed", "7"]) == 0
+    again = tmp_path / "again.csv"
+    assert main(["commend-candidates", "--out", again, "--seed", "7"]) == 0
+    assert cands.read_bytes() == again.read_bytes()
+    out = tmp_path / "out"
+    assert main(["commend", "--candidates", cands, "--out", out]) == 0
+    rec = pd.read_csv(out / "recommended.csv", encoding="utf-8-sig", dtype=str)
+    chosen = rec[rec["stage"] == "national"]
+    assert (chosen["kind"] == "team").sum() == 20 and (chosen["kind"] == "individual").sum() == 50
+    assert (out / "附件1_先进团队推荐表.xlsx").is_file()
+    windows = tmp_path / "windows.csv"
+    windows.write_text("unit,publicity_start,publicity_end\n520000,2020-08-10,2020-08-15\n")
+    code = main(["commend", "--candidates", cands, "--windows", windows, "--out", tmp_path / "x"])
+    assert code == 2 and not (tmp_path / "x").exists()
