@@ -50,7 +50,9 @@ __all__ = [
     "REGISTER_SCHEMA",
     "RegisterFileError",
     "parse_register_bytes",
+    "read_any_table",
     "read_register_file",
+    "table_errors",
     "write_register_template",
 ]
 
@@ -223,6 +225,23 @@ def _csv_frame(data: bytes, name: str) -> pd.DataFrame:
     return df
 
 
+def _frame_of_bytes(data: bytes, name: str) -> pd.DataFrame:
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xlsx":
+        return _xlsx_frame(data, name)
+    if suffix in (".csv", ".txt"):
+        return _csv_frame(data, name)
+    raise InputError(f"unsupported table format {suffix!r}; expected .csv or .xlsx", file=name)
+
+
+def read_any_table(path: str | Path) -> pd.DataFrame:
+    """A ``.csv`` or ``.xlsx`` file as a frame of strings (header = row 1)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", file=path)
+    return _frame_of_bytes(path.read_bytes(), str(path))
+
+
 def parse_register_bytes(data: bytes, name: str) -> RegisterTable:
     """Read and check a register file given as bytes (``.csv`` or ``.xlsx``).
 
@@ -231,16 +250,7 @@ def parse_register_bytes(data: bytes, name: str) -> RegisterTable:
     InputError
         An unreadable file; :class:`RegisterFileError` listing every bad cell.
     """
-    suffix = Path(name).suffix.lower()
-    if suffix == ".xlsx":
-        raw = _xlsx_frame(data, name)
-    elif suffix in (".csv", ".txt"):
-        raw = _csv_frame(data, name)
-    else:
-        raise InputError(
-            f"unsupported register format {suffix!r}; expected .csv or .xlsx", file=name
-        )
-    return RegisterTable(_validate(raw, name), name)
+    return RegisterTable(_validate(_frame_of_bytes(data, name), name), name)
 
 
 def read_register_file(path: str | Path) -> RegisterTable:
@@ -287,8 +297,8 @@ def _map_values(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _column_errors(
-    df: pd.DataFrame, schema: TableSchema, name: str, budget: int
+def table_errors(
+    df: pd.DataFrame, schema: TableSchema, name: str, budget: int = MAX_ERRORS + 1
 ) -> list[InputError]:
     """Every error of the schema's checks on ``df``: one validation pass per error found."""
     errors: list[InputError] = []
@@ -374,7 +384,7 @@ def _validate(raw: pd.DataFrame, name: str) -> pd.DataFrame:
     if len(df) == 0:
         errors.append(InputError("the register has no rows", file=name, row=2))
     df = _map_values(df)
-    errors += _column_errors(df, REGISTER_SCHEMA, name, MAX_ERRORS + 1)
+    errors += table_errors(df, REGISTER_SCHEMA, name)
     if not any(e.column in ("id_number", "phone") and e.row == 1 for e in errors):
         errors += _number_errors(df, name)
     if errors:
