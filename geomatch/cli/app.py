@@ -58,6 +58,7 @@ def _register_all() -> None:
         data_cmd,
         demo_cmd,
         pair_cmd,
+        records_cmd,
         render_cmd,
         service_cmd,
         tours_cmd,
@@ -73,6 +74,7 @@ def _register_all() -> None:
         bench_cmd,
         service_cmd,
         cycle_cmd,
+        records_cmd,
     ):
         module.register(app)
 
