@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
     app.command("quotas")(quotas)
     app.command("commend")(commend)
     app.command("commend-candidates")(commend_candidates)
+    app.command("spotcheck")(spotcheck)
 
 
 def quotas(
@@ -106,3 +107,51 @@ def commend_candidates(
     df = synthetic_candidates(load_dataset(root=data), load_rules().key_provinces, seed=seed)
     write_csv(df, out, excel=False)
     typer.echo(f"{len(df)} 个合成候选对象已写入 {out}")
+
+
+def spotcheck(
+    year: Annotated[int, typer.Option("--year", help="抽查年度。")],
+    provinces: Annotated[int, typer.Option("--provinces", help="抽查省份数 K。")],
+    seed: Annotated[int, typer.Option("--seed", help="随机种子（结果可复现）。")],
+    out: Annotated[Path, typer.Option("--out", help="输出文件夹。")],
+    per_province: Annotated[
+        int, typer.Option("--counties-per-province", help="每个抽中省份抽查的县数 M。")
+    ] = 3,
+    evaluation: Annotated[
+        Path | None,
+        typer.Option(
+            "--evaluation", help="评估结果文件夹（geomatch evaluate 的输出），用于风险加权。"
+        ),
+    ] = None,
+    settings: Annotated[
+        Path | None, typer.Option("--settings", help="参数文件（默认 solvers/evaluation.toml）。")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="数据集文件夹（默认 data/）。")
+    ] = None,
+) -> None:
+    """抽查：按风险加权的不等概率抽样（写出入样概率）与从北京出发的检查行程。"""
+    from geomatch.cycle.spotcheck import load_spotcheck, run_spotcheck, sample_frame
+    from geomatch.dataset import load_dataset
+    from geomatch.io.output import atomic_output_dir, write_csv, write_json
+
+    s = load_spotcheck(settings)
+    sample, plan = run_spotcheck(
+        load_dataset(root=data),
+        year=year,
+        provinces=provinces,
+        per_province=per_province,
+        seed=seed,
+        settings=s,
+        evaluation=evaluation,
+    )
+    with atomic_output_dir(out) as stage:
+        write_csv(sample_frame(sample), stage / "sample.csv")
+        write_csv(plan, stage / "itinerary.csv")
+        write_json(
+            {"year": year, "seed": seed, "provinces": provinces, "counties": len(sample.counties),
+             "teams": int(plan["team"].nunique()) if len(plan) else 0,
+             "back_in_beijing": str(plan["arrive"].max()) if len(plan) else ""},
+            stage / "summary.json",
+        )  # fmt: skip
+    typer.echo(f"抽中 {len(sample.counties)} 个县，行程已写入 {out}")

@@ -46,3 +46,15 @@ def test_commend_on_synthetic_candidates_of_the_embedded_scenario(tmp_path: Path
     windows.write_text("unit,publicity_start,publicity_end\n520000,2020-08-10,2020-08-15\n")
     code = main(["commend", "--candidates", cands, "--windows", windows, "--out", tmp_path / "x"])
     assert code == 2 and not (tmp_path / "x").exists()
+
+
+def test_spotcheck_command(tmp_path: Path) -> None:
+    out = tmp_path / "spot"
+    argv = ["spotcheck", "--year", "2020", "--provinces", "3", "--counties-per-province", "2"]
+    assert main([*argv, "--seed", "5", "--out", out]) == 0
+    sample = pd.read_csv(out / "sample.csv", encoding="utf-8-sig", dtype={"adcode": str})
+    counties = sample[sample["level"] == "county"]
+    assert len(counties) == 6 and (counties["pi"] > 0).all()
+    plan = pd.read_csv(out / "itinerary.csv", encoding="utf-8-sig", dtype={"adcode": str})
+    assert set(plan["adcode"].dropna()) == set(counties["adcode"])
+    assert plan["arrive"].max() <= "2020-08-31"
