@@ -261,12 +261,17 @@ def store_drafts(
 
 
 def _run_pairings(session: Session, run_id: int) -> pd.DataFrame:
+    """The run's pairings with the helper's province the service tagged each row with."""
     rows = session.execute(
-        sa.select(ResultRow.data)
+        sa.select(ResultRow.data, ResultRow.helper_province_adcode)
         .where(ResultRow.run_id == run_id, ResultRow.table_name == "pairings")
         .order_by(ResultRow.row_no)
-    ).scalars()
-    return pd.DataFrame.from_records(list(rows), columns=["need_id", "helper_id", "kind", "adcode"])
+    ).all()
+    frame = pd.DataFrame.from_records(
+        [data for data, _ in rows], columns=["need_id", "helper_id", "kind", "adcode"]
+    )
+    frame["helper_province"] = [prov or "" for _, prov in rows]
+    return frame
 
 
 def _lookups(
@@ -276,11 +281,18 @@ def _lookups(
 
     hids = sorted(set(pairings["helper_id"].astype(str)))
     nids = sorted(set(pairings["need_id"].astype(str)))
-    helpers: dict[str, tuple[str, str, str]] = {}
+    helpers: dict[str, tuple[str, str, str]] = (
+        {
+            str(h): (str(p), "", "")
+            for h, p in zip(pairings["helper_id"], pairings["helper_province"], strict=True)
+        }
+        if "helper_province" in pairings
+        else {}
+    )
     for model in (Helper, RegisterEntry):  # the register wins where both name a helper
         q = sa.select(model.helper_id, model.province_adcode, model.kind, model.name)
         for hid, prov, kind, name in session.execute(q.where(model.helper_id.in_(hids))):
-            helpers[hid] = (prov or "", kind or "", name or "")
+            helpers[hid] = (prov or helpers.get(hid, ("",))[0], kind or "", name or "")
     names = dict(
         session.execute(sa.select(Need.need_id, Need.unit_name).where(Need.need_id.in_(nids))).all()
     )
