@@ -1014,7 +1014,12 @@ def pair_from_locations(
 
 
 def run_pairing_scenario(
-    dataset: Any, scenario: Any, *, progress: ProgressCallback | None = None
+    dataset: Any,
+    scenario: Any,
+    *,
+    progress: ProgressCallback | None = None,
+    locks: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> PairingResult:
     """Build candidates and pair on a dataset (the national default and its variants).
 
@@ -1025,6 +1030,9 @@ def run_pairing_scenario(
         ``pairing_relations``).
     scenario
         A :class:`geomatch.model.scenario.Scenario`; its ``pairing`` table rules.
+    locks, previous
+        ``need_id, helper_id`` pairs the pairing must keep (signed agreements) and last
+        plan's pairs (changing one costs ``change_penalty``), as in ``geomatch pair``.
     """
     settings: PairingSettings = scenario.pairing
     helpers = pd.DataFrame(dataset.helpers.drop(columns="geometry", errors="ignore"))
@@ -1036,6 +1044,8 @@ def run_pairing_scenario(
         needs,
         settings,
         relations=relations,
+        locks=locks,
+        previous=previous,
         progress=progress,
         seed=int(scenario.scenario.seed),
     )
