@@ -44,6 +44,7 @@ __all__ = [
     "import_targets",
     "ledger",
     "self_check",
+    "unit_figures",
 ]
 
 #: Persons per poor household used to turn households helped into people lifted (an
@@ -205,6 +206,28 @@ def _units(frame: pd.DataFrame, names: dict[str, str]) -> list[tuple[str, str, s
     return units
 
 
+def unit_figures(frame: pd.DataFrame, names: dict[str, str], year: int) -> pd.DataFrame:
+    """Ledger figures of every unit from agreements in force (one row per agreement).
+
+    ``frame`` has ``helper_id, helper_name, helper_kind, need_province, helper_province,
+    associations_target, households_target, visits_per_year`` and the year's reported
+    ``associations, visits, households`` (0 where nothing was reported). The targets are
+    the synthetic default rule of the module docstring.
+    """
+    rows = [
+        {
+            "unit_type": t,
+            "unit": code,
+            "unit_name": name,
+            "year": year,
+            **_figures(part),
+            "target_source": SYNTHETIC,
+        }
+        for t, code, name, part in _units(frame, names)
+    ]
+    return pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
+
+
 def ledger(session: Session, year: int, province: str | None = None) -> pd.DataFrame:
     """The ledger rows (:data:`LEDGER_COLUMNS`) of a year; one province's row if asked."""
     frame = _agreements_in(session, year)
@@ -213,22 +236,18 @@ def ledger(session: Session, year: int, province: str | None = None) -> pd.DataF
         (t.unit_type, t.unit_code): t
         for t in session.execute(sa.select(LedgerTarget).where(LedgerTarget.year == year)).scalars()
     }
-    rows = []
-    for unit_type, code, name, part in _units(frame, names):
-        if province is not None and (unit_type, code) != ("province", province):
-            continue
-        figures = _figures(part)
-        row = {"unit_type": unit_type, "unit": code, "unit_name": name, "year": year, **figures}
-        target = targets.get((unit_type, code))
-        row["target_source"] = SYNTHETIC
+    rows = unit_figures(frame, names, year)
+    if province is not None:
+        rows = rows[(rows["unit_type"] == "province") & (rows["unit"] == province)]
+    for i, r in rows.iterrows():
+        target = targets.get((str(r["unit_type"]), str(r["unit"])))
         if target is not None:
-            row["associations_target"] = target.associations_target
-            row["experts_target"] = target.experts_target
-            row["people_target"] = target.people_target
-            row["target_source"] = target.source
-            row["unit_name"] = name or target.unit_name
-        rows.append(row)
-    return pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
+            rows.loc[i, "associations_target"] = target.associations_target
+            rows.loc[i, "experts_target"] = target.experts_target
+            rows.loc[i, "people_target"] = target.people_target
+            rows.loc[i, "target_source"] = target.source
+            rows.loc[i, "unit_name"] = r["unit_name"] or target.unit_name
+    return rows.reset_index(drop=True)
 
 
 def self_check(rows: pd.DataFrame) -> pd.DataFrame:
