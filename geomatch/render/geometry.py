@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -20,7 +21,15 @@ import pandas as pd
 import shapely
 import shapely.geometry
 
-__all__ = ["feature_collection", "js_json", "rounded", "simplify_cover"]
+from geomatch.errors import DatasetMissingError
+
+__all__ = [
+    "feature_collection",
+    "js_json",
+    "load_context_layers",
+    "rounded",
+    "simplify_cover",
+]
 
 log = logging.getLogger(__name__)
 
@@ -118,4 +127,33 @@ def js_json(obj: Any) -> str:
         .replace("&", "\\u0026")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
+    )
+
+
+def load_context_layers(dataset: Any) -> gpd.GeoDataFrame:
+    """The context layer of the national maps (台湾/香港/澳门, 南海诸岛, the nine-dash line).
+
+    Read from the dataset's folder (``dataset.root``) and, for datasets without one (test
+    fixtures, a user's own dataset), from the embedded dataset: the layer is national and
+    the same for every scenario. Columns ``kind`` (``outside``, ``islands``,
+    ``nine_dash``), ``name`` and the geometry (EPSG:4326), as written by
+    :mod:`geomatch.databuild.context_layers`.
+
+    Raises
+    ------
+    DatasetMissingError
+        When neither folder holds the file (a national map without 台湾 and the 南海诸岛
+        cannot be published); ``geomatch data build`` writes it.
+    """
+    from geomatch.databuild.context_layers import CONTEXT_FILE
+    from geomatch.settings import data_dir
+
+    roots = [Path(str(r)) for r in (getattr(dataset, "root", None), data_dir()) if r]
+    for root in roots:
+        path = root / CONTEXT_FILE
+        if path.is_file():
+            return gpd.read_parquet(path)
+    raise DatasetMissingError(
+        f"{CONTEXT_FILE} (台湾 and the 南海诸岛 of the national maps) is missing from "
+        f"{', '.join(str(r) for r in roots)}: rebuild the dataset with `geomatch data build`"
     )
