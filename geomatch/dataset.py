@@ -194,9 +194,25 @@ class Dataset:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._base: Dataset | None = None
 
     def __repr__(self) -> str:
         return f"Dataset(root={str(self.root)!r})"
+
+    def with_units(
+        self, *, needs: pd.DataFrame | None = None, helpers: pd.DataFrame | None = None
+    ) -> Dataset:
+        """The same dataset with other needs and/or helpers (a run's own units).
+
+        The other layers are this dataset's own frames, loaded once and shared.
+        """
+        view = Dataset(self.root)
+        view._base = self
+        if needs is not None:
+            view.__dict__["needs"] = gpd.GeoDataFrame(needs)
+        if helpers is not None:
+            view.__dict__["helpers"] = gpd.GeoDataFrame(helpers)
+        return view
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -220,6 +236,9 @@ class Dataset:
         return path
 
     def _read_polygons(self, name: str) -> gpd.GeoDataFrame:
+        if self._base is not None:
+            frame: gpd.GeoDataFrame = getattr(self._base, name)
+            return frame
         path = self._require(name)
         log.debug("reading %s", path)
         gdf = gpd.read_parquet(path)
@@ -229,6 +248,9 @@ class Dataset:
         return gdf
 
     def _read_points(self, name: str) -> gpd.GeoDataFrame:
+        if self._base is not None:
+            frame: gpd.GeoDataFrame = getattr(self._base, name)
+            return frame
         path = self._require(name)
         log.debug("reading %s", path)
         if path.suffix == ".csv":
@@ -294,6 +316,8 @@ class Dataset:
     @functools.cached_property
     def pairing_relations(self) -> pd.DataFrame:
         """The 2016 east–west pairing relations (all columns text)."""
+        if self._base is not None:
+            return self._base.pairing_relations
         path = self._require("pairing_relations")
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 

@@ -1,17 +1,29 @@
-"""The main job: a scenario run end to end (pairing → tours → coverage → maps).
+"""The main job: a scenario run stage by stage (pairing → tours → coverage/KPI → maps).
 
-``geomatch demo`` and the web service's jobs both call :func:`run_scenario`. Each stage
-is a plain function of :mod:`geomatch.solve` or :mod:`geomatch.render`; this module only
-orders them, reports progress and publishes the run folder all-or-nothing.
+:func:`solve_scenario` runs the stages in memory and returns a
+:class:`~geomatch.run_result.RunResult`; :func:`run_scenario` also publishes its run
+folder (:func:`~geomatch.run_result.write_run`, all-or-nothing) and draws the maps.
+``geomatch run``/``demo``, the web service's jobs, the multi-year plan and the Dask
+sweeps all call these two functions, so every front end runs the same stages
+(docs/ARCHITECTURE.md). Each stage is a plain function of :mod:`geomatch.solve` or
+:mod:`geomatch.render`; this module only orders them and reports progress:
 
-A run folder (``runs/<name>/``) holds, as DESIGN.md fixes them:
+====================== ====================================================== ===========
+stage                  function                                               tables
+====================== ====================================================== ===========
+pairing                :func:`geomatch.solve.pairing.run_pairing_scenario`    pairings,
+                                                                              unmet
+tours                  :func:`geomatch.solve.tours.run_tours_scenario`        museum_visits,
+                                                                              caravan_tours,
+                                                                              unmet
+coverage/KPI           :func:`geomatch.render.run.add_coverage`               coverage, kpi
+run folder             :func:`geomatch.run_result.write_run`                  (all)
+maps                   :func:`geomatch.render.maps.write_maps`                (reads them)
+====================== ====================================================== ===========
 
-* ``pairings.csv`` — need → helper with cost components;
-* ``unmet.csv`` — every need or visit left unserved, with ``stage`` (pairing | museum |
-  caravan) and a reason code;
-* ``museum_visits.csv``, ``caravan_tours.csv`` — the year's schedules;
-* ``coverage.csv`` — one row per poor county; ``kpi.csv`` — headline figures per province;
-* ``summary.json`` (pairing), ``tours_summary.json``, ``manifest.json``.
+The tables are declared in :mod:`geomatch.model.run_tables`; ``unmet`` holds the
+pairing's unmet needs and the tours' unscheduled visits and stops, told apart by
+``stage``.
 """
 
 from __future__ import annotations
@@ -22,18 +34,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from geomatch.io.output import atomic_output_dir, write_csv, write_json
+from geomatch.dataset import Dataset, load_dataset
 from geomatch.manifest import build_manifest
+from geomatch.model.scenario import Scenario, load_scenario
 from geomatch.progress import ProgressCallback, null_progress, scaled
+from geomatch.run_result import RunResult, write_run
 from geomatch.settings import data_dir
 
-__all__ = ["merge_unmet", "run_demo", "run_scenario"]
+__all__ = ["merge_unmet", "run_demo", "run_scenario", "solve_scenario"]
 
 log = logging.getLogger(__name__)
 
 
 def merge_unmet(pairing_unmet: pd.DataFrame, tours_unmet: pd.DataFrame) -> pd.DataFrame:
-    """One ``unmet.csv``: pairing rows first, then tour rows; ``need_id, reason`` lead."""
+    """One ``unmet`` table: pairing rows first (``stage`` = pairing), then tour rows."""
     parts = []
     if len(pairing_unmet):
         parts.append(pairing_unmet.assign(stage="pairing"))
@@ -49,19 +63,100 @@ def merge_unmet(pairing_unmet: pd.DataFrame, tours_unmet: pd.DataFrame) -> pd.Da
     return out[lead + [c for c in out.columns if c not in lead]]
 
 
+def _scenario(scenario: str | Path | Scenario) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def solve_scenario(
+    scenario: str | Path | Scenario,
+    *,
+    dataset: Dataset | None = None,
+    progress: ProgressCallback | None = None,
+    command: str = "geomatch run",
+    locks: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
+) -> RunResult:
+    """Run every stage of a scenario in memory (nothing is written).
+
+    Parameters
+    ----------
+    scenario
+        A scenario name (``national`` → ``solvers/national.toml``), a TOML path or a
+        :class:`~geomatch.model.scenario.Scenario`.
+    dataset
+        The dataset (default: the scenario's ``data_dir``, else the embedded one).
+    progress
+        ``(fraction, message)`` callback; this call reports 0 → 0.9.
+    command
+        What ran, for the manifest.
+    locks, previous
+        ``need_id, helper_id`` pairs the pairing must keep (agreements in force) and the
+        previous plan's pairs (changes cost ``change_penalty``); see
+        :func:`geomatch.solve.pairing.run_pairing_scenario`.
+
+    Returns
+    -------
+    RunResult
+        Pairings, unmet, schedules, coverage and KPIs, summaries and the manifest.
+    """
+    from geomatch.render.run import add_coverage
+    from geomatch.solve.pairing import run_pairing_scenario
+    from geomatch.solve.tours import run_tours_scenario
+
+    cb = progress or null_progress
+    t0 = time.perf_counter()
+    sc = _scenario(scenario)
+    ds = dataset if dataset is not None else load_dataset(root=sc.data_root)
+    log.info("scenario %s: dataset %s", sc.name, ds.root)
+    cb(0.0, "pairing")
+    pairing = run_pairing_scenario(
+        ds, sc, progress=scaled(progress, 0.0, 0.45), locks=locks, previous=previous
+    )
+    log.info(
+        "pairing: %d pairs, %d unmet (%s)",
+        len(pairing.pairings),
+        len(pairing.unmet),
+        pairing.summary.get("status"),
+    )
+    cb(0.45, "tours")
+    tours = run_tours_scenario(ds, sc, progress=scaled(progress, 0.45, 0.85))
+    cb(0.85, "coverage")
+    result = RunResult.of(
+        {
+            "pairings": pairing.pairings,
+            "unmet": merge_unmet(pairing.unmet, tours.unmet),
+            "museum_visits": tours.museum_visits,
+            "caravan_tours": tours.caravan_tours,
+        },
+        summary=pairing.summary,
+        tours_summary=tours.summary,
+    )
+    result = add_coverage(result, ds)
+    manifest = build_manifest(
+        command=command,
+        inputs={"scenario": sc.source, "data": sc.data_root or data_dir()},
+        settings=sc.model_dump(exclude={"source"}),
+        seed=sc.scenario.seed,
+        scenario=sc.name,
+        extra={"seconds": round(time.perf_counter() - t0, 2)},
+    )
+    return result.with_manifest(manifest)
+
+
 def run_scenario(
-    scenario: str | Path,
+    scenario: str | Path | Scenario,
     out: str | Path,
     *,
     maps: str | Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> Path:
-    """Run a scenario and publish its run folder (and maps, if asked).
+    """Run a scenario, publish its run folder and draw its maps (if asked).
 
     Parameters
     ----------
     scenario
-        A scenario name (``national`` → ``solvers/national.toml``) or a TOML path.
+        A scenario name (``national`` → ``solvers/national.toml``), a TOML path or a
+        :class:`~geomatch.model.scenario.Scenario`.
     out
         Run folder; written all-or-nothing.
     maps
@@ -75,64 +170,13 @@ def run_scenario(
     pathlib.Path
         The run folder.
     """
-    from geomatch.dataset import load_dataset
-    from geomatch.model.scenario import load_scenario
-    from geomatch.render.coverage import build_coverage
-    from geomatch.render.kpi import build_kpi
-    from geomatch.solve.pairing import run_pairing_scenario, write_pairing_outputs
-    from geomatch.solve.tours import run_tours_scenario, write_tours_outputs
-
     cb = progress or null_progress
     t0 = time.perf_counter()
-    sc = load_scenario(scenario)
-    root = sc.data_root
-    ds = load_dataset(root=root)
+    sc = _scenario(scenario)
+    ds = load_dataset(root=sc.data_root)
+    result = solve_scenario(sc, dataset=ds, progress=progress)
     out = Path(out)
-    log.info("scenario %s: dataset %s", sc.name, root or "embedded default")
-    with atomic_output_dir(out) as stage:
-        cb(0.0, "pairing")
-        pairing = run_pairing_scenario(ds, sc, progress=scaled(progress, 0.0, 0.45))
-        write_pairing_outputs(pairing, stage)
-        log.info(
-            "pairing: %d pairs, %d unmet (%s)",
-            len(pairing.pairings),
-            len(pairing.unmet),
-            pairing.summary.get("status"),
-        )
-        cb(0.45, "tours")
-        tours = run_tours_scenario(ds, sc, progress=scaled(progress, 0.45, 0.85))
-        write_tours_outputs(tours, stage)
-        unmet = merge_unmet(pairing.unmet, tours.unmet)
-        write_csv(unmet, stage / "unmet.csv")
-        cb(0.85, "coverage")
-        coverage = build_coverage(
-            ds,
-            pairings=pairing.pairings,
-            needs=ds.needs,
-            museum_visits=tours.museum_visits,
-            caravan_tours=tours.caravan_tours,
-            unmet=unmet,
-        )
-        write_csv(coverage, stage / "coverage.csv")
-        kpi = build_kpi(
-            ds,
-            coverage=coverage,
-            pairings=pairing.pairings,
-            needs=ds.needs,
-            caravan_tours=tours.caravan_tours,
-        )
-        write_csv(kpi, stage / "kpi.csv")
-        inputs: dict[str, str | Path] = {"scenario": sc.source}
-        inputs["data"] = root if root is not None else data_dir()
-        manifest = build_manifest(
-            command="geomatch run",
-            inputs=inputs,
-            settings=sc.model_dump(exclude={"source"}),
-            seed=sc.scenario.seed,
-            scenario=sc.name,
-            extra={"seconds": round(time.perf_counter() - t0, 2)},
-        )
-        write_json(manifest, stage / "manifest.json")
+    write_run(result, out)
     if maps is not None:
         from geomatch.render.maps import write_maps
 

@@ -15,7 +15,17 @@ import pandas as pd
 
 from geomatch.errors import InputError
 
-__all__ = ["check_known_codes", "code_aliases"]
+__all__ = ["as_text", "check_known_codes", "code_aliases", "county_of_code"]
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """``s`` as stripped strings: how codes and ids of run tables and the dataset compare."""
+    return s.astype("str").str.strip()
+
+
+def county_of_code(codes: pd.Series) -> pd.Series:
+    """The 6-digit county adcode of township (9) or village (12) codes, or of adcodes."""
+    return as_text(codes).str[:6]
 
 
 def code_aliases(poor_counties: pd.DataFrame) -> dict[str, str]:

@@ -31,6 +31,7 @@ __all__ = [
     "atomic_output_dir",
     "atomic_write_bytes",
     "file_sha256",
+    "json_ready",
     "write_json",
 ]
 
@@ -112,6 +113,12 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, set | frozenset | tuple):
         return sorted(obj) if isinstance(obj, set | frozenset) else list(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def json_ready(obj: Any) -> Any:
+    """``obj`` as :func:`write_json` stores it and ``json.loads`` gives it back (numpy
+    scalars as numbers, tuples as lists, paths as text)."""
+    return json.loads(json.dumps(obj, ensure_ascii=False, default=_json_default))
 
 
 def write_json(obj: Any, path: str | Path) -> Path:

@@ -44,6 +44,7 @@ __all__ = [
     "HELPERS_SCHEMA",
     "NEEDS_SCHEMA",
     "PRIORITIES",
+    "TRUE_TEXT",
     "Column",
     "TableSchema",
     "read_arcs",
@@ -52,7 +53,7 @@ __all__ = [
     "validate_table",
 ]
 
-Kind = Literal["str", "int", "float", "lon", "lat", "adcode", "bool"]
+Kind = Literal["str", "int", "float", "lon", "lat", "adcode", "bool", "date"]
 
 
 _INT64_MAX = np.iinfo(np.int64).max
@@ -69,7 +70,8 @@ class Column:
     kind
         ``str``; ``int`` (whole number); ``float``; ``lon``/``lat`` (WGS84 degrees, checked
         against China's extent); ``adcode`` (6, 9 or 12 digits, GB/T 2260 / NBS);
-        ``bool`` (``1/0``, ``true/false``, ``yes/no``, ``是/否``).
+        ``bool`` (``1/0``, ``true/false``, ``yes/no``, ``是/否``); ``date`` (ISO 8601
+        ``YYYY-MM-DD``, kept as that text).
     required
         The column must exist.
     nullable
@@ -84,6 +86,8 @@ class Column:
         Value for an absent column or an empty cell.
     description
         Meaning and unit, shown in errors and docs.
+    label
+        The Chinese label planners read (export headers with ``--labels zh``).
     """
 
     name: str
@@ -96,6 +100,7 @@ class Column:
     choices: tuple[str, ...] | None = None
     default: object | None = None
     description: str = ""
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,8 @@ ARCS_SCHEMA = TableSchema(
     ),
 )
 
-_TRUE = {"1", "true", "yes", "y", "t", "是", "true."}
+#: Cell texts read as "yes" (lower case); every other text of a yes/no column is "no".
+TRUE_TEXT = frozenset({"1", "true", "yes", "y", "t", "是", "true."})
 _FALSE = {"0", "false", "no", "n", "f", "否", ""}
 
 
@@ -291,10 +297,10 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
     elif col.kind == "bool":
         low = text.str.lower()
         reject(
-            ~(low.isin(_TRUE) | low.isin(_FALSE)),
+            ~(low.isin(TRUE_TEXT) | low.isin(_FALSE)),
             lambda i: f"value {text.iloc[i]!r} is not a yes/no value; expected 1/0 or true/false",
         )
-        out = low.isin(_TRUE).astype("boolean")
+        out = low.isin(TRUE_TEXT).astype("boolean")
     elif col.kind == "adcode":
         ok = text.str.fullmatch(r"\d{6}|\d{9}|\d{12}") | empty
         # Excel turns codes into numbers: accept '130631.0'.
@@ -308,6 +314,13 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
             ),
         )
         out = fixed.where(~empty, "")
+    elif col.kind == "date":
+        dates = pd.to_datetime(text.where(~empty, None), format="%Y-%m-%d", errors="coerce")
+        reject(
+            dates.isna() & ~empty,
+            lambda i: f"value {text.iloc[i]!r} is not a date; expected YYYY-MM-DD",
+        )
+        out = text.where(~empty, "")
     else:
         num = pd.to_numeric(text.where(~empty, None), errors="coerce")
         expected = "a whole number" if col.kind == "int" else "a number"

@@ -1,5 +1,6 @@
-"""The pairing results' columns (``pairings.csv``, ``unmet.csv``; DESIGN.md) and the
-one-line report ``geomatch pair`` prints.
+"""The pairing stage's view of the run tables (``pairings.csv``, ``unmet.csv``) and the
+one-line report ``geomatch pair`` prints. The tables are declared in
+:mod:`geomatch.model.run_tables`; this module re-exports the pairing's part.
 
 One definition for the full pairing path (:mod:`geomatch.solve.pairing`), its
 explanations (:mod:`geomatch.solve.pairing_explain`), the quick path
@@ -13,31 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from geomatch.model.run_tables import COST_COMPONENTS, run_table
+
 __all__ = ["COST_COMPONENTS", "PAIRING_COLUMNS", "UNMET_COLUMNS", "summary_line"]
 
-#: Parts of a pair's cost: travel (km × detour × cost per km), specialty fit, and the
-#: bonus lost outside the east–west relation.
-COST_COMPONENTS: Final[tuple[str, ...]] = ("travel_cost", "fit_cost", "relation_cost")
-
-#: ``pairings.csv``, one row per pair.
-PAIRING_COLUMNS: Final[tuple[str, ...]] = (
-    "need_id",
-    "helper_id",
-    "cost",
-    "load",
-    "distance_km",
-    *COST_COMPONENTS,
-    "change_cost",
-    "relation",
-    "locked",
-    "changed",
-    "kind",
-    "category",
-    "specialty",
-    "priority",
-    "adcode",
-    "reason",
-)
+#: ``pairings.csv``, one row per pair: the contract of
+#: :mod:`geomatch.model.run_tables` (declared there once).
+PAIRING_COLUMNS: Final[tuple[str, ...]] = run_table("pairings").columns
 
 #: ``unmet.csv``, one row per unmet need (reason codes in
 #: :mod:`geomatch.solve.pairing_explain`).

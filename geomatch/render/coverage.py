@@ -10,13 +10,15 @@ caravan reaching its townships and one-village-one-product villages.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from geomatch.dataset import Dataset
+from geomatch.io.codes import as_text, county_of_code
 from geomatch.model.categories import STATION_ROLES
-from geomatch.render.run import RunTables, as_text, county_of_code
+from geomatch.model.run_tables import run_table
+from geomatch.run_result import RunResult
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -32,41 +34,12 @@ log = logging.getLogger(__name__)
 #: Station-team classes, best first: all three roles paired, some, none.
 STATION_TEAM_LEVELS: tuple[str, ...] = ("complete", "partial", "none")
 
-#: The first eight columns of ``coverage.csv``: the DESIGN.md contract that readers of a
-#: run (the web service, bring-your-own runs) may rely on.
-COVERAGE_CONTRACT_COLUMNS: tuple[str, ...] = (
-    "adcode",
-    "name",
-    "province",
-    "station_team",
-    "museum_visits",
-    "caravan_visits",
-    "experts",
-    "unmet_needs",
-)
+#: The required columns of ``coverage.csv`` (:mod:`geomatch.model.run_tables`): what
+#: readers of any run (the web service, bring-your-own runs) may rely on.
+COVERAGE_CONTRACT_COLUMNS: tuple[str, ...] = run_table("coverage").required
 
-#: The columns of ``coverage.csv`` in order: the contract, then the details.
-COVERAGE_COLUMNS: tuple[str, ...] = (
-    *COVERAGE_CONTRACT_COLUMNS,
-    "province_adcode",
-    "prefecture",
-    "region",
-    "exit_year",
-    "deep_poverty_area",
-    "station_roles_paired",
-    "needs_total",
-    "needs_paired",
-    "caravan_days",
-    "townships_total",
-    "townships_reached",
-    "township_share",
-    "villages_total",
-    "villages_reached",
-    "village_share",
-    "unmet_visits",
-    "seat_lon",
-    "seat_lat",
-)
+#: The columns of ``coverage.csv`` in order: the required ones, then the details.
+COVERAGE_COLUMNS: tuple[str, ...] = run_table("coverage").columns
 
 
 def needs_of_pairings(pairings: pd.DataFrame, needs: pd.DataFrame) -> pd.DataFrame:
@@ -110,7 +83,7 @@ def needs_of_pairings(pairings: pd.DataFrame, needs: pd.DataFrame) -> pd.DataFra
 
 
 def build_coverage(
-    dataset: Any,
+    dataset: Dataset,
     *,
     pairings: pd.DataFrame,
     needs: pd.DataFrame,
@@ -275,17 +248,20 @@ def build_coverage(
     return out.sort_values(["province_adcode", "adcode"], kind="stable").reset_index(drop=True)
 
 
-def coverage_of_run(run: RunTables, dataset: Any) -> pd.DataFrame:
-    """:func:`build_coverage` of a run folder's tables.
+def coverage_of_run(run: RunResult, dataset: Dataset) -> pd.DataFrame:
+    """The coverage of a run: its own table, or (a run without the coverage stage, such as
+    ``geomatch pair``) :func:`build_coverage` of its tables.
 
     Parameters
     ----------
     run
-        The run read back by :func:`geomatch.render.run.load_run`.
+        The run (:func:`geomatch.run_result.read_run`).
     dataset
         The dataset seen by the run (its ``needs`` are the run's needs; see
         :func:`geomatch.render.run.with_run_inputs`).
     """
+    if "coverage" in run.present:
+        return run.coverage
     return build_coverage(
         dataset,
         pairings=run.pairings,

@@ -21,8 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geomatch.dataset import Dataset
+from geomatch.io.codes import as_text
+from geomatch.model.run_tables import run_table
 from geomatch.render.coverage import needs_of_pairings
-from geomatch.render.run import RunTables, as_text
+from geomatch.run_result import RunResult
 
 __all__ = ["KPI_COLUMNS", "NOT_MODELLED", "PEOPLE_PROXY", "build_kpi", "kpi_of_run"]
 
@@ -32,36 +35,12 @@ NOT_MODELLED = "not modelled"
 #: The proxy used for "poor people covered".
 PEOPLE_PROXY = "villages of poor counties reached (no household counts in the data)"
 
-#: Columns of ``kpi.csv`` in order.
-KPI_COLUMNS: tuple[str, ...] = (
-    "scope",
-    "province_adcode",
-    "province",
-    "poor_counties",
-    "associations_built",
-    "township_federations",
-    "village_associations",
-    "experts_mobilised",
-    "organisations_mobilised",
-    "needs_paired",
-    "needs_total",
-    "villages_covered",
-    "villages_total",
-    "village_share",
-    "people_proxy",
-    "station_met",
-    "station_missing",
-    "caravan_met",
-    "caravan_missing",
-    "museum2_met",
-    "museum2_missing",
-    "school_science_museum",
-    "e_station",
-)
+#: Columns of ``kpi.csv`` in order (:mod:`geomatch.model.run_tables`).
+KPI_COLUMNS: tuple[str, ...] = run_table("kpi").columns
 
 
 def build_kpi(
-    dataset: Any,
+    dataset: Dataset,
     coverage: pd.DataFrame,
     pairings: pd.DataFrame,
     needs: pd.DataFrame,
@@ -201,19 +180,22 @@ def build_kpi(
     return out[list(KPI_COLUMNS)]
 
 
-def kpi_of_run(run: RunTables, dataset: Any, coverage: pd.DataFrame) -> pd.DataFrame:
-    """:func:`build_kpi` of a run folder's tables.
+def kpi_of_run(run: RunResult, dataset: Dataset, coverage: pd.DataFrame) -> pd.DataFrame:
+    """The KPIs of a run: its own table, or (a run without the coverage stage)
+    :func:`build_kpi` of its tables and ``coverage``.
 
     Parameters
     ----------
     run
-        The run read back by :func:`geomatch.render.run.load_run`; the schedule targets
-        are judged only when it has ``museum_visits.csv``.
+        The run (:func:`geomatch.run_result.read_run`); the schedule targets are judged
+        only when it has ``museum_visits``.
     dataset
         The dataset seen by the run (its ``needs`` are the run's needs).
     coverage
         The run's full coverage (:func:`geomatch.render.coverage.coverage_of_run`).
     """
+    if "kpi" in run.present:
+        return run.kpi
     return build_kpi(
         dataset,
         coverage,

@@ -9,6 +9,7 @@ hostile names (formula starts, HTML, resident ID and phone numbers).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,16 @@ class MiniDataset:
     helpers: pd.DataFrame
     needs: pd.DataFrame
     museums: pd.DataFrame
+
+    def with_units(
+        self, *, needs: pd.DataFrame | None = None, helpers: pd.DataFrame | None = None
+    ) -> MiniDataset:
+        """As :meth:`geomatch.dataset.Dataset.with_units`."""
+        return dataclasses.replace(
+            self,
+            needs=self.needs if needs is None else needs,
+            helpers=self.helpers if helpers is None else helpers,
+        )
 
 
 _PROV = {
