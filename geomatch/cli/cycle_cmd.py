@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["register"]
 
@@ -24,6 +27,8 @@ def register(app: typer.Typer) -> None:
     app.command("commend")(commend)
     app.command("commend-candidates")(commend_candidates)
     app.command("spotcheck")(spotcheck)
+    app.command("evaluate")(evaluate)
+    app.command("evaluate-demo-records")(evaluate_demo_records)
 
 
 def quotas(
@@ -155,3 +160,79 @@ def spotcheck(
             stage / "summary.json",
         )  # fmt: skip
     typer.echo(f"抽中 {len(sample.counties)} 个县，行程已写入 {out}")
+
+
+def _session_factory() -> sessionmaker[Session]:
+    from geomatch.service.app import prepare_database
+    from geomatch.service.config import get_settings
+
+    return prepare_database(get_settings())
+
+
+def evaluate(
+    year: Annotated[int, typer.Option("--year", help="考核年度。")],
+    out: Annotated[Path, typer.Option("--out", help="输出文件夹。")],
+    indicators: Annotated[
+        Path | None,
+        typer.Option("--indicators", help="指标与权重（默认 solvers/evaluation.toml）。"),
+    ] = None,
+    run: Annotated[
+        Path | None, typer.Option("--run", help="最新一次运行的结果文件夹（覆盖指标用 kpi.csv）。")
+    ] = None,
+    records: Annotated[
+        Path | None,
+        typer.Option(
+            "--records",
+            help="从文件评估：含 agreements.csv、reports.csv、ledger.csv 的文件夹"
+            "（默认读服务数据库）。",
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="数据集文件夹（默认 data/）。")
+    ] = None,
+) -> None:
+    """评估考核：协议等级（优秀/良好/合格/不合格）与各省、全国学会的综合得分及排名。"""
+    from geomatch.cycle.evaluate import evaluate as run_evaluation
+    from geomatch.cycle.evaluate import load_indicators, write_evaluation
+    from geomatch.cycle.records_source import (
+        deep_poverty_counties,
+        inputs_from_db,
+        inputs_from_files,
+    )
+    from geomatch.io.output import atomic_output_dir
+
+    ind = load_indicators(indicators)
+    deep = deep_poverty_counties(data)
+    if records is not None:
+        inp = inputs_from_files(records, year, run=run, deep_counties=deep)
+    else:
+        with _session_factory()() as session:
+            inp = inputs_from_db(session, year, run=run, deep_counties=deep)
+    ev = run_evaluation(inp, ind)
+    with atomic_output_dir(out) as stage:
+        write_evaluation(ev, stage, year=year)
+    typer.echo(f"{year} 年：{len(ev.agreements)} 份协议、{len(ev.units)} 个单位已评估，写入 {out}")
+
+
+def evaluate_demo_records(
+    year: Annotated[int, typer.Option("--year", help="年度。")],
+    run: Annotated[Path, typer.Option("--run", help="运行结果文件夹（含 pairings.csv）。")],
+    seed: Annotated[int, typer.Option("--seed", help="随机种子。")] = 2020,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="数据集文件夹（默认 data/）。")
+    ] = None,
+) -> None:
+    """为内置情景在服务数据库中生成一年的合成协议与季度进展（示例数据，非真实记录）。"""
+    from geomatch.cycle.synth_records import synthesise_year
+    from geomatch.cycle.validate import read_checked_table
+    from geomatch.dataset import load_dataset
+    from geomatch.model.run_tables import run_table
+    from geomatch.service.db import session_scope
+
+    pairings = read_checked_table(
+        run_table("pairings").path(run), ("need_id", "helper_id", "kind", "adcode")
+    )
+    helpers = load_dataset(root=data).helpers
+    with session_scope(_session_factory()) as session:
+        made = synthesise_year(session, pairings, helpers, year, seed=seed)
+    typer.echo(f"合成 {year} 年协议 {made.agreements} 份、季度进展 {made.reports} 份（示例数据）")

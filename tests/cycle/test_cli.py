@@ -58,3 +58,20 @@ def test_spotcheck_command(tmp_path: Path) -> None:
     plan = pd.read_csv(out / "itinerary.csv", encoding="utf-8-sig", dtype={"adcode": str})
     assert set(plan["adcode"].dropna()) == set(counties["adcode"])
     assert plan["arrive"].max() <= "2020-08-31"
+
+
+def test_evaluate_command_from_files_then_quotas(tmp_path: Path) -> None:
+    from tests.cycle.test_evaluate import _folder
+
+    folder = _folder(tmp_path)
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--year", "2020", "--records", folder, "--run", folder / "run",
+                 "--out", out]) == 0  # fmt: skip
+    scores = pd.read_csv(out / "unit_scores.csv", encoding="utf-8-sig", dtype={"unit": str})
+    assert list(scores.columns[:6]) == ["unit", "unit_name", "unit_type", "score", "rank", "grade"]
+    grades = pd.read_csv(out / "agreement_grades.csv", encoding="utf-8-sig")
+    assert set(grades["grade"]) <= {"优秀", "良好", "合格", "不合格"}
+    q = tmp_path / "quotas.csv"
+    argv = ["quotas", "--scores", out / "unit_scores.csv", "--total", "9", "--floor", "1"]
+    assert main([*argv, "--out", q]) == 0
+    assert pd.read_csv(q, encoding="utf-8-sig")["quota"].sum() == 9
