@@ -20,7 +20,17 @@ from geomatch.io.files import file_sha256
 
 __all__ = ["build_manifest", "package_versions"]
 
-_PACKAGES = ("ortools", "numpy", "pandas", "geopandas", "shapely", "networkx", "folium")
+_PACKAGES = (
+    "ortools",
+    "pyvrp",
+    "pyvroom",
+    "numpy",
+    "pandas",
+    "geopandas",
+    "shapely",
+    "networkx",
+    "folium",
+)
 
 
 def package_versions() -> dict[str, str]:
