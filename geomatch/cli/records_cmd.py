@@ -232,8 +232,32 @@ def runs_import(
     typer.echo(str(run_id))
 
 
+def plan(
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="输出目录：<年度>/ 方案目录及 transitions.csv、ledger.csv。"),
+    ],
+    scenario: Annotated[str, typer.Option(help="情景名或 TOML 文件。")] = "national",
+    years: Annotated[str, typer.Option(help="年度范围，如 2016-2020。")] = "2016-2020",
+    agreement_years: Annotated[
+        int, typer.Option("--agreement-years", min=1, max=10, help="新协议年限。")
+    ] = 3,
+) -> None:
+    """多年度规划：逐年结对，协议期内保持帮扶（摘帽不摘帮扶），记录结对变化与“两数”目标。"""
+    from geomatch.records.plan import parse_years, run_plan
+
+    result = run_plan(scenario, parse_years(years), out, agreement_years=agreement_years)
+    for y in result.years:
+        typer.echo(
+            f"{y.year}: 需求 {y.n_needs}（巩固 {y.n_consolidation}），协议锁定 {y.n_locks}，"
+            f"结对 {len(y.pairings)}"
+        )
+    typer.echo(f"多年度规划已写出 / plan written: {out}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``register``, ``agreements``, ``ledger`` and ``runs`` to the ``geomatch`` app."""
+    """Add ``register``, ``agreements``, ``ledger``, ``runs`` and ``plan`` to the app."""
+    app.command("plan")(plan)
     ledger_app.add_typer(targets_app, name="targets")
     app.add_typer(register_app, name="register")
     app.add_typer(agreements_app, name="agreements")
