@@ -132,9 +132,11 @@ def repair_geometries(gdf: gpd.GeoDataFrame, file: str | Path | None = None) -> 
 def _outside_china(gdf: gpd.GeoDataFrame) -> np.ndarray:
     b = gdf.geometry.bounds
     e = CHINA_EXTENT
-    return (
+    outside = (
         (b["minx"] > e.max_lon)
         | (b["maxx"] < e.min_lon)
         | (b["miny"] > e.max_lat)
         | (b["maxy"] < e.min_lat)
-    ).to_numpy()
+    )
+    mask: np.ndarray = outside.to_numpy(dtype=bool)
+    return mask

@@ -44,7 +44,9 @@ __all__ = ["county_graph", "read_road_graph"]
 log = logging.getLogger(__name__)
 
 
-def _edge(lon: np.ndarray, lat: np.ndarray, speed: np.ndarray, i: int, j: int, detour: float):
+def _edge(
+    lon: np.ndarray, lat: np.ndarray, speed: np.ndarray, i: int, j: int, detour: float
+) -> tuple[float, float]:
     km = float(haversine_km(lon[i], lat[i], lon[j], lat[j])) * detour
     minutes = 60.0 * (km / 2 / speed[i] + km / 2 / speed[j])
     return km, minutes
