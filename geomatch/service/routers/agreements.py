@@ -12,10 +12,14 @@ import datetime as dt
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from geomatch.errors import InputError
 from geomatch.records.agreements import (
+    STATUS_ZH,
+    TRANSITIONS,
     IllegalTransitionError,
     access,
     agreement_history,
@@ -42,13 +46,21 @@ from geomatch.records.schemas import (
     StatusIn,
 )
 from geomatch.service.auth import AccessDeniedError, Principal
-from geomatch.service.deps import CurrentUser, DbSession, NationalUser, ScopedProvince
+from geomatch.service.deps import (
+    CsrfForm,
+    CurrentUser,
+    DbSession,
+    NationalUser,
+    PageUser,
+    ScopedProvince,
+    check_province_known,
+)
 from geomatch.service.models import Run
 from geomatch.service.routers import ERRORS
 from geomatch.service.run_service import audit
 from geomatch.service.schemas import ErrorOut
 
-__all__ = ["router"]
+__all__ = ["pages", "router"]
 
 router = APIRouter(prefix="/api", tags=["agreements"])
 
@@ -200,3 +212,73 @@ def get_reports(
 ) -> list[ReportOut]:
     found = _agreement(session, agreement_id, user, write=False)
     return _detail(session, found).reports
+
+
+# --- pages ----------------------------------------------------------------------------
+
+pages = APIRouter(include_in_schema=False)
+
+
+async def _agreements_page(
+    request: Request,
+    session: Session,
+    user: Principal,
+    province: str | None,
+    status_: str | None,
+    *,
+    message: str = "",
+    failed: bool = False,
+    status_code: int = 200,
+) -> Response:
+    from geomatch.service.routers.pages import render
+
+    if province is not None:
+        check_province_known(session, province)
+    rows = list_agreements(session, user, province=province, status=status_, limit=2000)
+    context = {
+        "user": user,
+        "scope": user.scope(province),
+        "status": status_ or "",
+        "rows": rows,
+        "writable": {a.id: access(user, a) == "write" for a in rows},
+        "message": message,
+        "failed": failed,
+        "TRANSITIONS": TRANSITIONS,
+        "STATUS_ZH_AGREEMENT": STATUS_ZH,
+    }
+    return await render(request, "records_agreements.html", context, status_code=status_code)
+
+
+@pages.get("/records/agreements", response_class=HTMLResponse)
+async def agreements_page(
+    request: Request,
+    session: DbSession,
+    user: PageUser,
+    province: Annotated[str | None, Query(pattern=r"^(\d{2}0000)?$")] = None,
+    status_: Annotated[str | None, Query(alias="status", pattern="^[a-z]*$")] = None,
+) -> Response:
+    return await _agreements_page(
+        request, session, user, province or None, status_ if status_ in STATUS_ZH else None
+    )
+
+
+@pages.post("/records/agreements/{agreement_id}/status", dependencies=[CsrfForm])
+async def agreement_status_form(
+    request: Request,
+    agreement_id: AgreementId,
+    session: DbSession,
+    user: PageUser,
+    new_status: Annotated[str, Form(alias="status", max_length=16)],
+) -> Response:
+    found = _agreement(session, agreement_id, user, write=True)
+    try:
+        transition(session, found, new_status, user)
+    except IllegalTransitionError as exc:
+        session.rollback()
+        return await _agreements_page(
+            request, session, user, None, None, message=str(exc), failed=True, status_code=409
+        )
+    audit(session, user, "agreement", f"agreement {agreement_id}", {"status": new_status})
+    session.commit()
+    note = f"协议 {agreement_id} 已变更为「{STATUS_ZH[new_status]}」"
+    return await _agreements_page(request, session, user, None, None, message=note)

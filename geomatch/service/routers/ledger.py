@@ -6,16 +6,18 @@ province's and every national society's.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from geomatch.records.ledger import ledger, self_check
 from geomatch.records.schemas import LedgerRowOut, SelfCheckRowOut
-from geomatch.service.deps import CurrentUser, DbSession, ScopedProvince
+from geomatch.service.deps import CurrentUser, DbSession, PageUser, ScopedProvince
 from geomatch.service.routers import ERRORS
 
-__all__ = ["router"]
+__all__ = ["pages", "router"]
 
 router = APIRouter(prefix="/api", tags=["ledger"])
 
@@ -46,3 +48,29 @@ def get_self_check(
 ) -> list[SelfCheckRowOut]:
     rows = self_check(ledger(session, year, province))
     return [SelfCheckRowOut.model_validate(r) for r in rows.to_dict("records")]
+
+
+# --- pages ----------------------------------------------------------------------------
+
+pages = APIRouter(include_in_schema=False)
+
+
+@pages.get("/records/ledger", response_class=HTMLResponse)
+async def ledger_page(
+    request: Request,
+    session: DbSession,
+    user: PageUser,
+    year: Annotated[int | None, Query(ge=2013, le=2035)] = None,
+) -> Response:
+    from geomatch.service.routers.pages import render
+
+    year = year or dt.date.today().year
+    rows = ledger(session, year, user.province)
+    context = {
+        "user": user,
+        "scope": user.province,
+        "year": year,
+        "rows": rows.to_dict("records"),
+        "short": self_check(rows).to_dict("records"),
+    }
+    return await render(request, "records_ledger.html", context)

@@ -9,18 +9,30 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import (
+    APIRouter,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
+from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from geomatch.errors import InputError
+from geomatch.model.categories import CATEGORY_ZH, HELPER_KIND_ZH
 from geomatch.records.identity import register_key
 from geomatch.records.orm import RegisterEntry
 from geomatch.records.register import check_province, find_duplicates, import_register_bytes
-from geomatch.records.register_file import RegisterFileError, write_register_template
+from geomatch.records.register_file import LEVEL_ZH, RegisterFileError, write_register_template
 from geomatch.records.schemas import (
     DuplicateOut,
     RegisterEntryOut,
@@ -29,12 +41,19 @@ from geomatch.records.schemas import (
 )
 from geomatch.service.auth import AccessDeniedError, Principal
 from geomatch.service.config import ServiceSettings
-from geomatch.service.deps import CurrentUser, DbSession, ScopedProvince, Settings
+from geomatch.service.deps import (
+    CsrfForm,
+    CurrentUser,
+    DbSession,
+    PageUser,
+    ScopedProvince,
+    Settings,
+)
 from geomatch.service.limits import CsvShapeGuard, read_multipart
 from geomatch.service.routers import ERRORS
 from geomatch.service.run_service import audit
 
-__all__ = ["router"]
+__all__ = ["pages", "router"]
 
 router = APIRouter(prefix="/api", tags=["register"])
 
@@ -210,3 +229,72 @@ def register_template(user: CurrentUser) -> Response:
         media_type=_XLSX,
         headers={"Content-Disposition": 'attachment; filename="register_template.xlsx"'},
     )
+
+
+# --- pages ----------------------------------------------------------------------------
+
+pages = APIRouter(include_in_schema=False)
+_PAGE_GLOBALS = {"KIND_ZH": HELPER_KIND_ZH, "CATEGORY_ZH": CATEGORY_ZH, "LEVEL_ZH": LEVEL_ZH}
+
+
+async def _register_page(
+    request: Request,
+    session: Session,
+    user: Principal,
+    *,
+    message: str = "",
+    errors: list[dict[str, object]] | None = None,
+    status_code: int = 200,
+) -> Response:
+    from geomatch.service.routers.pages import render
+
+    scope = user.province
+    q = sa.select(RegisterEntry).order_by(RegisterEntry.filed_by_province, RegisterEntry.helper_id)
+    if scope is not None:
+        q = q.where(RegisterEntry.filed_by_province == scope)
+    context = {
+        "user": user,
+        "scope": scope,
+        "can_file": user.role in ("national", "planner"),
+        "entries": list(session.execute(q.limit(5000)).scalars()),
+        "duplicates": find_duplicates(session, scope),
+        "message": message,
+        "errors": errors or [],
+        **_PAGE_GLOBALS,
+    }
+    return await render(request, "records_register.html", context, status_code=status_code)
+
+
+@pages.get("/records/register", response_class=HTMLResponse)
+async def register_page(request: Request, session: DbSession, user: PageUser) -> Response:
+    return await _register_page(request, session, user)
+
+
+@pages.post("/records/register", dependencies=[CsrfForm])
+async def register_upload_form(
+    request: Request,
+    session: DbSession,
+    user: PageUser,
+    settings: Settings,
+    province: Annotated[str, Form(max_length=6)],
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    data = await file.read(settings.max_upload_bytes + 1)
+    name = file.filename or "register.csv"
+    try:
+        if len(data) > settings.max_upload_bytes:
+            raise _errors_422(InputError("the file is over the upload limit", file=name))
+        result = await run_in_threadpool(
+            _import, request.app.state.session_factory, settings, user, province, name, data
+        )
+    except HTTPException as exc:
+        if exc.status_code != status.HTTP_422_UNPROCESSABLE_CONTENT:
+            raise
+        detail: dict[str, Any] = exc.detail if isinstance(exc.detail, dict) else {}
+        return await _register_page(
+            request, session, user, errors=list(detail.get("errors", [])), status_code=422
+        )
+    note = f"省份 {result.province}：已备案 {result.rows} 人，替换原有 {result.replaced} 人"
+    if result.duplicates:
+        note += f"；发现疑似重复 {len(result.duplicates)} 组（见下表，未合并）"
+    return await _register_page(request, session, user, message=note)
