@@ -4,11 +4,16 @@ Every export carries the run manifest (scenario, inputs' SHA-256, versions, seed
 ``manifest.csv`` beside the CSV tables, a ``manifest`` sheet in the XLSX, a ``manifest``
 table in the GeoPackage, the calendar description of an ICS file.
 
-Tables are enriched with the names an analyst needs (county, province, helper, unit) and
-can be cut to one province (``province``) or county (``county``). Text that reaches a
-spreadsheet is safe: cells starting with ``= + - @`` are neutralised and resident ID and
-mobile numbers masked (``6201**********1234``) by :mod:`geomatch.io.output`; GeoPackage
-and ICS text is masked too.
+The tables are the run's (:mod:`geomatch.model.run_tables`: declared columns first, in
+their dtypes) with the names an analyst needs added: every row that carries a code also
+carries its unit's name (county, township, village, province) and a pair its helper's. Numbers stay
+numbers: XLSX cells are numeric (SUM works in Excel and LibreOffice) and GeoPackage fields
+typed. ``--labels zh`` translates every column and coded value
+(:mod:`geomatch.render.labels`). A cut to one province (code or Chinese name;
+an eastern province gets its helpers' work) or county uses each table's declared province
+scope. Text that reaches a spreadsheet is safe: cells starting with ``= + - @`` are
+neutralised and resident ID and mobile numbers masked (``6201**********1234``) by
+:mod:`geomatch.io.output`; GeoPackage and ICS text is masked too.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import tempfile
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,24 +41,34 @@ from geomatch.io.output import (
     neutralise_formulas,
     write_csv,
 )
-from geomatch.render.coverage import coverage_of_run, needs_of_pairings
+from geomatch.model.run_tables import province_scope
+from geomatch.render.coverage import needs_of_pairings
 from geomatch.render.ics import CalendarEvent, parse_stamp, render_calendar
-from geomatch.render.kpi import kpi_of_run
 from geomatch.render.labels import SHEET_ZH, check_labels, label_table
 from geomatch.render.manifest_view import manifest_frame, manifest_text
 from geomatch.render.run import (
     RESULT_TABLES,
     RunTables,
+    add_coverage,
     as_text,
     county_of_code,
     load_run,
     load_run_dataset,
     with_run_inputs,
 )
+from geomatch.render.shortfall import county_shortfall
+from geomatch.render.units import (
+    ProvinceChoice,
+    UnitNames,
+    resolve_county,
+    resolve_province,
+    unit_names,
+)
 
 __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_TABLES",
+    "ExportFilter",
     "check_export_options",
     "export_run",
     "export_tables",
@@ -67,36 +83,106 @@ EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "gpkg", "ics")
 EXPORT_TABLES: tuple[str, ...] = RESULT_TABLES
 
 
-def _norm_filters(
-    dataset: Any, province: str | None, county: str | None
-) -> tuple[str | None, str | None]:
-    pc = dataset.poor_counties
-    counties = set(as_text(pc["adcode"]))
-    provinces = set(as_text(pc["province_adcode"]))
-    p = None
-    if province is not None:
-        code = str(province).strip()
-        if len(code) == 2 and code.isdigit():
-            code += "0000"
-        if code not in provinces:
+@dataclass(frozen=True)
+class ExportFilter:
+    """A cut of the export: one province (code/name, eastern or western) or one county."""
+
+    province: ProvinceChoice | None = None
+    county: str | None = None
+
+    @classmethod
+    def of(cls, dataset: Any, province: str | None, county: str | None) -> ExportFilter:
+        """Resolve the command-line values (:class:`~geomatch.errors.InputError` if unknown)."""
+        p = resolve_province(dataset, province) if province is not None else None
+        c = resolve_county(dataset, county) if county is not None else None
+        if p is not None and c is not None and not c.startswith(p.adcode[:2]):
             raise InputError(
-                f"province {province!r} is not the adcode of a province with poor counties "
-                f"(expected one of {', '.join(sorted(provinces)[:8])}…, e.g. 620000 for 甘肃省)",
-                column="--province",
+                f"county {c} is not in province {p.name} ({p.adcode})", column="--county"
             )
-        p = code
-    c = None
-    if county is not None:
-        code = str(county).strip()
-        if code not in counties:
-            raise InputError(
-                f"county {county!r} is not the 6-digit adcode of a poor county",
-                column="--county",
-            )
-        if p is not None and not code.startswith(p[:2]):
-            raise InputError(f"county {code} is not in province {p}", column="--county")
-        c = code
-    return p, c
+        return cls(province=p, county=c)
+
+
+_HELPER_ATTRS = ("name", "kind", "specialty", "city", "province", "institution")
+
+
+def _helpers(dataset: Any) -> pd.DataFrame:
+    h = dataset.helpers
+    cols = [c for c in _HELPER_ATTRS if c in h.columns]
+    out = h[["helper_id", *cols]].copy()
+    out["helper_id"] = as_text(out["helper_id"])
+    if "province_adcode" in h.columns:
+        out["helper_province_adcode"] = as_text(h["province_adcode"])
+    return out.drop_duplicates("helper_id").rename(columns={c: f"helper_{c}" for c in cols})
+
+
+def _place(df: pd.DataFrame, county: pd.Series, names: UnitNames) -> pd.DataFrame:
+    """Add ``county_name, province_adcode, province`` of each row's county code."""
+    df = df.copy()
+    a = as_text(county.fillna(""))
+    df["county_name"] = a.map(names.county).fillna("").to_numpy()
+    prov = (a.str[:2] + "0000").where(a.str.fullmatch(r"\d{6}"), "")
+    df["province_adcode"] = prov.to_numpy()
+    df["province"] = prov.map(names.province).fillna("").to_numpy()
+    return df
+
+
+def _pairings(run: RunTables, dataset: Any, names: UnitNames) -> pd.DataFrame:
+    pj = needs_of_pairings(run.pairings, dataset.needs)
+    needs = dataset.needs
+    unit = pd.DataFrame({"need_id": as_text(needs["need_id"])})
+    for c in ("unit_code", "unit_name"):
+        if c in needs.columns:
+            unit[c] = as_text(needs[c]).replace("nan", "").to_numpy()
+    unit = unit.drop_duplicates("need_id")
+    keep = [c for c in unit.columns if c == "need_id" or c not in pj.columns]
+    pj = pj.merge(unit[keep], on="need_id", how="left").merge(
+        _helpers(dataset), on="helper_id", how="left"
+    )
+    return _place(pj, pj["adcode"], names)
+
+
+def _unmet(run: RunTables, dataset: Any, names: UnitNames) -> pd.DataFrame:
+    um = run.unmet.copy()
+    needs = dataset.needs
+    n = pd.DataFrame({"need_id": as_text(needs["need_id"]), "_adcode": as_text(needs["adcode"])})
+    for c in ("kind", "category", "unit_code", "unit_name"):
+        if c in needs.columns:
+            n[c] = needs[c].astype("str").to_numpy()
+    n = n.drop_duplicates("need_id")
+    add = [
+        c
+        for c in n.columns
+        if c in ("need_id", "_adcode") or c not in um.columns or um[c].eq("").all()
+    ]
+    um = um.drop(columns=[c for c in add if c in um.columns and c != "need_id"])
+    um = um.merge(n[add], on="need_id", how="left")
+    um["adcode"] = as_text(um["adcode"].where(um["adcode"] != "", um["_adcode"]).fillna(""))
+    um = um.drop(columns="_adcode")
+    h = (
+        _helpers(dataset)[["helper_id", "helper_name"]]
+        if "helper_name" in _helpers(dataset)
+        else None
+    )
+    if h is not None:
+        um = um.merge(
+            h.rename(columns={"helper_id": "fix_helper_id", "helper_name": "fix_helper_name"}),
+            on="fix_helper_id",
+            how="left",
+        )
+    return _place(um, um["adcode"], names)
+
+
+def _caravan(run: RunTables, names: UnitNames) -> pd.DataFrame:
+    ct = run.caravan_tours.copy()
+    code = as_text(ct["stop_code"])
+    ct["stop_name"] = ct["stop_name"].where(ct["stop_name"] != "", names.of(code))
+    ct["township_code"] = code.str[:9]
+    ct["township_name"] = code.str[:9].map(names.township).fillna("")
+    ct["village_name"] = code.map(names.village).fillna("")
+    ct["adcode"] = ct["adcode"].where(ct["adcode"] != "", county_of_code(code))
+    if ct["stop_kind"].eq("").all():
+        ct["stop_kind"] = code.str.len().map({9: "township", 12: "village"}).fillna("")
+    return _place(ct, county_of_code(code), names)
 
 
 def export_tables(
@@ -115,112 +201,60 @@ def export_tables(
     dataset
         The dataset the run was made from.
     province, county
-        Optional filters: a province adcode (``620000`` or ``62``) or a county adcode.
+        Optional cuts: a province (``520000``, ``52``, ``贵州``, ``贵州省``; an eastern
+        province gives its helpers' pairs and the counties they serve) or a poor county
+        (adcode or name).
 
     Returns
     -------
     dict
         :data:`EXPORT_TABLES` → frame (run columns first, then the added names).
     """
-    province, county = _norm_filters(dataset, province, county)
-    pc = dataset.poor_counties.drop_duplicates("adcode")
-    county_name = dict(zip(as_text(pc["adcode"]), as_text(pc["name"]), strict=False))
-    county_prov = dict(zip(as_text(pc["adcode"]), as_text(pc["province_adcode"]), strict=False))
-    prov_name = dict(zip(as_text(pc["province_adcode"]), as_text(pc["province"]), strict=False))
-
-    def place(df: pd.DataFrame, adcodes: pd.Series) -> pd.DataFrame:
-        df = df.copy()
-        a = adcodes.fillna("").astype("str").to_numpy()
-        if "adcode" not in df.columns:
-            df["adcode"] = a
-        df["county_name"] = [county_name.get(x, "") for x in a]
-        df["province_adcode"] = [county_prov.get(x, "") for x in a]
-        df["province"] = [prov_name.get(county_prov.get(x, ""), "") for x in a]
-        return df
-
-    needs = dataset.needs
-    pj = needs_of_pairings(run.pairings, needs)
-    h = dataset.helpers
-    hcols = [
-        c
-        for c in ("name", "kind", "specialty", "city", "province", "institution")
-        if c in h.columns
-    ]
-    hh = h[["helper_id", *hcols]].copy()
-    hh["helper_id"] = as_text(hh["helper_id"])
-    hh = hh.drop_duplicates("helper_id").rename(columns={c: f"helper_{c}" for c in hcols})
-    unit_name = dict(
-        zip(as_text(needs["need_id"]), needs.get("unit_name", pd.Series(dtype=str)), strict=False)
-    )
-    pj["unit_name"] = pj["need_id"].map(unit_name).fillna("")
-    pj = pj.merge(hh, on="helper_id", how="left")
-    pairings = place(pj, pj["adcode"])
-
-    um = run.unmet.copy()
-    um["need_id"] = as_text(um["need_id"])
-    n = needs[
-        [
-            c
-            for c in ("need_id", "adcode", "kind", "category", "unit_name")
-            if c in needs.columns and (c in ("need_id", "adcode") or c not in um.columns)
-        ]
-    ].copy()
-    n["need_id"] = as_text(n["need_id"])
-    n = n.drop_duplicates("need_id").rename(columns={"adcode": "_adcode"})
-    um = um.merge(n, on="need_id", how="left")
-    a = um["_adcode"].astype("object")
-    if "adcode" in um.columns:
-        a = a.where(a.notna(), as_text(um["adcode"]))
-    um = um.drop(columns="_adcode")
-    um["adcode"] = a.fillna("").astype("str")
-    unmet = place(um, um["adcode"])
-
-    museum = place(run.museum_visits, as_text(run.museum_visits["adcode"]))
-    ct = run.caravan_tours.copy()
-    stop_names = dict(
-        zip(as_text(dataset.townships["code"]), dataset.townships["name"], strict=False)
-    )
-    stop_names.update(
-        zip(as_text(dataset.villages["code"]), dataset.villages["name"], strict=False)
-    )
-    ct["stop_name"] = as_text(ct["stop_code"]).map(stop_names).fillna("")
-    caravan = place(ct, county_of_code(ct["stop_code"]))
-
-    if "coverage" in run.present:
-        coverage = run.tables["coverage"].copy()
-    else:
-        coverage = coverage_of_run(run, dataset)
-    if "kpi" in run.present:
-        kpi = run.tables["kpi"].copy()
-    else:
-        full_cov = (
-            coverage if "province_adcode" in coverage.columns else coverage_of_run(run, dataset)
-        )
-        kpi = kpi_of_run(run, dataset, full_cov)
-    coverage["adcode"] = as_text(coverage["adcode"])
-    if "province_adcode" not in coverage.columns:
-        coverage["province_adcode"] = coverage["adcode"].map(county_prov).fillna("")
-
+    cut = ExportFilter.of(dataset, province, county)
+    names = unit_names(dataset)
+    full = add_coverage(run, dataset)
     tables = {
-        "pairings": pairings,
-        "unmet": unmet,
-        "museum_visits": museum,
-        "caravan_tours": caravan,
-        "coverage": coverage,
-        "kpi": kpi,
+        "pairings": _pairings(run, dataset, names),
+        "unmet": _unmet(run, dataset, names),
+        "unmet_summary": county_shortfall(run, dataset),
+        "museum_visits": _place(run.museum_visits, as_text(run.museum_visits["adcode"]), names),
+        "caravan_tours": _caravan(run, names),
+        "coverage": full.coverage.copy(),
+        "kpi": full.kpi.copy(),
     }
-    if province is not None or county is not None:
+    tables = _cut(tables, cut)
+    return {k: v.reset_index(drop=True) for k, v in tables.items()}
+
+
+def _cut(tables: dict[str, pd.DataFrame], cut: ExportFilter) -> dict[str, pd.DataFrame]:
+    """Rows of one county, one western province (declared scope), or an eastern province's
+    helpers' work (their pairs, the counties those serve)."""
+    if cut.county is not None:
+        out = {}
         for name, df in tables.items():
             if name == "kpi":
-                pa = province or county_prov.get(str(county), "")
-                keep = as_text(df["province_adcode"]) == pa if "province_adcode" in df else None
-                tables[name] = df[keep] if keep is not None else df
-                continue
-            if county is not None:
-                tables[name] = df[as_text(df["adcode"]) == county]
+                out[name] = df[as_text(df["province_adcode"]) == cut.county[:2] + "0000"]
             else:
-                tables[name] = df[as_text(df["province_adcode"]) == province]
-    return {k: v.reset_index(drop=True) for k, v in tables.items()}
+                code = df["stop_code"] if name == "caravan_tours" else df["adcode"]
+                out[name] = df[county_of_code(code) == cut.county]
+        return out
+    if cut.province is None:
+        return tables
+    pa = cut.province.adcode
+    if cut.province.poor:
+        return {name: df[province_scope(df, name) == pa] for name, df in tables.items()}
+    pairs = tables["pairings"]
+    ours = pairs[
+        as_text(pairs.get("helper_province_adcode", pd.Series("", index=pairs.index))) == pa
+    ]
+    served = set(as_text(ours["adcode"]))
+    provinces = {a[:2] + "0000" for a in served}
+    out = {name: df.iloc[0:0] for name, df in tables.items()}
+    out["pairings"] = ours
+    out["coverage"] = tables["coverage"][as_text(tables["coverage"]["adcode"]).isin(served)]
+    kpi = tables["kpi"]
+    out["kpi"] = kpi[as_text(kpi["province_adcode"]).isin(provinces)]
+    return out
 
 
 # --------------------------------------------------------------------------- writers
@@ -231,7 +265,7 @@ def _write_csv_folder(
 ) -> Path:
     with atomic_output_dir(out) as stage:
         for name, df in tables.items():
-            write_csv(label_table(df, labels), stage / f"{name}.csv")
+            write_csv(label_table(df, labels, name), stage / f"{name}.csv")
         write_csv(label_table(manifest_frame(manifest), labels), stage / "manifest.csv")
     return out
 
@@ -247,7 +281,7 @@ def _cell(v: Any) -> Any:
         return None
     if isinstance(v, float) and v != v:
         return None
-    if hasattr(v, "item"):  # numpy scalars
+    if hasattr(v, "item"):  # numpy scalars: numbers stay numbers (SUM works)
         return v.item()
     return v
 
@@ -265,7 +299,7 @@ def _write_xlsx(
     bold = Font(bold=True)
     sheets = {**tables, "manifest": manifest_frame(manifest)}
     for name, df in sheets.items():
-        safe = mask_personal_numbers(neutralise_formulas(label_table(df, labels)))
+        safe = mask_personal_numbers(neutralise_formulas(label_table(df, labels, name)))
         ws = wb.create_sheet(SHEET_ZH[name] if labels == "zh" else name)
         ws.freeze_panes = "A2"
         for i, col in enumerate(safe.columns, start=1):
@@ -286,26 +320,8 @@ def _write_xlsx(
     return out
 
 
-def _write_gpkg(
-    tables: Mapping[str, pd.DataFrame], manifest: Mapping[str, Any], dataset: Any, out: Path
-) -> Path:
-    import pyogrio
-
-    pc = dataset.poor_counties.drop_duplicates("adcode")[
-        ["adcode", "geometry", "seat_lon", "seat_lat"]
-    ].copy()
-    pc["adcode"] = as_text(pc["adcode"])
-    seats = pc.set_index("adcode")[["seat_lon", "seat_lat"]].astype("float64")
-
-    cov = tables["coverage"].copy()
-    cov_cols = [c for c in cov.columns if c not in ("seat_lon", "seat_lat")]
-    counties = gpd.GeoDataFrame(
-        cov[cov_cols].merge(pc[["adcode", "geometry"]], on="adcode", how="inner"),
-        geometry="geometry",
-        crs="EPSG:4326",
-    )
-
-    p = tables["pairings"].copy()
+def _pair_lines(p: pd.DataFrame, dataset: Any) -> gpd.GeoDataFrame:
+    """Pairs as lines helper → need (no line when either end has no location)."""
     h = dataset.helpers.reindex(columns=["helper_id", "lon", "lat"]).copy()
     h["helper_id"] = as_text(h["helper_id"])
     h = h.drop_duplicates("helper_id").rename(columns={"lon": "helper_lon", "lat": "helper_lat"})
@@ -313,61 +329,78 @@ def _write_gpkg(
     nd["need_id"] = as_text(nd["need_id"])
     nd = nd.drop_duplicates("need_id").rename(columns={"lon": "need_lon", "lat": "need_lat"})
     p = p.merge(h, on="helper_id", how="left").merge(nd, on="need_id", how="left")
-    xy = p[["helper_lon", "helper_lat", "need_lon", "need_lat"]].apply(
-        pd.to_numeric, errors="coerce"
-    )
+    ends = ["helper_lon", "helper_lat", "need_lon", "need_lat"]
+    xy = p[ends].apply(pd.to_numeric, errors="coerce")
     ok = xy.notna().all(axis=1).to_numpy()
     coords = xy.to_numpy(dtype="float64").reshape(-1, 2, 2)
     geoms = [shapely.LineString(c) if k else None for c, k in zip(coords, ok, strict=True)]
-    pair_lines = gpd.GeoDataFrame(
-        p.drop(columns=["helper_lon", "helper_lat", "need_lon", "need_lat"]),
-        geometry=geoms,
+    return gpd.GeoDataFrame(p.drop(columns=ends), geometry=geoms, crs="EPSG:4326")
+
+
+def _points(df: pd.DataFrame, codes: pd.Series, pos: pd.DataFrame) -> gpd.GeoDataFrame:
+    xy = pos.reindex(as_text(codes)).apply(pd.to_numeric, errors="coerce")
+    return gpd.GeoDataFrame(
+        df,
+        geometry=gpd.points_from_xy(xy["lon"].to_numpy(), xy["lat"].to_numpy()),
         crs="EPSG:4326",
     )
 
-    mv = tables["museum_visits"].copy()
-    mxy = seats.reindex(as_text(mv["adcode"]))
-    museum_pts = gpd.GeoDataFrame(
-        mv,
-        geometry=gpd.points_from_xy(mxy["seat_lon"].to_numpy(), mxy["seat_lat"].to_numpy()),
-        crs="EPSG:4326",
-    )
-    ct = tables["caravan_tours"].copy()
-    pos = (
-        pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "code": as_text(dataset.townships["code"]),
-                        "lon": dataset.townships["lon"],
-                        "lat": dataset.townships["lat"],
-                    }
-                ),
-                pd.DataFrame(
-                    {
-                        "code": as_text(dataset.villages["code"]),
-                        "lon": dataset.villages["lon"],
-                        "lat": dataset.villages["lat"],
-                    }
-                ),
-            ]
-        )
-        .drop_duplicates("code")
-        .set_index("code")
-    )
-    cxy = pos.reindex(as_text(ct["stop_code"])).apply(pd.to_numeric, errors="coerce")
-    caravan_pts = gpd.GeoDataFrame(
-        ct,
-        geometry=gpd.points_from_xy(cxy["lon"].to_numpy(), cxy["lat"].to_numpy()),
-        crs="EPSG:4326",
-    )
 
-    layers = {
+def _gpkg_layers(tables: Mapping[str, pd.DataFrame], dataset: Any) -> dict[str, gpd.GeoDataFrame]:
+    pc = dataset.poor_counties.drop_duplicates("adcode")
+    seats = pd.DataFrame(
+        {"lon": pc["seat_lon"].to_numpy(), "lat": pc["seat_lat"].to_numpy()},
+        index=as_text(pc["adcode"]).to_numpy(),
+    )
+    geo = pd.DataFrame({"adcode": as_text(pc["adcode"]), "geometry": pc.geometry.to_numpy()})
+    cov = tables["coverage"]
+    counties = gpd.GeoDataFrame(
+        cov.drop(columns=["seat_lon", "seat_lat"]).merge(geo, on="adcode", how="inner"),
+        geometry="geometry",
+        crs="EPSG:4326",
+    )
+    stops = pd.concat(
+        [
+            pd.DataFrame(
+                {"lon": d["lon"].to_numpy(), "lat": d["lat"].to_numpy()},
+                index=as_text(d["code"]).to_numpy(),
+            )
+            for d in (dataset.townships, dataset.villages)
+        ]
+    )
+    stops = stops[~stops.index.duplicated()]
+    mv, ct = tables["museum_visits"], tables["caravan_tours"]
+    return {
         "counties": counties,
-        "pair_lines": pair_lines,
-        "museum_visits": museum_pts,
-        "caravan_stops": caravan_pts,
+        "pair_lines": _pair_lines(tables["pairings"], dataset),
+        "museum_visits": _points(mv, mv["adcode"], seats),
+        "caravan_stops": _points(ct, ct["stop_code"], stops),
     }
+
+
+def _gpkg_ready(gdf: pd.DataFrame) -> pd.DataFrame:
+    """Masked, with typed fields: text as text (NULL when missing), integers as integers
+    (real when a value is missing), booleans as booleans."""
+    out = mask_personal_numbers(gdf.reset_index(drop=True))
+    for c in out.columns:
+        s = out[c]
+        if c == "geometry":
+            continue
+        if isinstance(s.dtype, pd.BooleanDtype):
+            out[c] = s.astype("bool") if not s.isna().any() else s.astype("object")
+        elif pd.api.types.is_integer_dtype(s.dtype):
+            out[c] = s.astype("int64") if not s.isna().any() else s.astype("float64")
+        elif not pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            out[c] = s.astype("object").where(s.notna(), None)
+    return out
+
+
+def _write_gpkg(
+    tables: Mapping[str, pd.DataFrame], manifest: Mapping[str, Any], dataset: Any, out: Path
+) -> Path:
+    import pyogrio
+
+    layers = _gpkg_layers(tables, dataset)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".gpkg", dir=out.parent)
     os.close(fd)
@@ -375,15 +408,14 @@ def _write_gpkg(
     tmp.unlink()
     try:
         for name, gdf in layers.items():
-            gdf = mask_personal_numbers(gdf.reset_index(drop=True))
-            for c in gdf.columns:
-                if c != "geometry" and str(gdf[c].dtype) in ("object", "str", "string"):
-                    gdf[c] = gdf[c].astype("object").where(gdf[c].notna(), None)
             pyogrio.write_dataframe(
-                gdf, tmp, layer=name, driver="GPKG", promote_to_multi=name == "counties"
+                _gpkg_ready(gdf),
+                tmp,
+                layer=name,
+                driver="GPKG",
+                promote_to_multi=name == "counties",
             )
-        mf = manifest_frame(manifest)
-        pyogrio.write_dataframe(mf, tmp, layer="manifest", driver="GPKG")
+        pyogrio.write_dataframe(manifest_frame(manifest), tmp, layer="manifest", driver="GPKG")
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -539,21 +571,21 @@ def export_run(
     fmt
         ``csv`` — a folder of UTF-8-with-BOM CSV files (one per table of
         :data:`EXPORT_TABLES` + ``manifest.csv``); ``xlsx`` — one workbook, one sheet per
-        table + ``manifest``, header frozen, columns sized; ``gpkg`` — a GeoPackage with
-        layers ``counties`` (polygons with coverage), ``pair_lines`` (helper → need),
-        ``museum_visits`` (points at county seats), ``caravan_stops`` and the
-        ``manifest`` table (field names stay English for GIS tools); ``ics`` — with an
-        ``.ics`` path one calendar of museum visits and caravan days (all provinces, or the
-        one given), otherwise a folder with ``<province>_museum.ics`` and
-        ``<province>_caravan.ics`` per province.
+        table + ``manifest``, header frozen, columns sized, numbers as numbers; ``gpkg`` — a
+        GeoPackage with layers ``counties`` (polygons with coverage), ``pair_lines``
+        (helper → need), ``museum_visits`` (points at county seats), ``caravan_stops``
+        and the ``manifest`` table (typed fields; names stay English for GIS tools);
+        ``ics`` — with an ``.ics`` path one calendar of museum visits and caravan days
+        (all provinces, or the one given), otherwise a folder with
+        ``<province>_museum.ics`` and ``<province>_caravan.ics`` per province.
     out
         Output file or folder (written all-or-nothing).
     dataset
         The dataset; default the one the run names (or the embedded default).
     province, county
-        Filters (province adcode ``620000``/``62``, county adcode).
+        Cuts (see :func:`export_tables`).
     labels
-        ``en`` column codes or ``zh`` Chinese labels (CSV and XLSX).
+        ``en`` column codes or ``zh`` Chinese columns and values (CSV and XLSX).
 
     Returns
     -------
@@ -572,17 +604,17 @@ def export_run(
         raise InputError(
             "this run has no schedules (museum_visits.csv, caravan_tours.csv), so there is "
             "nothing to put in a calendar; export the run of `geomatch demo` or a scenario run",
-            file=run.run_dir / "museum_visits.csv",
+            file=Path(run_dir) / "museum_visits.csv",
         )
     ds = with_run_inputs(run, dataset if dataset is not None else load_run_dataset(run))
     tables = export_tables(run, ds, province=province, county=county)
-    p_norm, _ = _norm_filters(ds, province, None)
+    cut = ExportFilter.of(ds, province, None)
     out = Path(out)
-    log.info("export %s → %s (%s)", run.run_dir, out, fmt)
+    log.info("export %s → %s (%s)", run_dir, out, fmt)
     if fmt == "csv":
         return _write_csv_folder(tables, run.manifest, out, labels)
     if fmt == "xlsx":
         return _write_xlsx(tables, run.manifest, out, labels)
     if fmt == "gpkg":
         return _write_gpkg(tables, run.manifest, ds, out)
-    return _write_ics(tables, run.manifest, ds, out, p_norm)
+    return _write_ics(tables, run.manifest, ds, out, cut.province.adcode if cut.province else None)

@@ -1,152 +1,195 @@
-"""Column and value labels of the exports: English codes or Chinese labels (``--labels zh``)."""
+"""Chinese labels of the exports (``--labels zh``): every column, every coded value.
+
+* Columns of a run table take the Chinese label declared with the table in
+  :mod:`geomatch.model.run_tables` (declared once, there); the columns an export adds
+  (unit names, helper attributes — :data:`ADDED_COLUMN_ZH`) and the manifest's take theirs
+  from here.
+* Coded values are translated per column (:data:`VALUE_ZH`: statuses, need kinds,
+  categories, regions, reasons, stages, stop kinds …); ``;``-lists of codes item by item;
+  every boolean column reads 是/否.
+* The explanation (``detail``) and the suggested fix (``fix``) of an unmet need are
+  written again in Chinese from their codes (:func:`fix_zh`): the pairing writes them in
+  English for scripts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 import pandas as pd
 
 from geomatch.errors import InputError
 from geomatch.model.categories import CATEGORY_ZH, HELPER_KIND_ZH, NEED_KIND_ZH, PRIORITY_ZH
+from geomatch.model.run_tables import RUN_TABLES
 from geomatch.render.kpi import PEOPLE_PROXY
 
-__all__ = ["COLUMN_ZH", "SHEET_ZH", "VALUE_ZH", "check_labels", "label_table"]
+__all__ = [
+    "ADDED_COLUMN_ZH",
+    "REASON_ZH",
+    "SHEET_ZH",
+    "VALUE_ZH",
+    "check_labels",
+    "column_zh",
+    "fix_zh",
+    "label_table",
+]
 
-#: Column name → Chinese label (columns not listed keep their English name).
-COLUMN_ZH: Final = MappingProxyType(
+#: Columns an export adds to the run's tables (names of the units and helpers).
+ADDED_COLUMN_ZH: Final = MappingProxyType(
     {
-        "need_id": "需求编号",
-        "helper_id": "帮扶方编号",
-        "cost": "成本",
-        "load": "占用能力",
-        "distance_km": "距离(公里)",
-        "reason": "原因",
-        "stage": "环节",
-        "adcode": "县级代码",
-        "name": "名称",
-        "county": "县",
         "county_name": "县",
         "province": "省份",
         "province_adcode": "省级代码",
-        "prefecture": "地市",
-        "region": "东中西部",
-        "exit_year": "摘帽年份",
-        "deep_poverty_area": "深度贫困地区",
-        "station_team": "专家服务站团队",
-        "station_roles_paired": "已配对岗位",
-        "museum_visits": "流动科技馆巡展次数",
-        "caravan_visits": "大篷车到站次数",
-        "caravan_days": "大篷车出车天数",
-        "experts": "结对专家/组织数",
-        "unmet_needs": "未满足需求数",
-        "unmet_visits": "未排期巡展数",
-        "needs_total": "需求总数",
-        "needs_paired": "已配对需求数",
-        "townships_total": "乡镇数",
-        "townships_reached": "大篷车到达乡镇数",
-        "township_share": "乡镇到达比例",
-        "villages_total": "行政村数",
-        "villages_reached": "大篷车到达村数",
-        "village_share": "村覆盖比例",
-        "seat_lon": "县城经度",
-        "seat_lat": "县城纬度",
-        "set_id": "展品套编号",
-        "visit_no": "巡展序次",
-        "start_date": "开始日期",
-        "end_date": "结束日期",
-        "travel_km": "行驶里程(公里)",
-        "caravan_id": "大篷车编号",
-        "date": "日期",
-        "seq": "站序",
-        "stop_code": "站点代码",
-        "stop_name": "站点名称",
-        "kind": "需求类型",
-        "category": "产业类别",
-        "station_role": "服务站岗位",
         "unit_code": "单位代码",
         "unit_name": "单位名称",
-        "priority": "优先级",
+        "township_code": "乡镇代码",
+        "township_name": "乡镇",
+        "village_name": "行政村",
         "helper_name": "帮扶方",
         "helper_kind": "帮扶方类型",
-        "helper_specialty": "专长",
+        "helper_specialty": "帮扶方专长",
         "helper_city": "帮扶方城市",
         "helper_province": "帮扶方省份",
         "helper_institution": "所在单位",
-        "scope": "范围",
-        "poor_counties": "贫困县数",
-        "associations_built": "建立农技协数",
-        "township_federations": "乡镇农技协联合会",
-        "village_associations": "村级农技协",
-        "experts_mobilised": "动员专家数",
-        "organisations_mobilised": "动员组织数",
-        "villages_covered": "覆盖贫困村数",
-        "people_proxy": "贫困人口覆盖(代理指标)",
-        "station_met": "服务站达标县",
-        "station_missing": "服务站未达标县",
-        "caravan_met": "大篷车达标县",
-        "caravan_missing": "大篷车未达标县",
-        "museum2_met": "巡展两次达标县",
-        "museum2_missing": "巡展未达标县",
-        "school_science_museum": "农村中学科技馆",
-        "e_station": "科普中国乡村e站",
+        "fix_helper_name": "建议帮扶方名称",
+        "station_role": "服务站岗位",
+        "helper_province_adcode": "帮扶方省级代码",
         "field": "项目",
         "value": "值",
     }
 )
 
+#: Reason codes of ``unmet.csv`` (pairing and tours) in Chinese.
+REASON_ZH: Final = MappingProxyType(
+    {
+        "no_location": "无位置",
+        "no_candidate": "无候选帮扶方",
+        "no_specialty_match": "无对口专业",
+        "language": "语言不符",
+        "level": "无高级职称专家",
+        "relation": "无对口协作省份专家",
+        "no_candidate_in_radius": "服务半径内无帮扶方",
+        "capacity_taken": "帮扶方能力已满",
+        "cost_above_penalty": "结对成本高于未满足代价",
+        "side_constraint": "受附加约束限制",
+        "no_set_capacity": "展品套不足",
+        "season_closed": "季节性关闭",
+        "unreachable_in_day": "当日无法往返",
+        "no_trip_days": "出车天数不足",
+    }
+)
+
+_REGION_ZH: Final = {"east": "东部", "central": "中部", "west": "西部"}
+_STATION_ZH: Final = {"complete": "齐全", "partial": "部分", "none": "未配对"}
+_NOT_MODELLED: Final = {"not modelled": "未建模"}
+
 #: Values translated with ``--labels zh`` (per column).
 VALUE_ZH: Final = MappingProxyType(
     {
-        "station_team": {"complete": "齐全", "partial": "部分", "none": "未配对"},
-        "kind": dict(NEED_KIND_ZH),
+        "station_team": _STATION_ZH,
+        "kind": {
+            **NEED_KIND_ZH,
+            "museum_visit": "流动科技馆巡展",
+            "caravan_stop": "科普大篷车到站",
+        },
         "category": dict(CATEGORY_ZH),
         "station_role": dict(CATEGORY_ZH),
+        "station_roles_paired": dict(CATEGORY_ZH),
+        "specialty": dict(CATEGORY_ZH),
         "helper_kind": dict(HELPER_KIND_ZH),
         "helper_specialty": dict(CATEGORY_ZH),
         "priority": dict(PRIORITY_ZH),
+        "region": _REGION_ZH,
+        "helper_region": _REGION_ZH,
         "scope": {"province": "省", "national": "全国"},
-        "school_science_museum": {"not modelled": "未建模"},
+        "school_science_museum": _NOT_MODELLED,
+        "e_station": _NOT_MODELLED,
         "people_proxy": {PEOPLE_PROXY: "贫困县行政村覆盖数（数据中无贫困户数）"},
-        "reason": {
-            "no_location": "无位置",
-            "no_candidate": "无候选帮扶方",
-            "no_specialty_match": "无对口专业",
-            "language": "语言不符",
-            "level": "无高级职称专家",
-            "relation": "无对口协作省份专家",
-            "no_candidate_in_radius": "服务半径内无帮扶方",
-            "capacity_taken": "帮扶方能力已满",
-            "cost_above_penalty": "结对成本高于未满足代价",
-            "side_constraint": "受附加约束限制",
-            "no_set_capacity": "展品套不足",
-            "season_closed": "季节性关闭",
-            "unreachable_in_day": "当日无法往返",
-            "no_trip_days": "出车天数不足",
-        },
+        "reason": dict(REASON_ZH),
         "stage": {
             "pairing": "结对",
             "museum": "流动科技馆",
             "caravan": "科普大篷车",
             "tours": "巡展与大篷车",
         },
-        "e_station": {"not modelled": "未建模"},
+        "stop_kind": {"township": "乡镇", "village": "行政村"},
+        "status": {"optimal": "最优", "feasible": "可行", "infeasible": "不可行"},
+        "field": {"scenario": "情景", "seed": "随机种子", "created": "运行时间", "command": "命令"},
     }
 )
 
-#: Table name → Chinese sheet / file label.
+#: Prefixes of manifest fields (``input:needs``, ``version:geomatch``) in Chinese.
+_FIELD_PREFIX_ZH: Final = {"input:": "输入:", "version:": "版本:"}
+
+#: Table name → Chinese sheet / file label (the run tables' own, and the manifest's).
 SHEET_ZH: Final = MappingProxyType(
-    {
-        "pairings": "结对",
-        "unmet": "未满足",
-        "museum_visits": "流动科技馆巡展",
-        "caravan_tours": "科普大篷车",
-        "coverage": "县覆盖",
-        "kpi": "指标",
-        "manifest": "运行清单",
-    }
+    {**{name: t.label for name, t in RUN_TABLES.items()}, "manifest": "运行清单"}
 )
+
+_DETAIL_ZH: Final = {
+    "no_location": "需求没有经纬度",
+    "no_candidate": "候选文件中没有该需求的帮扶方",
+    "no_specialty_match": "没有帮扶方的专长对口该类别",
+    "language": "对口专长的帮扶方都不会该需求的语言",
+    "level": "没有对口的高级职称专家",
+    "relation": "东西部协作对口省份中没有对口的帮扶方",
+    "no_candidate_in_radius": "服务半径内没有对口的帮扶方",
+    "capacity_taken": "候选帮扶方的能力已被其他需求占满",
+    "cost_above_penalty": "有余力的帮扶方结对成本不低于未满足代价",
+    "side_constraint": (
+        "帮扶方有余力，但附加约束（每位专家一个服务站、每县上限、学会配额或齐全团队）不允许"
+    ),
+    "no_set_capacity": "展品套在巡展季内排不开",
+    "season_closed": "巡展/大篷车季节内该地封闭",
+    "unreachable_in_day": "从县城出发当日无法往返",
+    "no_trip_days": "大篷车出车天数排不下",
+}
+
+_FIX_ZH: Final = {
+    "no_location": "补充需求的经纬度",
+    "no_candidate": "在候选文件中为该需求增加帮扶方",
+    "no_specialty_match": "招募专长对口的帮扶方",
+    "language": "招募会该语言的帮扶方",
+    "level": "接受非高级职称专家（enforce_min_level）",
+    "relation": "改为对口优先（relation_mode = preference）",
+    "no_candidate_in_radius": "扩大服务半径（radius_km）或就近招募",
+    "capacity_taken": "为帮扶方增加能力",
+    "cost_above_penalty": "提高该需求的优先级或未满足代价",
+    "side_constraint": "放宽附加约束或招募帮扶方",
+    "no_set_capacity": "增加展品套或延长巡展季",
+    "season_closed": "把巡展/出车日期移出封闭季节",
+    "unreachable_in_day": "安排过夜或从更近的地点出发",
+    "no_trip_days": "增加大篷车出车天数或车辆",
+}
+
+
+def _number(v: Any) -> str:
+    x = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
+    return "" if pd.isna(x) else f"{float(x):.0f}"
+
+
+def fix_zh(reason: Any, helper: Any = "", distance_km: Any = "") -> str:
+    """The cheapest fix of an unmet need in Chinese, from its reason and fix helper.
+
+    Parameters
+    ----------
+    reason
+        The reason code (:data:`REASON_ZH`).
+    helper, distance_km
+        The helper whose capacity (or nearness) fixes it and its distance, when known.
+    """
+    code = str(reason or "")
+    text = _FIX_ZH.get(code, "")
+    who = "" if pd.isna(helper) else str(helper).strip()
+    if not text or not who:
+        return text
+    km = _number(distance_km)
+    at = f"（{km} 公里）" if km else ""
+    if code == "capacity_taken":
+        return f"为帮扶方 {who}{at} 增加能力"
+    return f"{text}：最近的对口帮扶方 {who}{at}"
 
 
 def check_labels(labels: str) -> str:
@@ -156,16 +199,59 @@ def check_labels(labels: str) -> str:
     return labels
 
 
-def label_table(df: pd.DataFrame, labels: str) -> pd.DataFrame:
-    """Rename columns and translate coded values for ``labels='zh'``; a copy for ``en``."""
-    if check_labels(labels) == "en":
-        return df.copy()
-    out = df.copy()
-    for col, mapping in VALUE_ZH.items():
-        if col in out.columns:
-            out[col] = out[col].map(lambda v, m=mapping: _translate(v, m))
-    return out.rename(columns=lambda c: COLUMN_ZH.get(str(c), str(c)))
+def column_zh(table: str | None) -> dict[str, str]:
+    """Column → Chinese label for a table: its declared labels, then the added columns'."""
+    declared = RUN_TABLES[table].labels if table is not None and table in RUN_TABLES else {}
+    return {**ADDED_COLUMN_ZH, **declared}
 
 
 def _translate(v: object, mapping: Mapping[str, str]) -> object:
-    return mapping.get(v, v) if isinstance(v, str) else v
+    if not isinstance(v, str):
+        return v
+    if ";" in v:
+        return ";".join(mapping.get(x, x) for x in v.split(";"))
+    return mapping.get(v, v)
+
+
+def _explain_zh(out: pd.DataFrame) -> None:
+    """Chinese ``detail`` and ``fix`` from the row's codes (in place)."""
+    if "reason" not in out.columns:
+        return
+    reason = out["reason"].astype("str")
+    if "detail" in out.columns:
+        out["detail"] = reason.map(_DETAIL_ZH).fillna(out["detail"])
+    if "fix" in out.columns:
+        helper = out.get("fix_helper_id", pd.Series("", index=out.index))
+        km = out.get("fix_distance_km", pd.Series("", index=out.index))
+        fixes = [fix_zh(r, h, k) for r, h, k in zip(reason, helper, km, strict=True)]
+        out["fix"] = pd.Series(fixes, index=out.index).where(lambda s: s != "", out["fix"])
+
+
+def label_table(df: pd.DataFrame, labels: str, table: str | None = None) -> pd.DataFrame:
+    """Columns and coded values in Chinese for ``labels='zh'``; a copy for ``en``.
+
+    Parameters
+    ----------
+    df
+        A run table (as exported: with the added name columns) or the manifest frame.
+    labels
+        ``en`` or ``zh``.
+    table
+        The run table's name (:data:`~geomatch.model.run_tables.RUN_TABLES`), whose
+        declared column labels are used.
+    """
+    if check_labels(labels) == "en":
+        return df.copy()
+    out = df.copy()
+    _explain_zh(out)
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_bool_dtype(s.dtype):
+            out[col] = s.map(lambda v: "" if pd.isna(v) else ("是" if v else "否")).astype("str")
+        elif col in VALUE_ZH:
+            out[col] = s.map(lambda v, m=VALUE_ZH[col]: _translate(v, m))
+    if "field" in out.columns:  # the manifest
+        for en, zh in _FIELD_PREFIX_ZH.items():
+            out["field"] = out["field"].astype("str").str.replace(f"^{en}", zh, regex=True)
+    names = column_zh(table)
+    return out.rename(columns=lambda c: names.get(str(c), str(c)))

@@ -35,7 +35,7 @@ def test_missing_layer_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("GEOMATCH_DATA_DIR", str(tmp_path / "none"))
     if data_dir() != tmp_path / "none":
         pytest.skip("data_dir() does not follow GEOMATCH_DATA_DIR")
-    with pytest.raises(DatasetMissingError, match="context_layers.parquet"):
+    with pytest.raises(DatasetMissingError, match=r"context_layers\.parquet"):
         load_context_layers(Bare())
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from geomatch.errors import InputError
 from geomatch.render.exports import EXPORT_TABLES, export_run
-from geomatch.render.labels import COLUMN_ZH, SHEET_ZH
+from geomatch.render.labels import SHEET_ZH, column_zh
 from geomatch.render.run import load_run
 from tests.render.fixtures import HOSTILE_HTML, HOSTILE_NAME, ID_NUMBER, PHONE, MiniDataset
 
@@ -63,16 +63,144 @@ def test_csv_enriched_and_numbers_kept(tmp_path: Path, mini_ds: MiniDataset, run
 
 def test_chinese_labels(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
     out = export_run(run_dir, "csv", tmp_path / "zh", dataset=mini_ds, labels="zh")
+    zh = column_zh("coverage")
     cov = _csv(out / "coverage.csv")
-    assert COLUMN_ZH["station_team"] in cov.columns and "station_team" not in cov.columns
-    assert set(cov[COLUMN_ZH["station_team"]]) == {"齐全", "部分", "未配对"}
+    assert zh["station_team"] in cov.columns and "station_team" not in cov.columns
+    assert set(cov[zh["station_team"]]) == {"齐全", "部分", "未配对"}
+    assert set(cov[zh["region"]]) == {"西部"}
     kpi = _csv(out / "kpi.csv")
-    assert set(kpi[COLUMN_ZH["school_science_museum"]]) == {"未建模"}
-    assert kpi[COLUMN_ZH["people_proxy"]].str.contains("无贫困户数").all()
+    assert set(kpi[column_zh("kpi")["school_science_museum"]]) == {"未建模"}
+    assert kpi[column_zh("kpi")["people_proxy"]].str.contains("无贫困户数").all()
+    assert set(kpi[column_zh("kpi")["scope"]]) == {"省", "全国"}
     unmet = _csv(out / "unmet.csv")
-    assert set(unmet[COLUMN_ZH["reason"]]) == {"无候选帮扶方", "展品套不足"}
+    assert set(unmet[column_zh("unmet")["reason"]]) == {"无候选帮扶方", "展品套不足"}
+    assert unmet[column_zh("unmet")["fix"]].str.contains("帮扶方|展品套").all()
+    pairs = _csv(out / "pairings.csv")
+    assert set(pairs[column_zh("pairings")["relation"]]) == {"否"}  # booleans 是/否
+    assert set(pairs["需求类型"]) <= {
+        "农技专家服务站",
+        "乡镇农技协联合会对接学会",
+        "一村一品农技协",
+        "实用技术培训",
+    }
+    manifest = _csv(out / "manifest.csv")
+    assert list(manifest.columns) == ["项目", "值"] and "随机种子" in set(manifest["项目"])
     with pytest.raises(InputError, match="labels"):
         export_run(run_dir, "csv", tmp_path / "x", dataset=mini_ds, labels="fr")
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CODES = {
+    "complete",
+    "partial",
+    "none",
+    "west",
+    "east",
+    "central",
+    "True",
+    "False",
+    "station",
+    "township_industry",
+    "village_product",
+    "training",
+    "crop",
+    "livestock",
+    "health",
+    "expert",
+    "society",
+    "no_candidate",
+    "no_set_capacity",
+    "pairing",
+    "museum",
+    "caravan",
+    "township",
+    "village",
+    "province",
+    "national",
+    "not modelled",
+}
+
+
+def test_every_column_and_code_in_chinese(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    out = export_run(run_dir, "csv", tmp_path / "zh", dataset=mini_ds, labels="zh")
+    for name in [*EXPORT_TABLES, "manifest"]:
+        df = _csv(out / f"{name}.csv")
+        english = [c for c in df.columns if not _CJK.search(c)]
+        assert english == [], (name, english)
+        for col in df.columns if name != "manifest" else ():  # manifest values are names
+            left = set(df[col]) & _CODES
+            assert not left, (name, col, left)
+
+
+def test_every_coded_row_carries_its_unit_name(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    out = export_run(run_dir, "csv", tmp_path / "csv", dataset=mini_ds)
+    mv = _csv(out / "museum_visits.csv")
+    assert (mv["county_name"] != "").all() and "通渭县" in set(mv["county_name"])
+    ct = _csv(out / "caravan_tours.csv")
+    assert (ct["county_name"] != "").all() and (ct["township_name"] != "").all()
+    villages = ct[ct["stop_code"].str.len() == 12]
+    assert len(villages) and (villages["village_name"] != "").all()
+    assert (ct["stop_name"] != "").all()
+    for name in ("pairings", "unmet"):
+        df = _csv(out / f"{name}.csv")
+        coded = df[df["adcode"] != ""]
+        assert (coded["county_name"] != "").all(), name
+    assert (_csv(out / "pairings.csv")["unit_name"] != "").all()
+
+
+def test_xlsx_numbers_are_numbers(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    from openpyxl import load_workbook
+
+    for labels in ("en", "zh"):
+        path = export_run(
+            run_dir, "xlsx", tmp_path / f"{labels}.xlsx", dataset=mini_ds, labels=labels
+        )
+        wb = load_workbook(path)
+        kpi = wb[SHEET_ZH["kpi"] if labels == "zh" else "kpi"]
+        head = [c.value for c in kpi[1]]
+        col = head.index("贫困县数" if labels == "zh" else "poor_counties")
+        values = [r[col] for r in kpi.iter_rows(min_row=2, values_only=True)]
+        assert all(isinstance(v, int) for v in values)
+        assert values[-1] == sum(values[:-1])  # the national row sums the provinces
+        pairs = wb[SHEET_ZH["pairings"] if labels == "zh" else "pairings"]
+        head = [c.value for c in pairs[1]]
+        cost = head.index("成本" if labels == "zh" else "cost")
+        km = head.index("距离(公里)" if labels == "zh" else "distance_km")
+        for r in pairs.iter_rows(min_row=2, values_only=True):
+            assert isinstance(r[cost], int) and isinstance(r[km], float)
+
+
+def test_gpkg_fields_are_typed(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    import pyogrio
+
+    path = export_run(run_dir, "gpkg", tmp_path / "run.gpkg", dataset=mini_ds)
+    info = pyogrio.read_info(path, layer="counties")
+    types = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert types["village_share"] == "float64" and types["needs_total"] == "int64"
+    assert types["museum_visits"] == "int64" and types["exit_year"] == "int64"
+    lines = pyogrio.read_info(path, layer="pair_lines")
+    types = dict(zip(lines["fields"], lines["dtypes"], strict=True))
+    assert types["cost"] == "int64" and types["relation"] == "bool"
+
+
+@pytest.mark.parametrize("name", ["640000", "64", "宁夏", "宁夏回族自治区"])
+def test_province_by_code_or_chinese_name(
+    tmp_path: Path, mini_ds: MiniDataset, run_dir: Path, name: str
+):
+    out = export_run(run_dir, "csv", tmp_path / "p", dataset=mini_ds, province=name)
+    cov = _csv(out / "coverage.csv")
+    assert set(cov["province_adcode"]) == {"640000"} and len(cov) == 2
+
+
+def test_eastern_province_gets_its_helpers_work(
+    tmp_path: Path, mini_ds: MiniDataset, run_dir: Path
+):
+    out = export_run(run_dir, "csv", tmp_path / "tj", dataset=mini_ds, province="天津")
+    pairs = _csv(out / "pairings.csv")
+    assert len(pairs) and set(pairs["helper_province"]) == {"天津市"}
+    cov = _csv(out / "coverage.csv")
+    assert set(cov["adcode"]) == set(pairs["adcode"])
+    assert _csv(out / "museum_visits.csv").empty
 
 
 def test_xlsx_round_trip(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
@@ -161,6 +289,7 @@ def test_filters(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
     ("kw", "match"),
     [
         ({"province": "990000"}, "province"),
+        ({"province": "江"}, "province"),
         ({"county": "110101"}, "poor county"),
         ({"province": "640000", "county": "621121"}, "not in province"),
     ],

@@ -1,0 +1,110 @@
+"""``geomatch info --run DIR``: a run summarised from its own tables (no dataset needed).
+
+The manifest's facts (scenario, seed, date, command), the solve status, the rows of every
+table, then one line per province: poor counties and their station teams, museum targets
+met, caravan stops, pairs and unmet needs — read from the run's ``coverage``, ``pairings``
+and ``unmet`` through each table's declared province scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geomatch.model.run_tables import RUN_TABLES, province_scope
+from geomatch.render.manifest_view import manifest_rows
+from geomatch.render.run import load_run
+
+__all__ = ["RunInfo", "print_run_info", "run_info"]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What :func:`print_run_info` shows.
+
+    Attributes
+    ----------
+    run_dir
+        The folder.
+    facts
+        ``(label, value)``: manifest facts and the solve summary.
+    rows
+        Table → rows (``None`` when the run did not produce it).
+    provinces
+        One row per province: 省份, 贫困县, 齐全/部分/未配对, 巡展≥2, 大篷车到站, 结对, 未满足.
+    """
+
+    run_dir: Path
+    facts: list[tuple[str, str]]
+    rows: dict[str, int | None]
+    provinces: pd.DataFrame
+
+
+def _provinces(run: Any) -> pd.DataFrame:
+    cov = run.coverage
+    by = pd.DataFrame(index=pd.Index([], name="province_adcode"))
+    if "coverage" in run.present and len(cov):
+        g = cov.groupby("province_adcode", sort=True)
+        by = pd.DataFrame(
+            {
+                "省份": g["province"].first(),
+                "贫困县": g.size(),
+                "齐全": g["station_team"].apply(lambda s: int((s == "complete").sum())),
+                "部分": g["station_team"].apply(lambda s: int((s == "partial").sum())),
+                "未配对": g["station_team"].apply(lambda s: int((s == "none").sum())),
+                "巡展≥2次": g["museum_visits"].apply(lambda s: int((s >= 2).sum())),
+                "大篷车到站": g["caravan_visits"].sum(),
+            }
+        )
+    for name, label in (("pairings", "结对"), ("unmet", "未满足")):
+        df = run.table(name)
+        counts = province_scope(df, name).value_counts()
+        counts = counts[counts.index != ""]
+        if len(counts):  # rows without a province code (a bare pair run) are not counted
+            by = by.join(counts.rename(label), how="outer")
+    return by.fillna(0).sort_index()
+
+
+def run_info(run_dir: str | Path) -> RunInfo:
+    """Summarise a run folder.
+
+    Raises
+    ------
+    InputError
+        Not a run folder (exit 2).
+    """
+    run = load_run(run_dir)
+    facts = list(manifest_rows(run.manifest)[:4])
+    for key in ("status", "objective", "solver", "seconds"):
+        if key in run.summary:
+            facts.append((key, str(run.summary[key])))
+    rows = {name: (len(run.table(name)) if name in run.present else None) for name in RUN_TABLES}
+    return RunInfo(run_dir=Path(run_dir), facts=facts, rows=rows, provinces=_provinces(run))
+
+
+def print_run_info(info: RunInfo, console: Any) -> None:
+    """Show a :class:`RunInfo` in the terminal (rich; names as text, never markup)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    head = Table(title=f"geomatch run — {info.run_dir}", show_header=False, title_justify="left")
+    for k, v in info.facts:
+        head.add_row(Text(k), Text(v))
+    for name, n in info.rows.items():
+        head.add_row(
+            Text(f"{RUN_TABLES[name].label} {name}.csv"), Text("—" if n is None else str(n))
+        )
+    console.print(head)
+    if info.provinces.empty:
+        return
+    table = Table(title="各省 per province", title_justify="left")
+    table.add_column("省级代码")
+    for c in info.provinces.columns:
+        table.add_column(str(c), justify="left" if c == "省份" else "right")
+    for pa, r in info.provinces.iterrows():
+        cells = [str(pa), *(str(int(v)) if isinstance(v, float) else str(v) for v in r)]
+        table.add_row(*(Text(c) for c in cells))
+    console.print(table)
