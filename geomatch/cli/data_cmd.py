@@ -116,8 +116,17 @@ def info(
         Path | None,
         typer.Option("--data", help="Dataset folder (default data/ or GEOMATCH_DATA_DIR)."),
     ] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option("--run", help="概况一次运行（不看数据集）。Summarise a run folder."),
+    ] = None,
 ) -> None:
     """What the loaded dataset holds, per province (poor counties, units, helpers, needs)."""
+    if run is not None:  # issue 16: the run's summary (geomatch.render.run_info)
+        from geomatch.cli.report_cmd import show_run_info
+
+        show_run_info(run)
+        return
     from rich.console import Console
     from rich.table import Table
 
