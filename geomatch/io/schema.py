@@ -322,30 +322,7 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
         )
         out = text.where(~empty, "")
     else:
-        num = pd.to_numeric(text.where(~empty, None), errors="coerce")
-        expected = "a whole number" if col.kind == "int" else "a number"
-        reject(num.isna() & ~empty, lambda i: f"value {text.iloc[i]!r} is not {expected}")
-        if col.kind == "int":
-            # Fractions first, then magnitudes: the first fraction is reported if any.
-            for outside in ((num % 1 != 0) & num.notna(), num.abs() > _INT64_MAX / 4):
-                reject(outside, lambda i: f"value {text.iloc[i]!r} is not a whole number in range")
-        lo, hi = col.min, col.max
-        if col.kind == "lon":
-            lo, hi = CHINA_EXTENT.min_lon, CHINA_EXTENT.max_lon
-        elif col.kind == "lat":
-            lo, hi = CHINA_EXTENT.min_lat, CHINA_EXTENT.max_lat
-        hint = (
-            " (outside China's extent; are lon and lat swapped?)"
-            if col.kind in ("lon", "lat")
-            else ""
-        )
-        if lo is not None:
-            reject(num < lo, lambda i: f"value {text.iloc[i]!r} is below {lo:g}{hint}")
-        if hi is not None:
-            reject(num > hi, lambda i: f"value {text.iloc[i]!r} is above {hi:g}{hint}")
-        if col.default is not None:
-            num = num.fillna(col.default)
-        out = num.astype("Int64") if col.kind == "int" else num.astype("float64")
+        out = _convert_number(text, empty, col, reject)
     if col.unique:
 
         def duplicate(i: int) -> str:
@@ -357,6 +334,36 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
 
         reject(out.duplicated(keep="first") & ~empty, duplicate)
     return out
+
+
+#: ``reject(mask, message)``: raise an :class:`InputError` at the first row where ``mask`` holds.
+_Reject = Callable[[pd.Series | np.ndarray, Callable[[int], str]], None]
+
+
+def _convert_number(text: pd.Series, empty: pd.Series, col: Column, reject: _Reject) -> pd.Series:
+    """An ``int``, ``float``, ``lon`` or ``lat`` column: parsed, range-checked, typed."""
+    num = pd.to_numeric(text.where(~empty, None), errors="coerce")
+    expected = "a whole number" if col.kind == "int" else "a number"
+    reject(num.isna() & ~empty, lambda i: f"value {text.iloc[i]!r} is not {expected}")
+    if col.kind == "int":
+        # Fractions first, then magnitudes: the first fraction is reported if any.
+        for outside in ((num % 1 != 0) & num.notna(), num.abs() > _INT64_MAX / 4):
+            reject(outside, lambda i: f"value {text.iloc[i]!r} is not a whole number in range")
+    lo, hi = col.min, col.max
+    if col.kind == "lon":
+        lo, hi = CHINA_EXTENT.min_lon, CHINA_EXTENT.max_lon
+    elif col.kind == "lat":
+        lo, hi = CHINA_EXTENT.min_lat, CHINA_EXTENT.max_lat
+    hint = (
+        " (outside China's extent; are lon and lat swapped?)" if col.kind in ("lon", "lat") else ""
+    )
+    if lo is not None:
+        reject(num < lo, lambda i: f"value {text.iloc[i]!r} is below {lo:g}{hint}")
+    if hi is not None:
+        reject(num > hi, lambda i: f"value {text.iloc[i]!r} is above {hi:g}{hint}")
+    if col.default is not None:
+        num = num.fillna(col.default)
+    return num.astype("Int64") if col.kind == "int" else num.astype("float64")
 
 
 def _read(path: str | Path, schema: TableSchema) -> pd.DataFrame:

@@ -128,36 +128,74 @@ def build_coverage(
           townships / villages reached by a caravan stop (a village stop also reaches its
           township).
     """
+    base = _county_base(dataset)
+    nd = needs.copy()
+    nd["need_id"] = as_text(nd["need_id"])
+    nd["adcode"] = as_text(nd["adcode"])
+    _add_pairing_counts(base, nd, pairings)
+    base["museum_visits"] = (
+        as_text(museum_visits["adcode"]).value_counts().reindex(base.index).fillna(0)
+        if len(museum_visits)
+        else 0
+    )
+    _add_caravan_reach(base, caravan_tours, dataset)
+    _add_unmet_counts(base, unmet, nd)
+    for c in _COUNT_COLUMNS:
+        base[c] = pd.to_numeric(base[c]).astype("int64")
+    base["exit_year"] = base["exit_year"].astype("Int64")
+    out = base.reset_index()[list(COVERAGE_COLUMNS)]
+    return out.sort_values(["province_adcode", "adcode"], kind="stable").reset_index(drop=True)
+
+
+#: Coverage columns that count things (whole numbers).
+_COUNT_COLUMNS: tuple[str, ...] = (
+    "museum_visits",
+    "caravan_visits",
+    "caravan_days",
+    "experts",
+    "unmet_needs",
+    "unmet_visits",
+    "needs_total",
+    "needs_paired",
+    "townships_total",
+    "townships_reached",
+    "villages_total",
+    "villages_reached",
+)
+
+
+def _text_or(pc: pd.DataFrame, col: str) -> np.ndarray | str:
+    return as_text(pc[col]).to_numpy() if col in pc else ""
+
+
+def _county_base(dataset: Dataset) -> pd.DataFrame:
+    """One row per poor county (by ``adcode``) with its names and seat."""
     pc = dataset.poor_counties.drop_duplicates("adcode").copy()
     pc["adcode"] = as_text(pc["adcode"])
-    base = pd.DataFrame(
+    return pd.DataFrame(
         {
             "adcode": pc["adcode"].to_numpy(),
             "name": as_text(pc["name"]).to_numpy(),
             "province": as_text(pc["province"]).to_numpy(),
             "province_adcode": as_text(pc["province_adcode"]).to_numpy(),
-            "prefecture": as_text(pc["prefecture"]).to_numpy() if "prefecture" in pc else "",
-            "region": as_text(pc["region"]).to_numpy() if "region" in pc else "",
+            "prefecture": _text_or(pc, "prefecture"),
+            "region": _text_or(pc, "region"),
             "exit_year": pd.to_numeric(pc["exit_year"], errors="coerce").to_numpy()
             if "exit_year" in pc
             else np.nan,
-            "deep_poverty_area": as_text(pc["deep_poverty_area"]).to_numpy()
-            if "deep_poverty_area" in pc
-            else "",
+            "deep_poverty_area": _text_or(pc, "deep_poverty_area"),
             "seat_lon": pd.to_numeric(pc["seat_lon"], errors="coerce").to_numpy(),
             "seat_lat": pd.to_numeric(pc["seat_lat"], errors="coerce").to_numpy(),
         }
     ).set_index("adcode")
 
-    # Needs and pairings per county.
-    nd = needs.copy()
-    nd["need_id"] = as_text(nd["need_id"])
-    nd["adcode"] = as_text(nd["adcode"])
+
+def _add_pairing_counts(base: pd.DataFrame, nd: pd.DataFrame, pairings: pd.DataFrame) -> None:
+    """Needs, paired needs, experts and the station team of each county."""
     base["needs_total"] = nd.groupby("adcode").size().reindex(base.index).fillna(0)
     pj = needs_of_pairings(pairings, nd)
     base["needs_paired"] = pj.groupby("adcode")["need_id"].nunique().reindex(base.index).fillna(0)
     base["experts"] = pj.groupby("adcode")["helper_id"].nunique().reindex(base.index).fillna(0)
-
     station = pj[(pj["kind"] == "station") & pj["station_role"].isin(STATION_ROLES)]
     roles = station.groupby("adcode")["station_role"].agg(lambda s: set(s))
     n_roles = (
@@ -171,44 +209,36 @@ def build_coverage(
     role_text = {k: ";".join(x for x in STATION_ROLES if x in v) for k, v in roles.items()}
     base["station_roles_paired"] = [role_text.get(a, "") for a in base.index]
 
-    # Mobile-museum visits.
-    mv = museum_visits
-    if len(mv):
-        counts = as_text(mv["adcode"]).value_counts()
-        base["museum_visits"] = counts.reindex(base.index).fillna(0)
-    else:
-        base["museum_visits"] = 0
 
-    # Caravan stops.
-    ct = caravan_tours
+def _add_caravan_reach(base: pd.DataFrame, ct: pd.DataFrame, dataset: Dataset) -> None:
+    """Caravan stops and days per county, and the townships and villages they reach."""
     if len(ct):
         stops = as_text(ct["stop_code"])
         cty = county_of_code(stops)
         base["caravan_visits"] = cty.value_counts().reindex(base.index).fillna(0)
         days = pd.DataFrame({"adcode": cty, "date": as_text(ct["date"])}).drop_duplicates()
         base["caravan_days"] = days.groupby("adcode").size().reindex(base.index).fillna(0)
-        twp_reached = pd.Series(stops.str[:9].unique())
-        vil_reached = pd.Series(stops[stops.str.len() == 12].unique())
+        twp_reached = set(stops.str[:9].unique())
+        vil_reached = set(stops[stops.str.len() == 12].unique())
     else:
         base["caravan_visits"] = 0
         base["caravan_days"] = 0
-        twp_reached = pd.Series([], dtype="str")
-        vil_reached = pd.Series([], dtype="str")
-    twp = dataset.townships
-    vil = dataset.villages
-    t_cty = as_text(twp["county_adcode"])
-    v_cty = as_text(vil["county_adcode"])
-    base["townships_total"] = t_cty.value_counts().reindex(base.index).fillna(0)
-    base["villages_total"] = v_cty.value_counts().reindex(base.index).fillna(0)
-    t_hit = as_text(twp["code"]).isin(set(twp_reached))
-    v_hit = as_text(vil["code"]).isin(set(vil_reached))
-    base["townships_reached"] = t_cty[t_hit.to_numpy()].value_counts().reindex(base.index).fillna(0)
-    base["villages_reached"] = v_cty[v_hit.to_numpy()].value_counts().reindex(base.index).fillna(0)
+        twp_reached, vil_reached = set(), set()
+    for level, units, reached in (
+        ("townships", dataset.townships, twp_reached),
+        ("villages", dataset.villages, vil_reached),
+    ):
+        cty_of_unit = as_text(units["county_adcode"])
+        hit = as_text(units["code"]).isin(reached).to_numpy()
+        base[f"{level}_total"] = cty_of_unit.value_counts().reindex(base.index).fillna(0)
+        base[f"{level}_reached"] = cty_of_unit[hit].value_counts().reindex(base.index).fillna(0)
     with np.errstate(invalid="ignore", divide="ignore"):
         base["township_share"] = (base["townships_reached"] / base["townships_total"]).round(4)
         base["village_share"] = (base["villages_reached"] / base["villages_total"]).round(4)
 
-    # Unmet needs and unscheduled visits.
+
+def _add_unmet_counts(base: pd.DataFrame, unmet: pd.DataFrame, nd: pd.DataFrame) -> None:
+    """Unmet needs per county, and unscheduled visits (rows that are not needs)."""
     um = unmet.copy()
     um["need_id"] = as_text(um["need_id"])
     um = um.merge(
@@ -226,26 +256,6 @@ def build_coverage(
         base["unmet_visits"] = other.value_counts().reindex(base.index).fillna(0)
     else:
         base["unmet_visits"] = 0
-
-    ints = (
-        "museum_visits",
-        "caravan_visits",
-        "caravan_days",
-        "experts",
-        "unmet_needs",
-        "unmet_visits",
-        "needs_total",
-        "needs_paired",
-        "townships_total",
-        "townships_reached",
-        "villages_total",
-        "villages_reached",
-    )
-    for c in ints:
-        base[c] = pd.to_numeric(base[c]).astype("int64")
-    base["exit_year"] = base["exit_year"].astype("Int64")
-    out = base.reset_index()[list(COVERAGE_COLUMNS)]
-    return out.sort_values(["province_adcode", "adcode"], kind="stable").reset_index(drop=True)
 
 
 def coverage_of_run(run: RunResult, dataset: Dataset) -> pd.DataFrame:

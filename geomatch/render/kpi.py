@@ -100,74 +100,20 @@ def build_kpi(
         .astype("str")
     )
 
-    nd = needs.copy()
-    nd["adcode"] = as_text(nd["adcode"])
-    pj = needs_of_pairings(pairings, nd)
-    pj["province_adcode"] = pj["adcode"].map(prov_of_county)
-    # A helper table without kinds (bring-your-own experts) counts every helper as an expert.
-    hk = helpers[["helper_id"]].copy()
-    hk["kind"] = helpers["kind"].astype("str") if "kind" in helpers else "expert"
-    hk["helper_id"] = as_text(hk["helper_id"])
-    hk = hk.drop_duplicates("helper_id")
-    pj = pj.merge(hk, on="helper_id", how="left", suffixes=("", "_helper"))
-    kind_h = pj["kind_helper"].astype("str")
-    pj["is_expert"] = kind_h.isin(["expert", "", "nan"])
-
-    vil = dataset.villages
-    v = pd.DataFrame({"code": as_text(vil["code"]), "adcode": as_text(vil["county_adcode"])})
-    v = v[v["adcode"].isin(prov_of_county)]
-    v["province_adcode"] = v["adcode"].map(prov_of_county)
-    paired_villages = set(pj.loc[pj["kind"] == "village_product", "unit_code"])
-    caravan_villages: set[str] = set()
-    if caravan_tours is not None and len(caravan_tours):
-        stops = as_text(caravan_tours["stop_code"])
-        caravan_villages = set(stops[stops.str.len() == 12])
-    v["covered"] = v["code"].isin(paired_villages | caravan_villages)
-
-    def figures(pj_s: pd.DataFrame, cov_s: pd.DataFrame, v_s: pd.DataFrame) -> dict[str, Any]:
-        twp = pj_s.loc[pj_s["kind"] == "township_industry", "unit_code"].nunique()
-        vil_a = pj_s.loc[pj_s["kind"] == "village_product", "unit_code"].nunique()
-        n = len(cov_s)
-        row: dict[str, Any] = {
-            "poor_counties": n,
-            "associations_built": int(twp + vil_a),
-            "township_federations": int(twp),
-            "village_associations": int(vil_a),
-            "experts_mobilised": int(pj_s.loc[pj_s["is_expert"], "helper_id"].nunique()),
-            "organisations_mobilised": int(pj_s.loc[~pj_s["is_expert"], "helper_id"].nunique()),
-            "needs_paired": int(pj_s["need_id"].nunique()),
-            "needs_total": int(cov_s["needs_total"].sum()) if "needs_total" in cov_s else np.nan,
-            "villages_covered": int(v_s["covered"].sum()),
-            "villages_total": len(v_s),
-            "village_share": round(float(v_s["covered"].mean()), 4) if len(v_s) else np.nan,
-            "people_proxy": PEOPLE_PROXY,
-            "station_met": int((cov_s["station_team"] == "complete").sum()),
-        }
-        if schedules:
-            row["caravan_met"] = int((cov_s["caravan_visits"] >= 1).sum())
-            row["museum2_met"] = int((cov_s["museum_visits"] >= 2).sum())
-        else:
-            row["caravan_met"] = pd.NA
-            row["museum2_met"] = pd.NA
-        for t in ("station", "caravan", "museum2"):
-            met = row[f"{t}_met"]
-            row[f"{t}_missing"] = pd.NA if met is pd.NA else n - int(met)
-        row["school_science_museum"] = NOT_MODELLED
-        row["e_station"] = NOT_MODELLED
-        return row
-
+    pj = _pairs_with_provinces(pairings, needs, helpers, prov_of_county)
+    v = _villages_covered(dataset, pj, caravan_tours, prov_of_county)
     rows = []
     for pa in sorted(cov["province_adcode"].unique()):
-        r = figures(
+        r = _figures(
             pj[pj["province_adcode"] == pa],
             cov[cov["province_adcode"] == pa],
             v[v["province_adcode"] == pa],
+            schedules=schedules,
         )
         rows.append({"scope": "province", "province_adcode": pa, "province": prov_name[pa], **r})
     pj_all = pj[pj["province_adcode"].notna()]
-    rows.append(
-        {"scope": "national", "province_adcode": "", "province": "全国", **figures(pj_all, cov, v)}
-    )
+    national = _figures(pj_all, cov, v, schedules=schedules)
+    rows.append({"scope": "national", "province_adcode": "", "province": "全国", **national})
     out = pd.DataFrame(rows)
     for c in (
         "caravan_met",
@@ -178,6 +124,83 @@ def build_kpi(
     ):
         out[c] = out[c].astype("Int64")
     return out[list(KPI_COLUMNS)]
+
+
+def _pairs_with_provinces(
+    pairings: pd.DataFrame,
+    needs: pd.DataFrame,
+    helpers: pd.DataFrame,
+    prov_of_county: dict[str, str],
+) -> pd.DataFrame:
+    """Pairings with their need's unit and province, and whether the helper is an expert."""
+    nd = needs.copy()
+    nd["adcode"] = as_text(nd["adcode"])
+    pj = needs_of_pairings(pairings, nd)
+    pj["province_adcode"] = pj["adcode"].map(prov_of_county)
+    # A helper table without kinds (bring-your-own experts) counts every helper as an expert.
+    hk = helpers[["helper_id"]].copy()
+    hk["kind"] = helpers["kind"].astype("str") if "kind" in helpers else "expert"
+    hk["helper_id"] = as_text(hk["helper_id"])
+    hk = hk.drop_duplicates("helper_id")
+    pj = pj.merge(hk, on="helper_id", how="left", suffixes=("", "_helper"))
+    pj["is_expert"] = pj["kind_helper"].astype("str").isin(["expert", "", "nan"])
+    return pj
+
+
+def _villages_covered(
+    dataset: Dataset,
+    pj: pd.DataFrame,
+    caravan_tours: pd.DataFrame | None,
+    prov_of_county: dict[str, str],
+) -> pd.DataFrame:
+    """Villages of the poor counties: ``code, adcode, province_adcode, covered``."""
+    vil = dataset.villages
+    v = pd.DataFrame({"code": as_text(vil["code"]), "adcode": as_text(vil["county_adcode"])})
+    v = v[v["adcode"].isin(prov_of_county)]
+    v["province_adcode"] = v["adcode"].map(prov_of_county)
+    paired_villages = set(pj.loc[pj["kind"] == "village_product", "unit_code"])
+    caravan_villages: set[str] = set()
+    if caravan_tours is not None and len(caravan_tours):
+        stops = as_text(caravan_tours["stop_code"])
+        caravan_villages = set(stops[stops.str.len() == 12])
+    v["covered"] = v["code"].isin(paired_villages | caravan_villages)
+    return v
+
+
+def _figures(
+    pj_s: pd.DataFrame, cov_s: pd.DataFrame, v_s: pd.DataFrame, *, schedules: bool
+) -> dict[str, Any]:
+    """The KPI row of one scope (a province, or the nation)."""
+    twp = pj_s.loc[pj_s["kind"] == "township_industry", "unit_code"].nunique()
+    vil_a = pj_s.loc[pj_s["kind"] == "village_product", "unit_code"].nunique()
+    n = len(cov_s)
+    row: dict[str, Any] = {
+        "poor_counties": n,
+        "associations_built": int(twp + vil_a),
+        "township_federations": int(twp),
+        "village_associations": int(vil_a),
+        "experts_mobilised": int(pj_s.loc[pj_s["is_expert"], "helper_id"].nunique()),
+        "organisations_mobilised": int(pj_s.loc[~pj_s["is_expert"], "helper_id"].nunique()),
+        "needs_paired": int(pj_s["need_id"].nunique()),
+        "needs_total": int(cov_s["needs_total"].sum()) if "needs_total" in cov_s else np.nan,
+        "villages_covered": int(v_s["covered"].sum()),
+        "villages_total": len(v_s),
+        "village_share": round(float(v_s["covered"].mean()), 4) if len(v_s) else np.nan,
+        "people_proxy": PEOPLE_PROXY,
+        "station_met": int((cov_s["station_team"] == "complete").sum()),
+    }
+    if schedules:
+        row["caravan_met"] = int((cov_s["caravan_visits"] >= 1).sum())
+        row["museum2_met"] = int((cov_s["museum_visits"] >= 2).sum())
+    else:
+        row["caravan_met"] = pd.NA
+        row["museum2_met"] = pd.NA
+    for t in ("station", "caravan", "museum2"):
+        met = row[f"{t}_met"]
+        row[f"{t}_missing"] = pd.NA if met is pd.NA else n - int(met)
+    row["school_science_museum"] = NOT_MODELLED
+    row["e_station"] = NOT_MODELLED
+    return row
 
 
 def kpi_of_run(run: RunResult, dataset: Dataset, coverage: pd.DataFrame) -> pd.DataFrame:
