@@ -75,6 +75,7 @@ def solve_scenario(
     command: str = "geomatch run",
     locks: pd.DataFrame | None = None,
     previous: pd.DataFrame | None = None,
+    locks_source: str = "",
 ) -> RunResult:
     """Run every stage of a scenario in memory (nothing is written).
 
@@ -93,6 +94,8 @@ def solve_scenario(
         ``need_id, helper_id`` pairs the pairing must keep (agreements in force) and the
         previous plan's pairs (changes cost ``change_penalty``); see
         :func:`geomatch.solve.pairing.run_pairing_scenario`.
+    locks_source
+        Where the locks come from, for the manifest (``locks: {pairs, source}``).
 
     Returns
     -------
@@ -138,9 +141,16 @@ def solve_scenario(
         settings=sc.model_dump(exclude={"source"}),
         seed=sc.scenario.seed,
         scenario=sc.name,
-        extra={"seconds": round(time.perf_counter() - t0, 2)},
+        extra={"seconds": round(time.perf_counter() - t0, 2), **_locks_note(locks, locks_source)},
     )
     return result.with_manifest(manifest)
+
+
+def _locks_note(locks: pd.DataFrame | None, source: str) -> dict[str, object]:
+    """The manifest's record of the pairs a run was told to keep."""
+    if locks is None:
+        return {}
+    return {"locks": {"pairs": len(locks), "source": source or "locks given by the caller"}}
 
 
 def run_scenario(
@@ -149,6 +159,8 @@ def run_scenario(
     *,
     maps: str | Path | None = None,
     progress: ProgressCallback | None = None,
+    locks: pd.DataFrame | None = None,
+    locks_source: str = "",
 ) -> Path:
     """Run a scenario, publish its run folder and draw its maps (if asked).
 
@@ -164,6 +176,8 @@ def run_scenario(
         ``province/<adcode>.html``); ``None`` draws no maps.
     progress
         ``(fraction, message)`` callback.
+    locks, locks_source
+        Pairs the pairing must keep and where they come from (see :func:`solve_scenario`).
 
     Returns
     -------
@@ -174,7 +188,9 @@ def run_scenario(
     t0 = time.perf_counter()
     sc = _scenario(scenario)
     ds = load_dataset(root=sc.data_root)
-    result = solve_scenario(sc, dataset=ds, progress=progress)
+    result = solve_scenario(
+        sc, dataset=ds, progress=progress, locks=locks, locks_source=locks_source
+    )
     out = Path(out)
     write_run(result, out)
     if maps is not None:

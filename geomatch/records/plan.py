@@ -250,6 +250,7 @@ def _plan_year(year: int, needs: pd.DataFrame, state: _State, ctx: _Context) -> 
         locks=locks,
         previous=previous,
         command=f"geomatch plan {year}",
+        locks_source=f"agreements in force in {year} (multi-year plan, 摘帽不摘帮扶)",
     )
     n_cons = int((needs["support"] == "consolidation").sum())
     result = result.with_manifest(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -77,6 +78,8 @@ def test_transitions_account_for_every_pair(plan: tuple[PlanResult, Path]) -> No
         previous = len(yp.pairings)
     assert set(moves["change"]) <= {"kept", "new", "moved", "ended"}
     assert all((out / str(y) / "pairings.csv").is_file() for y in YEARS)
+    manifest = json.loads((out / "2017" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["locks"]["pairs"] == result.years[1].n_locks > 0
     ledger = pd.read_csv(out / "ledger.csv", encoding="utf-8-sig")
     assert set(ledger["year"]) == set(YEARS) and (ledger["associations_target"] >= 0).all()
 
