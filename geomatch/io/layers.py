@@ -1,6 +1,6 @@
 """Geographic layers at geomatch's edges: GeoPackage, GeoJSON, GeoParquet.
 
-The CRS contract (DESIGN.md): layers come in and go out as WGS84 lon/lat
+The CRS contract (docs/ARCHITECTURE.md §1): layers come in and go out as WGS84 lon/lat
 (EPSG:4326). A layer in another CRS is transformed with a log line; a layer with no CRS
 is rejected (GeoJSON, whose CRS is WGS84 by specification, is the one exception);
 invalid geometries are repaired with :func:`shapely.make_valid` and a warning naming

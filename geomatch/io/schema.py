@@ -6,7 +6,7 @@ operations (fast on 128,000-row national files) and raises an :class:`InputError
 names the file, the first offending row (header = row 1) and the column, says what was
 expected and quotes the bad value. It returns a typed copy; the input frame is untouched.
 
-The generic pairing files of DESIGN.md:
+The generic pairing files (docs/ARCHITECTURE.md §0):
 
 ================ ============================== ==========================================
 file             required columns               optional columns (typed when present)

@@ -1,8 +1,9 @@
 """The policy vocabulary: need kinds, industry categories, helper kinds and specialties.
 
 Industry categories follow the 2016 implementation plan and its 2020 follow-ups
-(DESIGN.md): 种植 crops, 养殖 livestock, 医疗健康 health, 工科/加工 engineering and
-processing, 电商 e-commerce, 光伏 solar, 休闲农业 agritourism, 培训/就业指导 training.
+(docs/ARCHITECTURE.md §0): 种植 crops, 养殖 livestock, 医疗健康 health, 工科/加工
+engineering and processing, 电商 e-commerce, 光伏 solar, 休闲农业 agritourism,
+培训/就业指导 training.
 A helper's ``specialty`` is one of the same codes.
 
 :data:`SPECIALTY_FIT` is the documented compatibility table used to build candidate
@@ -82,7 +83,7 @@ PRIORITY_ZH: Final = MappingProxyType(
         "ordinary": "一般",
     }
 )
-#: Priority classes of a need, most urgent first (DESIGN.md, 2020 priorities).
+#: Priority classes of a need, most urgent first (docs/ARCHITECTURE.md §0, 2020 priorities).
 PRIORITIES: Final[tuple[str, ...]] = tuple(PRIORITY_ZH)
 
 #: Languages a need may require (ISO 639-1): Mandarin, Tibetan, Uyghur, Yi, Mongolian,

@@ -2,9 +2,9 @@
 
 One row per poor county (by ``adcode``; the 832 list has 831 distinct codes since 冷湖行委
 was merged into 茫崖市, whose row keeps the first name). The policy targets behind the
-columns (DESIGN.md): a county expert service station staffed by a paired team with a crop,
-a livestock and a health expert; two mobile science-museum visits a year; a science
-caravan reaching its townships and one-village-one-product villages.
+columns (docs/ARCHITECTURE.md §0): a county expert service station staffed by a paired
+team with a crop, a livestock and a health expert; two mobile science-museum visits a
+year; a science caravan reaching its townships and one-village-one-product villages.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The programme's headline figures and per-county targets, per province and nationally.
 
-Headline figures ("两数", DESIGN.md): **associations built and experts mobilised**, and
-**registered poor people covered**. The embedded data has no household or head counts, so
-people covered is reported through a proxy that the data can carry: the *villages of poor
-counties reached* (a village whose one-village-one-product need is paired or that a
-science caravan stops at), with the share of all villages of the poor counties. The KPI
-table says so in its ``people_proxy`` column.
+Headline figures ("两数", docs/ARCHITECTURE.md §0): **associations built and experts
+mobilised**, and **registered poor people covered**. The embedded data has no household
+or head counts, so people covered is reported through a proxy that the data can carry:
+the *villages of poor counties reached* (a village whose one-village-one-product need is
+paired or that a science caravan stops at), with the share of all villages of the poor
+counties. The KPI table says so in its ``people_proxy`` column.
 
 Per-county targets (met / missing per province): expert service station with a complete
 team, a science caravan that stops in the county, two mobile science-museum visits. Two

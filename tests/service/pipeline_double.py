@@ -1,4 +1,4 @@
-"""A scenario runner for the service tests, with the run-folder layout of DESIGN.md.
+"""A scenario runner for the service tests, with a run folder's layout (docs/ARCHITECTURE.md).
 
 It stands in for :func:`geomatch.pipeline.run_scenario` where the tests need control over
 timing and failure (a slow run to kill, a broken run), and writes the same files: the six
