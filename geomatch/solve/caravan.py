@@ -21,18 +21,18 @@ season has its stops ``season_closed``.
 The solver's budget per county is ``caravan_time_limit_s · min(1, stops / 100)`` (at
 least 30 ms); the first solution comes from the savings heuristic, improved by guided
 local search. Trips are dated on the county's available days in order (first trip on the first
-weekday of the season). Counties are independent: solved in ``workers`` processes.
+weekday of the season). Counties are independent: they are solved in chunks through an
+:class:`geomatch.scale.executor.Executor` (in process, or as Dask tasks).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
-import multiprocessing
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,28 +41,28 @@ import pandas as pd
 
 from geomatch.model.tours_settings import ToursSettings, parse_month_day
 from geomatch.progress import ProgressCallback
+from geomatch.scale.executor import Batch, Executor, InProcessExecutor
+from geomatch.solve.tour_data import closures_for
 from geomatch.solve.vrptw import VrptwProblem, check_routes, hierarchical_vehicle_cost, solve_vrptw
 from geomatch.travel import haversine_matrix_km, terrain_of
 
 __all__ = [
     "CARAVAN_NEED_KINDS",
+    "CaravanJob",
     "CaravanPlan",
     "CountyCaravan",
+    "caravan_plan",
     "caravan_stops",
     "county_problem",
+    "county_problems",
     "schedule_caravans",
+    "solve_counties",
     "solve_county",
+    "submit_caravans",
     "trip_dates",
 ]
 
 log = logging.getLogger(__name__)
-
-
-def _mp_context() -> multiprocessing.context.BaseContext:
-    """``forkserver`` where available: safe when the caller runs threads (the web
-    service's job runner), unlike a plain ``fork``."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 FIRST_SOLUTION = "SAVINGS"
@@ -312,11 +312,119 @@ def _frames(
     return pd.DataFrame(rows, columns=TOUR_COLUMNS), pd.DataFrame(unmet, columns=UNMET_COLUMNS)
 
 
-def _solve_chunk(
-    args: tuple[list[CountyCaravan], float],
+def solve_counties(
+    ccs: Sequence[CountyCaravan], time_limit_s: float
 ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-    ccs, tl = args
-    return [solve_county(cc, tl) for cc in ccs]
+    """:func:`solve_county` over a chunk of counties (one executor task)."""
+    return [solve_county(cc, time_limit_s) for cc in ccs]
+
+
+def county_problems(
+    dataset: Any,
+    settings: ToursSettings,
+    *,
+    needs: pd.DataFrame | None = None,
+    counties: Sequence[str] | None = None,
+) -> list[CountyCaravan]:
+    """The caravan problem of every poor county with stops (or of the listed ones)."""
+    pc = pd.DataFrame(dataset.poor_counties.drop(columns="geometry", errors="ignore"))
+    pc = pc.drop_duplicates("adcode").assign(adcode=lambda d: d["adcode"].astype(str))
+    if counties is not None:
+        pc = pc[pc["adcode"].isin([str(c) for c in counties])]
+    stops = caravan_stops(dataset.needs if needs is None else needs)
+    by_county = {a: g for a, g in stops.groupby("adcode", sort=False)}
+    ccs: list[CountyCaravan] = []
+    for row in pc.itertuples(index=False):
+        st = by_county.get(row.adcode)
+        if st is None or st.empty:
+            continue
+        prov = str(row.province_adcode)
+        terr = terrain_of(
+            row.adcode,
+            prov,
+            settings,
+            deep_poverty_area=str(getattr(row, "deep_poverty_area", "") or ""),
+        )
+        cl = closures_for(row.adcode, prov, terr, settings)
+        seat = (float(row.seat_lon), float(row.seat_lat))
+        ccs.append(county_problem(row.adcode, seat, st, settings, terrain=terr, closures=cl))
+    return ccs
+
+
+def caravan_plan(
+    ccs: Sequence[CountyCaravan],
+    results: Sequence[tuple[pd.DataFrame, pd.DataFrame]],
+    seconds: float,
+) -> CaravanPlan:
+    """Assemble the solved counties (in ``ccs`` order) into one :class:`CaravanPlan`."""
+    tours_parts = [r[0] for r in results if len(r[0])]
+    unmet_parts = [r[1] for r in results if len(r[1])]
+    tours = (
+        pd.concat(tours_parts, ignore_index=True)
+        if tours_parts
+        else pd.DataFrame(columns=TOUR_COLUMNS)
+    )
+    unmet = (
+        pd.concat(unmet_parts, ignore_index=True)
+        if unmet_parts
+        else pd.DataFrame(columns=UNMET_COLUMNS)
+    )
+    n_stops = int(sum(len(cc.stops) for cc in ccs))
+    summary = {
+        "counties": len(ccs),
+        "stops": n_stops,
+        "stops_served": len(tours),
+        "trip_days": int(tours.groupby(["caravan_id", "date"]).ngroups) if len(tours) else 0,
+        "travel_km": round(float(tours["travel_km"].sum() + tours["return_km"].sum()), 1)
+        if len(tours)
+        else 0.0,
+        "unmet_needs": len(unmet),
+        "seconds": round(seconds, 2),
+    }
+    log.info(
+        "caravans: %d/%d stops in %d counties, %d trip days (%.1f s)",
+        summary["stops_served"],
+        n_stops,
+        len(ccs),
+        summary["trip_days"],
+        summary["seconds"],
+    )
+    return CaravanPlan(tours=tours, unmet=unmet, summary=summary)
+
+
+@dataclass
+class CaravanJob:
+    """County chunks in flight on an executor (:func:`submit_caravans`)."""
+
+    ccs: list[CountyCaravan]
+    chunks: list[list[int]]
+    batch: Batch[list[tuple[pd.DataFrame, pd.DataFrame]]]
+    started: float
+
+    def plan(self, progress: ProgressCallback | None = None) -> CaravanPlan:
+        """Wait for the chunks; the plan lists the counties in their original order."""
+        results: list[tuple[pd.DataFrame, pd.DataFrame] | None] = [None] * len(self.ccs)
+        for idx, part in zip(
+            self.chunks, self.batch.result(progress, "caravan trips"), strict=True
+        ):
+            for i, r in zip(idx, part, strict=True):
+                results[i] = r
+        done = [r for r in results if r is not None]
+        return caravan_plan(self.ccs, done, time.perf_counter() - self.started)
+
+
+def submit_caravans(
+    ccs: Sequence[CountyCaravan], settings: ToursSettings, executor: Executor
+) -> CaravanJob:
+    """Start the counties on ``executor``: one chunk in process, else about eight chunks
+    per parallel slot with the largest problems spread over the chunks."""
+    t0 = time.perf_counter()
+    n_chunks = 1 if executor.parallelism <= 1 else min(len(ccs), 8 * executor.parallelism)
+    by_size = sorted(range(len(ccs)), key=lambda i: (-len(ccs[i].stops), i))
+    chunks = [by_size[k::n_chunks] for k in range(n_chunks)] if ccs else []
+    solve = functools.partial(solve_counties, time_limit_s=settings.caravan_time_limit_s)
+    batch = executor.submit(solve, [[ccs[i] for i in ch] for ch in chunks], label="caravan")
+    return CaravanJob(list(ccs), chunks, batch, t0)
 
 
 def schedule_caravans(
@@ -326,6 +434,7 @@ def schedule_caravans(
     needs: pd.DataFrame | None = None,
     counties: Sequence[str] | None = None,
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> CaravanPlan:
     """Caravan day trips for every poor county (or the listed ones).
 
@@ -340,85 +449,10 @@ def schedule_caravans(
         Needs table (kinds ``township_industry`` / ``village_product`` are used).
     counties
         Restrict to these county adcodes.
+    executor
+        Where the counties are solved (default: in process).
     """
     t0 = time.perf_counter()
-    pc = pd.DataFrame(dataset.poor_counties.drop(columns="geometry", errors="ignore"))
-    pc = pc.drop_duplicates("adcode").assign(adcode=lambda d: d["adcode"].astype(str))
-    if counties is not None:
-        pc = pc[pc["adcode"].isin([str(c) for c in counties])]
-    stops = caravan_stops(dataset.needs if needs is None else needs)
-    by_county = {a: g for a, g in stops.groupby("adcode", sort=False)}
-    from geomatch.solve.museum import _closures_for
-
-    ccs: list[CountyCaravan] = []
-    for row in pc.itertuples(index=False):
-        st = by_county.get(row.adcode)
-        if st is None or st.empty:
-            continue
-        prov = str(row.province_adcode)
-        terr = terrain_of(
-            row.adcode,
-            prov,
-            settings,
-            deep_poverty_area=str(getattr(row, "deep_poverty_area", "") or ""),
-        )
-        cl = _closures_for(row.adcode, prov, terr, settings)
-        ccs.append(
-            county_problem(
-                row.adcode,
-                (float(row.seat_lon), float(row.seat_lat)),
-                st,
-                settings,
-                terrain=terr,
-                closures=cl,
-            )
-        )
-    results: list[tuple[pd.DataFrame, pd.DataFrame]] = []
-    tl = settings.caravan_time_limit_s
-    workers = min(settings.workers, max(1, len(ccs) // 8))
-    if workers <= 1:
-        for k, cc in enumerate(ccs):
-            results.append(solve_county(cc, tl))
-            if progress and (k % 10 == 0 or k == len(ccs) - 1):
-                progress((k + 1) / len(ccs), f"caravan {cc.adcode}")
-    else:
-        size = max(1, len(ccs) // (workers * 8))
-        chunks = [ccs[i : i + size] for i in range(0, len(ccs), size)]
-        done = 0
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
-            for part in pool.map(_solve_chunk, [(c, tl) for c in chunks]):
-                results.extend(part)
-                done += len(part)
-                if progress:
-                    progress(done / len(ccs), "caravan trips")
-    tours = (
-        pd.concat([r[0] for r in results if len(r[0])], ignore_index=True)
-        if any(len(r[0]) for r in results)
-        else pd.DataFrame(columns=TOUR_COLUMNS)
-    )
-    unmet = (
-        pd.concat([r[1] for r in results if len(r[1])], ignore_index=True)
-        if any(len(r[1]) for r in results)
-        else pd.DataFrame(columns=UNMET_COLUMNS)
-    )
-    n_stops = int(sum(len(cc.stops) for cc in ccs))
-    summary = {
-        "counties": len(ccs),
-        "stops": n_stops,
-        "stops_served": len(tours),
-        "trip_days": int(tours.groupby(["caravan_id", "date"]).ngroups) if len(tours) else 0,
-        "travel_km": round(float(tours["travel_km"].sum() + tours["return_km"].sum()), 1)
-        if len(tours)
-        else 0.0,
-        "unmet_needs": len(unmet),
-        "seconds": round(time.perf_counter() - t0, 2),
-    }
-    log.info(
-        "caravans: %d/%d stops in %d counties, %d trip days (%.1f s)",
-        summary["stops_served"],
-        n_stops,
-        len(ccs),
-        summary["trip_days"],
-        summary["seconds"],
-    )
-    return CaravanPlan(tours=tours, unmet=unmet, summary=summary)
+    ccs = county_problems(dataset, settings, needs=needs, counties=counties)
+    job = submit_caravans(ccs, settings, executor or InProcessExecutor())
+    return dataclasses.replace(job, started=t0).plan(progress)

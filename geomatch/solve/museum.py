@@ -52,6 +52,7 @@ import pandas as pd
 from geomatch.errors import GeomatchError, InputError
 from geomatch.model.tours_settings import ToursSettings
 from geomatch.progress import ProgressCallback
+from geomatch.solve.tour_data import closures_for, museum_location, poor_by_province
 from geomatch.travel import TravelModel, build_travel_model, terrain_of
 
 __all__ = [
@@ -145,16 +146,6 @@ class FleetAnswer:
 # --------------------------------------------------------------------------- data
 
 
-def _closures_for(
-    adcode: str, province: str, terrain: str, settings: ToursSettings
-) -> tuple[tuple[int, int], ...]:
-    out: list[tuple[int, int]] = []
-    for c in settings.closures:
-        if c.applies(adcode, province, terrain):
-            out.extend(c.closed_days(settings.year))
-    return tuple(sorted(out))
-
-
 def _max_spaced(allowed_days: np.ndarray, gap: int, limit: int) -> int:
     """Most visits with starts in ``allowed_days`` at least ``gap`` apart (greedy)."""
     count, last = 0, -(10**9)
@@ -204,7 +195,7 @@ def province_problem(
         code = str(row.adcode)
         dpa = str(deep.iloc[i]) if deep is not None else ""
         terr = terrain_of(code, province_adcode, settings, deep_poverty_area=dpa)
-        cl = _closures_for(code, province_adcode, terr, settings)
+        cl = closures_for(code, province_adcode, terr, settings)
         closures.append(cl)
         first = int(tdays[0, i + 1])
         last = H - E - int(tdays[i + 1, 0])  # latest start that still returns by day H
@@ -242,7 +233,7 @@ def province_problem(
 
 
 def _solve_routing(
-    pp: ProvinceProblem, n_sets: int, time_limit_s: float
+    pp: ProvinceProblem, n_sets: int, time_limit_s: float, solution_limit: int = 0
 ) -> list[list[tuple[int, int, int]]]:
     """Solve one province; returns per set the ordered ``(county index, visit_no, start)``."""
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -296,6 +287,8 @@ def _solve_routing(
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    if solution_limit:
+        routing.AddSearchMonitor(solver.BranchesLimit(solution_limit))
     sol = None
     start = _double_rounds(pp, n_sets)
     node_of = {nd: k for k, nd in enumerate(nodes)}
@@ -563,26 +556,6 @@ def check_museum_schedule(visits: pd.DataFrame, pp: ProvinceProblem) -> list[str
 # --------------------------------------------------------------------------- national
 
 
-def _museum_of(dataset: Any, province: str, counties: pd.DataFrame) -> tuple[float, float]:
-    mus = dataset.museums
-    hit = mus[mus["province_adcode"].astype(str) == province]
-    if len(hit):
-        return float(hit["lon"].iloc[0]), float(hit["lat"].iloc[0])
-    log.warning(
-        "province %s has no science museum in the dataset; its sets start from the mean "
-        "seat of its poor counties",
-        province,
-    )
-    return float(counties["seat_lon"].mean()), float(counties["seat_lat"].mean())
-
-
-def _poor_by_province(dataset: Any) -> dict[str, pd.DataFrame]:
-    pc = pd.DataFrame(dataset.poor_counties.drop(columns="geometry", errors="ignore"))
-    pc = pc.drop_duplicates("adcode")
-    pc["province_adcode"] = pc["province_adcode"].astype(str)
-    return {p: g for p, g in pc.groupby("province_adcode", sort=True)}
-
-
 def schedule_museums(
     dataset: Any,
     settings: ToursSettings,
@@ -593,7 +566,7 @@ def schedule_museums(
 ) -> MuseumPlan:
     """Museum tours for every province with poor counties (solved independently)."""
     travel = travel or build_travel_model(dataset, settings)
-    groups = _poor_by_province(dataset)
+    groups = poor_by_province(dataset)
     if provinces is not None:
         unknown = sorted(set(provinces) - set(groups))
         if unknown:
@@ -601,7 +574,7 @@ def schedule_museums(
         groups = {p: groups[p] for p in provinces}
     visits, unmet, summ = [], [], []
     for k, (prov, g) in enumerate(groups.items()):
-        pp = province_problem(prov, g, _museum_of(dataset, prov, g), settings, travel)
+        pp = province_problem(prov, g, museum_location(dataset, prov, g), settings, travel)
         plan = schedule_province(pp)
         visits.append(plan.visits)
         unmet.append(plan.unmet)
@@ -655,7 +628,7 @@ def min_fleet(
     time_limit_s
         Solver time per fleet tried (default ``museum_time_limit_s``).
     """
-    groups = _poor_by_province(dataset)
+    groups = poor_by_province(dataset)
     if province_adcode not in groups:
         raise InputError(
             f"province {province_adcode} has no poor counties in the dataset",
@@ -664,7 +637,7 @@ def min_fleet(
     g = groups[province_adcode]
     travel = travel or build_travel_model(dataset, settings)
     pp = province_problem(
-        province_adcode, g, _museum_of(dataset, province_adcode, g), settings, travel
+        province_adcode, g, museum_location(dataset, province_adcode, g), settings, travel
     )
     need = int(pp.max_visits.sum())
     closed = len(pp.adcodes) * settings.visits_per_county - need

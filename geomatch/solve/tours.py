@@ -7,17 +7,17 @@ of every province (:mod:`geomatch.solve.museum`) and the caravan of every poor c
 :func:`write_tours_outputs` writes ``museum_visits.csv``, ``caravan_tours.csv``,
 ``tours_unmet.csv`` and ``tours_summary.json``.
 
-Provinces (museum) and counties (caravans) are independent problems; with
-``workers > 1`` the provinces are solved in a process pool while the caravans use
-another.
+Provinces (museum) and counties (caravans) are independent problems. They run through
+one :class:`geomatch.scale.executor.Executor`: the caller's (a Dask client), or one
+opened for the run from ``tours.workers`` (``> 1``: a local Dask cluster of that many
+worker processes; ``1``, or inside a Dask worker: in process). Both batches are in
+flight together, the long museum provinces first.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,8 @@ from geomatch.io.output import write_csv, write_json
 from geomatch.model.scenario import Scenario
 from geomatch.model.tours_settings import ToursSettings
 from geomatch.progress import ProgressCallback, scaled
-from geomatch.solve.caravan import CaravanPlan, schedule_caravans
+from geomatch.scale.executor import Executor, open_executor
+from geomatch.solve.caravan import CaravanPlan, county_problems, submit_caravans
 from geomatch.solve.museum import (
     UNMET_COLUMNS as MUSEUM_UNMET_COLUMNS,
 )
@@ -36,23 +37,15 @@ from geomatch.solve.museum import (
     VISIT_COLUMNS,
     MuseumPlan,
     ProvinceProblem,
-    _museum_of,
-    _poor_by_province,
     province_problem,
     schedule_province,
 )
+from geomatch.solve.tour_data import museum_location, poor_by_province
 from geomatch.travel import TravelModel, build_travel_model
 
 __all__ = ["UNMET_COLUMNS", "ToursResult", "run_tours_scenario", "write_tours_outputs"]
 
 log = logging.getLogger(__name__)
-
-
-def _mp_context() -> multiprocessing.context.BaseContext:
-    """``forkserver`` where available: safe when the caller runs threads (the web
-    service's job runner), unlike a plain ``fork``."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 #: Columns of ``tours_unmet.csv`` (``need_id`` is the need, or ``museum:<adcode>:<n>``).
@@ -84,75 +77,42 @@ class ToursResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _solve_provinces(pps: list[ProvinceProblem]) -> list[MuseumPlan]:
-    return [schedule_province(pp) for pp in pps]
+def museum_problems(
+    dataset: Any, settings: ToursSettings, travel: TravelModel
+) -> list[ProvinceProblem]:
+    """The museum-tour problem of every province with poor counties."""
+    groups = poor_by_province(dataset)
+    return [
+        province_problem(p, g, museum_location(dataset, p, g), settings, travel)
+        for p, g in groups.items()
+    ]
 
 
-def run_tours_scenario(
+@dataclass(frozen=True)
+class _Solved:
+    plans: list[MuseumPlan]
+    caravans: CaravanPlan
+    seconds: float
+
+
+def _solve(
+    pps: list[ProvinceProblem],
     dataset: Any,
-    scenario: Scenario,
-    *,
-    needs: pd.DataFrame | None = None,
-    progress: ProgressCallback | None = None,
-    travel: TravelModel | None = None,
-) -> ToursResult:
-    """Schedule the museum visits and caravan trips of a scenario.
-
-    Parameters
-    ----------
-    dataset
-        The dataset (:func:`geomatch.dataset.load_dataset`): ``counties``,
-        ``poor_counties``, ``museums`` and, unless ``needs`` is given, ``needs``.
-    scenario
-        Its ``tours`` table (:class:`geomatch.model.tours_settings.ToursSettings`).
-    needs
-        Needs to serve by caravan (kinds ``township_industry`` and ``village_product``).
-    progress
-        ``(fraction, message)`` callback.
-    travel
-        A travel model to reuse (default: built from the dataset and settings).
-    """
-    s: ToursSettings = scenario.tours
-    t0 = time.perf_counter()
-    cb = progress
-    if cb:
-        cb(0.0, "travel model")
-    travel = travel or build_travel_model(dataset, s)
-    t_travel = time.perf_counter() - t0
-    groups = _poor_by_province(dataset)
-    pps = [province_problem(p, g, _museum_of(dataset, p, g), s, travel) for p, g in groups.items()]
-    if cb:
-        cb(0.05, "museum tours")
+    s: ToursSettings,
+    needs: pd.DataFrame | None,
+    executor: Executor,
+    cb: ProgressCallback | None,
+) -> _Solved:
+    """Museum provinces and caravan counties on ``executor``, both batches in flight."""
     t1 = time.perf_counter()
-    museum_fut: Future[list[MuseumPlan]] | None = None
-    pool = None
-    if s.workers > 1 and len(pps) > 1:
-        # Museum provinces in a side process while the caravans use the other workers.
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=_mp_context())
-        museum_fut = pool.submit(_solve_provinces, pps)
-        plans: list[MuseumPlan] = []
-    else:
-        plans = []
-        for k, pp in enumerate(pps):
-            plans.append(schedule_province(pp))
-            if cb:
-                cb(0.05 + 0.45 * (k + 1) / len(pps), f"museum tours {pp.province_adcode}")
-    try:
-        cs = s.model_copy(update={"workers": max(1, s.workers - 1)}) if pool else s
-        caravans: CaravanPlan = schedule_caravans(
-            dataset, cs, needs=needs, progress=scaled(cb, 0.5, 0.95) if cb else None
-        )
-        if museum_fut is not None:
-            plans = museum_fut.result()
-    finally:
-        if pool is not None:
-            pool.shutdown()
-    t_museum = time.perf_counter() - t1
-    visits = (
-        pd.concat([p.visits for p in plans], ignore_index=True)
-        if plans
-        else pd.DataFrame(columns=VISIT_COLUMNS)
-    )
+    museum = executor.submit(schedule_province, pps, label="museum")
+    caravan = submit_caravans(county_problems(dataset, s, needs=needs), s, executor)
+    plans = museum.result(scaled(cb, 0.05, 0.5) if cb else None, "museum tours")
+    caravans = caravan.plan(scaled(cb, 0.5, 0.95) if cb else None)
+    return _Solved(plans, caravans, time.perf_counter() - t1)
+
+
+def _unmet(plans: list[MuseumPlan], caravans: CaravanPlan) -> pd.DataFrame:
     m_unmet = (
         pd.concat([p.unmet for p in plans], ignore_index=True)
         if plans
@@ -168,8 +128,21 @@ def run_tours_scenario(
             unmet[c] = ""
     unmet = unmet[UNMET_COLUMNS].fillna("")
     unmet["visit_no"] = unmet["visit_no"].astype(str).str.replace(r"\.0$", "", regex=True)
+    return unmet
+
+
+def _summary(
+    s: ToursSettings,
+    travel: TravelModel,
+    pps: list[ProvinceProblem],
+    solved: _Solved,
+    visits: pd.DataFrame,
+    unmet: pd.DataFrame,
+    seconds: dict[str, float],
+) -> dict[str, Any]:
+    plans, caravans = solved.plans, solved.caravans
     required = len(pps) and sum(len(pp.adcodes) for pp in pps) * s.visits_per_county
-    summary: dict[str, Any] = {
+    return {
         "year": s.year,
         "travel_model": travel.name,
         "travel_cache": {"matrices": travel.misses, "reused": travel.hits},
@@ -188,13 +161,65 @@ def run_tours_scenario(
         "caravan_travel_km": caravans.summary["travel_km"],
         "unmet": len(unmet),
         "unmet_by_reason": {str(k): int(v) for k, v in unmet["reason"].value_counts().items()},
-        "seconds": {
-            "travel_model": round(t_travel, 2),
-            "museum_and_caravans": round(t_museum, 2),
-            "total": round(time.perf_counter() - t0, 2),
-        },
+        "seconds": {k: round(v, 2) for k, v in seconds.items()},
         "settings": s.model_dump(mode="json"),
     }
+
+
+def run_tours_scenario(
+    dataset: Any,
+    scenario: Scenario,
+    *,
+    needs: pd.DataFrame | None = None,
+    progress: ProgressCallback | None = None,
+    travel: TravelModel | None = None,
+    executor: Executor | None = None,
+) -> ToursResult:
+    """Schedule the museum visits and caravan trips of a scenario.
+
+    Parameters
+    ----------
+    dataset
+        The dataset (:func:`geomatch.dataset.load_dataset`): ``counties``,
+        ``poor_counties``, ``museums`` and, unless ``needs`` is given, ``needs``.
+    scenario
+        Its ``tours`` table (:class:`geomatch.model.tours_settings.ToursSettings`).
+    needs
+        Needs to serve by caravan (kinds ``township_industry`` and ``village_product``).
+    progress
+        ``(fraction, message)`` callback.
+    travel
+        A travel model to reuse (default: built from the dataset and settings).
+    executor
+        Where provinces and counties are solved (default: opened from ``tours.workers``).
+    """
+    s: ToursSettings = scenario.tours
+    t0 = time.perf_counter()
+    if progress:
+        progress(0.0, "travel model")
+    travel = travel or build_travel_model(dataset, s)
+    t_travel = time.perf_counter() - t0
+    pps = museum_problems(dataset, s, travel)
+    if progress:
+        progress(0.05, "museum tours")
+    if executor is None:
+        with open_executor(workers=s.workers) as ex:
+            solved = _solve(pps, dataset, s, needs, ex, progress)
+    else:
+        solved = _solve(pps, dataset, s, needs, executor, progress)
+    plans = solved.plans
+    visits = (
+        pd.concat([p.visits for p in plans], ignore_index=True)
+        if plans
+        else pd.DataFrame(columns=VISIT_COLUMNS)
+    )
+    unmet = _unmet(plans, solved.caravans)
+    seconds = {
+        "travel_model": t_travel,
+        "museum_and_caravans": solved.seconds,
+        "total": time.perf_counter() - t0,
+    }
+    summary = _summary(s, travel, pps, solved, visits, unmet, seconds)
     log.info(
         "tours: %d/%d museum visits, %d/%d caravan stops, %d unmet (%.1f s)",
         summary["museum_visits"],
@@ -204,10 +229,10 @@ def run_tours_scenario(
         summary["unmet"],
         summary["seconds"]["total"],
     )
-    if cb:
-        cb(1.0, "tours done")
+    if progress:
+        progress(1.0, "tours done")
     return ToursResult(
-        museum_visits=visits, caravan_tours=caravans.tours, unmet=unmet, summary=summary
+        museum_visits=visits, caravan_tours=solved.caravans.tours, unmet=unmet, summary=summary
     )
 
 
