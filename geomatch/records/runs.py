@@ -1,19 +1,33 @@
-"""``geomatch runs import``: store a finished run folder in the service's database.
+"""Runs and the records: import a finished run folder, pair from the register, keep agreements.
 
-Planners then see a plan without re-running it. The loading itself is the service's
-(:func:`geomatch.service.worker.import_run`, which stores the tables with
-:func:`geomatch.service.results.store_results` in one transaction); this module checks
-the folder first and brings the database to the newest schema.
+* :func:`import_run_folder` (``geomatch runs import``): store a finished run folder in
+  the service's database, so planners see a plan without re-running it. The loading is
+  the service's (:func:`geomatch.service.worker.import_run`, which stores the tables with
+  :func:`geomatch.service.results.store_results` in one transaction); this module checks
+  the folder first and brings the database to the newest schema.
+* :func:`register_dataset`: the register as the helpers of a run (``"helpers": "register"``).
+* :func:`agreement_locks`: the agreements binding on a run's date, as its locks.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from pathlib import Path
+from typing import Final
+
+import pandas as pd
+from sqlalchemy.orm import Session, sessionmaker
 
 from geomatch.errors import InputError
 from geomatch.service.config import ServiceSettings
 
-__all__ = ["import_run_folder"]
+__all__ = ["REGISTER_FILENAME", "agreement_locks", "import_run_folder", "register_dataset"]
+
+log = logging.getLogger(__name__)
+
+#: File name of the helpers table made from the register.
+REGISTER_FILENAME: Final = "名册 register"
 
 #: Files a finished run folder must hold.
 REQUIRED_FILES = ("pairings.csv", "coverage.csv")
@@ -53,3 +67,88 @@ def import_run_folder(
         settings, folder, Path(maps) if maps is not None else None, scenario=scenario
     )
     return str(run_id)
+
+
+def agreement_locks(
+    factory: sessionmaker[Session], scenario_file: Path, day: dt.date
+) -> pd.DataFrame | None:
+    """The agreements binding on ``day`` as locks of a run of ``scenario_file``.
+
+    Only pairs whose need and helper are in the run's dataset are kept (an agreement of
+    another dataset cannot bind this run; each one left out is logged). ``None`` when no
+    agreement binds.
+    """
+    from geomatch.dataset import load_dataset
+    from geomatch.model.scenario import load_scenario
+    from geomatch.records.agreements import locks_on
+
+    with factory() as session:
+        locks = locks_on(session, day)
+    if locks.empty:
+        return None
+    ds = load_dataset(root=load_scenario(scenario_file).data_root)
+    known = locks["need_id"].isin(ds.needs["need_id"].astype(str)) & locks["helper_id"].isin(
+        ds.helpers["helper_id"].astype(str)
+    )
+    for row in locks[~known].itertuples():
+        log.warning(
+            "agreement %s (%s → %s) is not in this run's dataset; not locked",
+            row.agreement_id,
+            row.need_id,
+            row.helper_id,
+        )
+    kept = locks.loc[known, ["need_id", "helper_id"]].reset_index(drop=True)
+    return kept if len(kept) else None
+
+
+def register_dataset(session: Session, uploads_dir: Path, user_id: int | None) -> int:
+    """The national register as an uploaded helpers table (``datasets`` row); its id.
+
+    A run started with ``"helpers": "register"`` pairs from it through the service's
+    uploaded-table machinery. The same register content gives the same row again.
+
+    Raises
+    ------
+    InputError
+        The register is empty.
+    """
+    import hashlib
+
+    import sqlalchemy as sa
+
+    from geomatch.io.output import write_csv
+    from geomatch.records.register import register_helpers
+    from geomatch.service.models import Dataset
+
+    table = register_helpers(session)
+    if table.empty:
+        raise InputError(
+            "the register is empty; import a province's register first", column="helpers"
+        )
+    text = table.to_csv(index=False, lineterminator="\n")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    found = session.execute(
+        sa.select(Dataset.id).where(
+            Dataset.kind == "helpers",
+            Dataset.filename == REGISTER_FILENAME,
+            Dataset.sha256 == digest,
+        )
+    ).scalar_one_or_none()
+    if found is not None:
+        return int(found)
+    row = Dataset(
+        kind="helpers",
+        filename=REGISTER_FILENAME,
+        sha256=digest,
+        n_rows=len(table),
+        columns=list(map(str, table.columns)),
+        path="",
+        uploaded_by=user_id,
+    )
+    session.add(row)
+    session.flush()
+    path = uploads_dir / str(row.id) / "helpers.csv"
+    write_csv(table, path, excel=False)
+    row.path = str(path)
+    session.flush()
+    return int(row.id)

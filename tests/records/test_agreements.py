@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from geomatch.errors import GeomatchError
+from geomatch.errors import GeomatchError, InputError
 from geomatch.records.agreements import (
     TRANSITIONS,
     IllegalTransitionError,
@@ -60,6 +60,19 @@ def _run(session: Session, pairs: list[tuple[str, str, str, str]]) -> Run:
     return run
 
 
+def _users(session: Session) -> None:
+    for u in (NATIONAL, ANALYST, GANSU, ZHEJIANG, GUIZHOU):
+        session.add(
+            User(
+                id=u.id,
+                name=u.name,
+                role=u.role,
+                province_adcode=u.province,
+                token_hash=f"{u.id:064d}",
+            )
+        )
+
+
 PAIRS = [
     ("N1", "H1", "station", "620102"),
     ("N2", "H2", "training", "620103"),
@@ -70,16 +83,7 @@ PAIRS = [
 @pytest.fixture()
 def proposed(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     with factory() as session:
-        for u in (NATIONAL, ANALYST, GANSU, ZHEJIANG, GUIZHOU):
-            session.add(
-                User(
-                    id=u.id,
-                    name=u.name,
-                    role=u.role,
-                    province_adcode=u.province,
-                    token_hash=f"{u.id:064d}",
-                )
-            )
+        _users(session)
         run = _run(session, PAIRS)
         n = propose_for_run(session, run, start=dt.date(2018, 1, 1), years=2)
         assert n == 3
@@ -214,3 +218,42 @@ def test_ledger_against_a_hand_count(proposed: sessionmaker[Session], tmp_path: 
             0,
             0,
         ]
+
+
+def test_run_hooks_register_as_helpers_and_agreement_locks(
+    factory: sessionmaker[Session], tmp_path: Path, key: object
+) -> None:
+    from geomatch.records.register import import_register
+    from geomatch.records.register_file import read_register_file
+    from geomatch.records.runs import agreement_locks, register_dataset
+    from geomatch.service.models import Dataset
+    from tests.records.conftest import expert, register_csv
+
+    mini = Path(__file__).resolve().parents[1] / "fixtures" / "mini.toml"
+    with factory() as session:
+        _users(session)
+        with pytest.raises(InputError):
+            register_dataset(session, tmp_path, None)
+        path = register_csv(tmp_path / "r.csv", [expert("ZJ-1", "王一", 1, "13800000001")])
+        import_register(session, read_register_file(path), "330000", key)  # type: ignore[arg-type]
+        first = register_dataset(session, tmp_path, None)
+        assert register_dataset(session, tmp_path, None) == first  # same content, same table
+        ds = session.get(Dataset, first)
+        assert ds is not None and ds.kind == "helpers" and Path(ds.path).is_file()
+        from geomatch.io.schema import read_helpers
+
+        assert read_helpers(ds.path)["helper_id"].tolist() == ["ZJ-1"]
+        run = _run(
+            session,
+            [
+                ("ST-522629-crop", "E00046", "station", "522629"),
+                ("NOT-IN-MINI", "E00046", "station", "522629"),
+            ],
+        )
+        propose_for_run(session, run, start=dt.date(2019, 1, 1), years=1)
+        for ag in session.execute(sa.select(Agreement)).scalars():
+            transition(session, ag, "signed", NATIONAL)
+        session.commit()
+    locks = agreement_locks(factory, mini, dt.date(2019, 5, 1))
+    assert locks is not None and locks.values.tolist() == [["ST-522629-crop", "E00046"]]
+    assert agreement_locks(factory, mini, dt.date(2020, 5, 1)) is None
