@@ -51,6 +51,10 @@ TEXT = {
     "station_role",
     "museum",
     "coord_precision",
+    "mechanism",
+    "contiguous_area",
+    "seat_source",
+    "urban_rural",
 }
 FLOAT = {"lon", "lat", "seat_lon", "seat_lat"}
 INT = {"exit_year", "capacity", "capacity_days", "size"}
@@ -206,11 +210,13 @@ def test_real_shared_borders_survive_simplification(real_ds: Dataset) -> None:
 def test_real_scenario_points_and_regions(real_ds: Dataset) -> None:
     assert _points_inside(real_ds, "needs", "adcode").all()
     poor = real_ds.poor_counties
+    # real seats (snapped in where the simplified border cuts them off)
     assert shapely.contains_xy(poor.geometry.to_numpy(), poor["seat_lon"], poor["seat_lat"]).all()
     helpers = real_ds.helpers
     assert set(helpers["region"]) == {"east", "central"}
     # the eastern provinces that help in the 2016 pairing supply helpers
-    east_helpers = set(real_ds.pairing_relations["east_province_adcode"])
+    rel = real_ds.pairing_relations
+    east_helpers = set(rel.loc[rel["mechanism"] == "east_west", "east_province_adcode"])
     assert east_helpers <= set(helpers["province_adcode"])
     needs = real_ds.needs
     assert needs["need_id"].is_unique
@@ -218,5 +224,5 @@ def test_real_scenario_points_and_regions(real_ds: Dataset) -> None:
     assert len(station) == 3 * poor["adcode"].nunique()
     last = set(poor.loc[poor["last_batch"], "adcode"])
     assert (needs.loc[needs["adcode"].isin(last), "priority"] == "remaining").all()
-    tib = needs["deep_poverty_area"].isin(["西藏", "四省藏区"])
+    tib = needs["deep_poverty_area"].isin(["西藏", "四省涉藏州县"])
     assert 0.2 < (needs.loc[tib, "language"] == "bo").mean() < 0.4

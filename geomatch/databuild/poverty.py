@@ -14,15 +14,48 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geomatch.databuild.regions import deep_poverty_area
+from geomatch.databuild.regions import contiguous_area, deep_poverty_area
 from geomatch.errors import GeomatchError
 from geomatch.settings import WGS84
 
-__all__ = ["build_poor_counties", "read_poverty_list", "recode_map"]
+__all__ = [
+    "EXIT_CORRECTIONS_FILE",
+    "apply_exit_corrections",
+    "build_poor_counties",
+    "read_poverty_list",
+    "recode_map",
+]
 
 log = logging.getLogger(__name__)
 
 POVERTY_FILE = "poverty_counties_832.csv"
+EXIT_CORRECTIONS_FILE = "exit_year_corrections.csv"
+
+
+def apply_exit_corrections(poverty: pd.DataFrame, reference: Path) -> pd.DataFrame:
+    """The list with the exit years of ``exit_year_corrections.csv`` applied.
+
+    Each correction names the county, the year the list gives and the corrected year with
+    its source (双柏县 532322: 2019 → 2018, 云南's announcement of 2019-04-30). A row whose
+    listed year no longer matches raises, so a changed list is noticed. Adds the column
+    ``exit_year_source`` (the source list, or the correction's source).
+    """
+    path = reference / EXIT_CORRECTIONS_FILE
+    if not path.is_file():
+        raise GeomatchError(f"reference file {path} not found")
+    fixes = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    out = poverty.copy()
+    out["exit_year_source"] = "poverty_counties_832.csv"
+    for fix in fixes.itertuples(index=False):
+        hit = out["adcode"] == fix.adcode
+        if hit.sum() != 1 or (out.loc[hit, "exit_year"] != fix.exit_year_listed).any():
+            raise GeomatchError(
+                f"{EXIT_CORRECTIONS_FILE}: {fix.county} ({fix.adcode}) is not listed with "
+                f"exit year {fix.exit_year_listed}"
+            )
+        out.loc[hit, "exit_year"] = fix.exit_year
+        out.loc[hit, "exit_year_source"] = f"{EXIT_CORRECTIONS_FILE}: {fix.source}"
+    return out
 
 
 def read_poverty_list(reference: Path) -> pd.DataFrame:
@@ -58,9 +91,11 @@ def build_poor_counties(poverty: pd.DataFrame, counties: gpd.GeoDataFrame) -> gp
         832 rows sorted by ``adcode`` then ``name_source``: ``adcode, name, name_source,
         province, province_adcode, prefecture, prefecture_adcode, region, exit_year,
         last_batch, deep_poverty_area, seat_lon, seat_lat, adcode_cnmaps, region_source,
-        geometry``. ``name`` is the NBS 2023 name, ``name_source`` the name in the 2016–
-        2020 list; province, prefecture and region come from the county layer (region
-        by the NBS split, which equals the source's 所属地域 for all 832 rows).
+        contiguous_area, exit_year_source, seat_source, geometry``. ``name`` is the NBS
+        2023 name, ``name_source`` the name in the 2016–2020 list; province, prefecture,
+        region and seat come from the county layer (region by the NBS split, which equals
+        the source's 所属地域 for all 832 rows). The build adds the partner columns of
+        :func:`geomatch.databuild.relations.resolve_partners`.
     """
     c = counties.set_index("adcode")
     unknown = sorted(set(poverty["adcode"]) - set(c.index))
@@ -84,9 +119,19 @@ def build_poor_counties(poverty: pd.DataFrame, counties: gpd.GeoDataFrame) -> gp
             "seat_lat": c.loc[codes, "seat_lat"].values.astype("float64"),
             "adcode_cnmaps": poverty["adcode_cnmaps"].values,
             "region_source": poverty["east_central_west"].values,
+            "contiguous_area": codes.map(contiguous_area).values,
+            "exit_year_source": poverty["exit_year_source"].values,
+            "seat_source": c.loc[codes, "seat_source"].values,
         }
     )
-    for col in ("adcode", "name", "name_source", "deep_poverty_area", "adcode_cnmaps"):
+    for col in (
+        "adcode",
+        "name",
+        "name_source",
+        "deep_poverty_area",
+        "adcode_cnmaps",
+        "contiguous_area",
+    ):
         df[col] = df[col].astype("str")
     geometry = np.asarray(c.loc[codes, "geometry"].values)
     gdf = gpd.GeoDataFrame(df, geometry=list(geometry), crs=WGS84)

@@ -3,10 +3,12 @@
 Everything here is **synthetic**, generated from a fixed seed, and says so in a
 ``source`` column. The generator rules (also in ``data/README.md``):
 
-Needs (from the policy targets of the 2016 implementation plan, DESIGN.md)
+Needs (from the policy targets of the 2016 implementation plan, docs/ARCHITECTURE.md §0)
     * ``station``: per distinct poor-county adcode, 3 needs — roles crop, livestock,
       health (the expert-station team); the crop role is the team lead and needs a
       ``senior`` expert. Point: the county seat. Size 20 days.
+    * Only **rural** townships (乡, 镇) and villages (村委会) get township, village and
+      training needs; 街道 and 居委会/社区 are urban (:mod:`~geomatch.databuild.units`).
     * ``township_industry``: a poor township has an industry base with probability 0.75;
       its industry is drawn from the industry table for its zone. Point: the township.
       Size 10 days.
@@ -16,7 +18,7 @@ Needs (from the policy targets of the 2016 implementation plan, DESIGN.md)
       Category ``training``. Point: the township. Size 2 days.
     * Priority: ``remaining`` in the 52 last-batch counties (exit 2020); elsewhere
       ``newly_poor`` with probability 0.03, ``returned`` 0.02, else ``ordinary``.
-    * Language: in 西藏 and 四省藏区 30 % of needs require Tibetan (``bo``), in 南疆三地州
+    * Language: in 西藏 and 四省涉藏州县 30 % of needs require Tibetan (``bo``), in 南疆四地州
       30 % Uyghur (``ug``), in 凉山 (5134) 15 % Yi (``ii``); ``''`` = Mandarin suffices.
     * Every draw for a need is a hash of (seed, unit code, stream) (SplitMix64), so a
       unit's needs do not depend on which other units are generated: the needs of a
@@ -26,9 +28,10 @@ Helpers (located at real eastern and central prefecture-level city seats)
     * City weight = (1 + number of urban districts 区) × 3 for a provincial capital
       × 0.6 in a central province × 1.5 in an eastern province that helps in the 2016
       east–west pairing × 2 for a city named as a helper in that table (大连, 苏州, 杭州, …).
-      The point is the city's seat: the inscribed-circle centre of its lowest-coded
-      county-level unit (its central district).
-    * ~30,000 experts: specialty shares crop 36 %, livestock 20 %, health 5 %,
+      The point is the city's seat: the city government's location (``prefectures``
+      ``seat_lon/seat_lat``, :mod:`~geomatch.databuild.seats`). A city whose seat lies
+      in a poor county is left out, so no helper lives inside a poor county.
+    * ~26,000 experts: specialty shares crop 36 %, livestock 20 %, health 5 %,
       engineering 6 %, e-commerce 7 %, solar 5 %, agritourism 6 %, training 15 % (close
       to the category mix of the needs; any specialty can also teach); level
       senior 30 %, intermediate 45 %, junior 25 %; capacity 1/2/3/4 needs per year with
@@ -51,7 +54,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from geomatch.databuild.regions import prefecture_adcode
+from geomatch.databuild.regions import PLATEAU_AREAS, prefecture_adcode
 from geomatch.dataset import COLUMNS
 from geomatch.model.categories import CATEGORY_ZH
 from geomatch.settings import DEFAULT_SEED
@@ -69,7 +72,7 @@ log = logging.getLogger(__name__)
 _ZONES: Final = ("plateau", "northwest", "southwest", "central")
 
 #: Industries of the policy plans: (label, category, weights by zone plateau / northwest
-#: / southwest / central-and-east). Plateau = 西藏 and 四省藏区; northwest = 内蒙古 陕西
+#: / southwest / central-and-east). Plateau = 西藏 and 四省涉藏州县; northwest = 内蒙古 陕西
 #: 甘肃 宁夏 新疆 (and 南疆); southwest = 广西 重庆 四川 贵州 云南; the rest central.
 INDUSTRIES: Final[tuple[tuple[str, str, tuple[int, int, int, int]], ...]] = (
     ("棚膜瓜菜", "crop", (2, 8, 6, 10)),
@@ -163,7 +166,7 @@ class ScenarioRules:
     """The documented parameters of the synthetic scenario (module docstring)."""
 
     seed: int = DEFAULT_SEED
-    n_experts: int = 30_000
+    n_experts: int = 26_000
     n_organisations: int = 1_500
     station_size_days: int = 20
     township_industry_share: float = 0.75
@@ -175,7 +178,7 @@ class ScenarioRules:
     newly_poor_share: float = 0.03
     returned_share: float = 0.02
     language_share: tuple[tuple[str, str, float], ...] = field(
-        default=(("西藏", "bo", 0.30), ("四省藏区", "bo", 0.30), ("南疆三地州", "ug", 0.30))
+        default=(("西藏", "bo", 0.30), ("四省涉藏州县", "bo", 0.30), ("南疆四地州", "ug", 0.30))
     )
     yi_prefecture: str = "513400"
     yi_share: float = 0.15
@@ -206,7 +209,7 @@ def unit_uniform(codes: pd.Series | np.ndarray, seed: int, stream: int) -> np.nd
 
 
 def _zone(adcode: str, deep: str) -> int:
-    if deep in ("西藏", "四省藏区"):
+    if deep in PLATEAU_AREAS:
         return 0
     head = adcode[:2]
     if head in _NORTHWEST:
@@ -239,6 +242,18 @@ def _county_table(poor_counties: pd.DataFrame) -> pd.DataFrame:
     )
     agg["zone"] = [_zone(a, d) for a, d in zip(agg.index, agg["deep"], strict=True)]
     return agg
+
+
+def _rural(units: pd.DataFrame) -> pd.DataFrame:
+    """The rural units (``urban_rural == 'rural'``) of a township or village table.
+
+    Needs of one-village-one-product, township industry and training go to rural units
+    only; the class is set by :mod:`geomatch.databuild.units`. A table
+    without the column (an older fixture) is taken whole.
+    """
+    if "urban_rural" not in units.columns:
+        return units
+    return units[units["urban_rural"].astype(str) == "rural"]
 
 
 def _priority(u: np.ndarray, last_batch: np.ndarray, rules: ScenarioRules) -> np.ndarray:
@@ -314,7 +329,7 @@ def generate_needs(
         )
     )
 
-    t = townships
+    t = _rural(townships)
     t_county = county.loc[t["county_adcode"].to_numpy()]
     has_base = unit_uniform(t["code"], seed, 11) < rules.township_industry_share
     ind = _draw_industry(unit_uniform(t["code"], seed, 12), t_county["zone"].to_numpy())
@@ -343,7 +358,7 @@ def generate_needs(
         )
     )
 
-    v = villages
+    v = _rural(villages)
     v_county = county.loc[v["county_adcode"].to_numpy()]
     chosen = unit_uniform(v["code"], seed, 21) < rules.village_product_share
     vind = _draw_industry(unit_uniform(v["code"], seed, 22), v_county["zone"].to_numpy())
@@ -452,12 +467,21 @@ def helper_cities(
 ) -> pd.DataFrame:
     """Eastern and central prefecture-level cities with their seat and helper weight.
 
+    A city whose seat lies in a poor county (恩施, 湘西 …) is left out: helpers come from
+    outside the poor counties.
+
     Returns ``city_adcode, city, province_adcode, province, region, lon, lat, capital,
     weight`` sorted by city adcode (weight rule in the module docstring).
     """
-    pref = prefectures[prefectures["region"].isin(["east", "central"])].copy()
+    poor = set(counties.loc[counties["poor"].astype(bool), "adcode"].astype(str))
+    pref = prefectures[prefectures["region"].isin(["east", "central"])]
+    if "seat_adcode" in pref.columns:  # helpers never live inside a poor county
+        pref = pref[~pref["seat_adcode"].astype(str).isin(poor)]
+    pref = pref.copy()
     districts = counties[counties["name"].str.endswith("区")].groupby("prefecture_adcode").size()
     capitals = {prefecture_adcode(c) for c in museums["city_adcode"]}
+    if "mechanism" in pairing.columns:
+        pairing = pairing[pairing["mechanism"] == "east_west"]
     helping_provinces = set(pairing["east_province_adcode"])
     helping_cities = set(pairing.loc[pairing["east_level"] == "city", "east_unit_adcode"])
     prov_names = dict(zip(counties["province_adcode"], counties["province"], strict=False))

@@ -51,7 +51,7 @@ DEFAULT_PROVINCE_TERRAIN: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 #: Deep-poverty areas on the Qinghai–Tibet plateau.
-PLATEAU_AREAS: Final[frozenset[str]] = frozenset({"西藏", "四省藏区"})
+PLATEAU_AREAS: Final[frozenset[str]] = frozenset({"西藏", "四省涉藏州县", "四省藏区"})
 
 
 def terrain_of(

@@ -19,7 +19,9 @@ def test_info_table_counts(mini_data_dir: Path) -> None:
     assert gz["province"] == "贵州省" and gz["region"] == "west"
     assert (gz["poor_counties"], gz["with_polygons"]) == (5, 5)
     assert (gz["townships"], gz["villages"]) == (71, 906)
-    assert gz["helpers"] == 0 and gz["needs"] == 516
+    assert gz["helpers"] == 0 and gz["needs"] == 465
+    # 黔东南: no 三区三州 county; every seat real (cpca); every county paired (广州/杭州 …)
+    assert (gz["deep_poverty"], gz["real_seats"], gz["with_partner"]) == (0, 5, 5)
     assert frame["helpers"].sum() == 170
     assert frame.loc["330000", "helpers"] > 0
 
@@ -28,7 +30,8 @@ def test_info_prints_per_province(run_cli, mini_data_dir: Path, capsys) -> None:
     assert run_cli(["info", "--data", mini_data_dir]) == 0
     out = capsys.readouterr().out
     assert "贵州省" in out and "浙江省" in out
-    assert "906" in out and "516" in out
+    assert "906" in out and "465" in out
+    assert "三区三州" in out and "县城驻地来源" in out and "结对的贫困县 5 / 5" in out
 
 
 def test_info_without_data_says_make_data(run_cli, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

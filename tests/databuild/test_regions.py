@@ -6,7 +6,10 @@ import pytest
 
 from geomatch.databuild.regions import (
     CENTRAL_PROVINCES,
+    CONTIGUOUS_AREAS,
+    DEEP_POVERTY_AREAS,
     EAST_PROVINCES,
+    contiguous_area,
     deep_poverty_area,
     prefecture_adcode,
     province_adcode,
@@ -45,26 +48,32 @@ def test_province_adcode() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "area"),
+    ("code", "area", "contiguous"),
     [
-        ("540102", "西藏"),
-        ("653121", "南疆三地州"),  # 喀什 疏附
-        ("653024", "南疆三地州"),  # 克州 乌恰
-        ("653221", "南疆三地州"),  # 和田县
-        ("652900", ""),  # 阿克苏 is not one of the three
-        ("632803", "四省藏区"),  # 茫崖 (海西)
-        ("630121", ""),  # 西宁 大通
-        ("630222", ""),  # 海东 民和
-        ("513422", "四省藏区"),  # 木里
-        ("513433", ""),  # 冕宁 (凉山, not Tibetan)
-        ("513326", "四省藏区"),  # 甘孜 道孚
-        ("513231", "四省藏区"),  # 阿坝
-        ("533422", "四省藏区"),  # 迪庆 德钦
-        ("623001", "四省藏区"),  # 甘南 合作
-        ("620623", "四省藏区"),  # 天祝
-        ("620622", ""),  # 古浪
-        ("522630", ""),
+        ("540102", "西藏", "西藏区"),
+        ("653121", "南疆四地州", "新疆南疆三地州"),  # 喀什 疏附
+        ("653024", "南疆四地州", "新疆南疆三地州"),  # 克州 乌恰
+        ("653221", "南疆四地州", "新疆南疆三地州"),  # 和田县
+        ("652927", "南疆四地州", ""),  # 阿克苏 乌什: 四地州, not the 三地州 片区
+        ("632803", "四省涉藏州县", "四省藏区"),  # 茫崖 (海西)
+        ("630121", "", ""),  # 西宁 大通
+        ("630222", "", ""),  # 海东 民和
+        ("513422", "四省涉藏州县", "四省藏区"),  # 木里: once, as a Tibetan county
+        ("513433", "凉山州", ""),  # 冕宁 (凉山, not Tibetan)
+        ("513431", "凉山州", ""),  # 昭觉
+        ("622926", "临夏州", ""),  # 东乡
+        ("533323", "怒江州", ""),  # 福贡
+        ("513326", "四省涉藏州县", "四省藏区"),  # 甘孜 道孚
+        ("513231", "四省涉藏州县", "四省藏区"),  # 阿坝
+        ("533422", "四省涉藏州县", "四省藏区"),  # 迪庆 德钦
+        ("623001", "四省涉藏州县", "四省藏区"),  # 甘南 合作
+        ("620623", "四省涉藏州县", "四省藏区"),  # 天祝
+        ("620622", "", ""),  # 古浪
+        ("522630", "", ""),
     ],
 )
-def test_deep_poverty_area(code: str, area: str) -> None:
+def test_deep_poverty_area(code: str, area: str, contiguous: str) -> None:
     assert deep_poverty_area(code) == area
+    assert contiguous_area(code) == contiguous
+    assert area == "" or area in DEEP_POVERTY_AREAS
+    assert contiguous == "" or contiguous in CONTIGUOUS_AREAS

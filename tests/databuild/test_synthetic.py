@@ -57,7 +57,8 @@ def test_fixture_rebuilds_to_the_same_bytes(mini_data_dir: Path, tmp_path: Path)
 def test_needs_follow_the_policy_rules(mini) -> None:  # type: ignore[no-untyped-def]
     needs = _needs(mini)
     poor = mini.poor_counties.drop_duplicates("adcode").set_index("adcode")
-    t = mini.townships
+    t = mini.townships[mini.townships["urban_rural"] == "rural"]
+    rural_villages = mini.villages[mini.villages["urban_rural"] == "rural"]
     st = needs[needs["kind"] == "station"]
     assert len(st) == 3 * len(poor)
     for adcode, grp in st.groupby("adcode"):
@@ -71,7 +72,12 @@ def test_needs_follow_the_policy_rules(mini) -> None:  # type: ignore[no-untyped
     per_town = tr.groupby("unit_code").size()
     assert set(per_town.index) == set(t["code"]) and per_town.between(1, 2).all()
     vp = needs[needs["kind"] == "village_product"]
-    assert 0.25 < len(vp) / len(mini.villages) < 0.5
+    assert 0.25 < len(vp) / len(rural_villages) < 0.5
+    assert set(vp["unit_code"]) <= set(rural_villages["code"])
+    # no village, township or training need on an urban unit (街道, 居委会/社区)
+    urban = set(mini.townships.loc[mini.townships["urban_rural"] == "urban", "code"])
+    urban |= set(mini.villages.loc[mini.villages["urban_rural"] == "urban", "code"])
+    assert urban and not needs["unit_code"].isin(urban).any()
     assert set(needs["category"]) <= set(CATEGORIES)
     assert set(needs["priority"]) <= set(PRIORITY_ZH)
     last = set(poor.index[poor["last_batch"]])
