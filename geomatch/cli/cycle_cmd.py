@@ -198,16 +198,17 @@ def evaluate(
         deep_poverty_counties,
         inputs_from_db,
         inputs_from_files,
+        read_kpi,
     )
     from geomatch.io.output import atomic_output_dir
 
     ind = load_indicators(indicators)
     deep = deep_poverty_counties(data)
     if records is not None:
-        inp = inputs_from_files(records, year, run=run, deep_counties=deep)
+        inp = inputs_from_files(records, year, kpi=read_kpi(run), deep_counties=deep)
     else:
         with _session_factory()() as session:
-            inp = inputs_from_db(session, year, run=run, deep_counties=deep)
+            inp = inputs_from_db(session, year, kpi=read_kpi(run), deep_counties=deep)
     ev = run_evaluation(inp, ind)
     with atomic_output_dir(out) as stage:
         write_evaluation(ev, stage, year=year)

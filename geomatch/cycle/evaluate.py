@@ -224,6 +224,12 @@ def _unit_agreements(grades: pd.DataFrame, unit_type: str, unit: str) -> pd.Data
     return grades[(grades["need_province"] == unit) | (grades["helper_province"] == unit)]
 
 
+def _number(value: object) -> float:
+    """A KPI cell as a number (empty or missing → 0)."""
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return 0.0 if pd.isna(number) else float(number)
+
+
 def _coverage(kpi: pd.DataFrame | None) -> dict[str, float]:
     """Province → mean share of counties meeting the station, caravan and museum goals."""
     if kpi is None:
@@ -232,7 +238,7 @@ def _coverage(kpi: pd.DataFrame | None) -> dict[str, float]:
     for row in kpi[kpi["scope"] == "province"].to_dict("records"):
         shares = []
         for goal in ("station", "caravan", "museum2"):
-            met, missing = float(row[f"{goal}_met"]), float(row[f"{goal}_missing"])
+            met, missing = _number(row.get(f"{goal}_met")), _number(row.get(f"{goal}_missing"))
             if met + missing > 0:
                 shares.append(met / (met + missing))
         if shares:

@@ -17,8 +17,9 @@ ledger of :func:`geomatch.records.ledger.ledger`.
   associations_target, associations_achieved, experts_target, experts_mobilised,
   people_target, people_lifted`` (the ledger's own columns).
 
-Both add the latest run's ``kpi.csv`` (``--run DIR``) for the coverage indicator and the
-deep-poverty counties of the dataset.
+Both take the latest run's ``kpi`` table (:func:`read_kpi` of ``--run DIR``, or the
+service's latest run) for the coverage indicator and the deep-poverty counties of the
+dataset.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def inputs_from_db(
     session: Session,
     year: int,
     *,
-    run: Path | None = None,
+    kpi: pd.DataFrame | None = None,
     as_of: dt.date | None = None,
     deep_counties: frozenset[str] = frozenset(),
 ) -> EvaluationInputs:
@@ -133,7 +134,7 @@ def inputs_from_db(
         agreements=_in_year(agreements, year),
         reports=reports,
         ledger=ledger(session, year),
-        kpi=read_kpi(run),
+        kpi=kpi,
         deep_counties=deep_counties,
     )
 
@@ -168,7 +169,7 @@ def inputs_from_files(
     folder: Path,
     year: int,
     *,
-    run: Path | None = None,
+    kpi: pd.DataFrame | None = None,
     as_of: dt.date | None = None,
     deep_counties: frozenset[str] = frozenset(),
 ) -> EvaluationInputs:
@@ -194,6 +195,6 @@ def inputs_from_files(
         agreements=_in_year(agreements, year),
         reports=reports,
         ledger=ledger,
-        kpi=read_kpi(run),
+        kpi=kpi,
         deep_counties=deep_counties,
     )

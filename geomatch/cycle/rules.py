@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tomllib
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ class CommendRules:
     key_individuals: tuple[int, int]
     other_teams: tuple[int, int]
     other_individuals: tuple[int, int]
+
+    def for_year(self, year: int) -> CommendRules:
+        """The same rules with the deadline moved to ``year`` (same day and month)."""
+        return dataclasses.replace(self, deadline=self.deadline.replace(year=year))
 
     def unit_range(self, unit: str, kind: str) -> tuple[int, int]:
         """(min, max) candidates of ``kind`` that ``unit`` recommends."""

@@ -33,13 +33,22 @@ CATS = RULES.categories
 
 
 def _small_rules(**kw: object) -> CommendRules:
-    base = dict(teams_total=4, individuals_total=8, deep_poverty_individuals_min=3)
+    base: dict[str, object] = {
+        "teams_total": 4,
+        "individuals_total": 8,
+        "deep_poverty_individuals_min": 3,
+    }
     base.update(kw)
     return dataclasses.replace(RULES, **base)  # type: ignore[arg-type]
 
 
 def _problem(rng: random.Random, n_units: int = 8) -> NationalProblem:
-    ids, kinds, units, cats, deep, merit = [], [], [], [], [], []
+    ids: list[str] = []
+    kinds: list[str] = []
+    units: list[str] = []
+    cats: list[str] = []
+    deep: list[bool] = []
+    merit: list[int] = []
     for u in range(n_units):
         for kind, n in (("team", rng.randint(1, 2)), ("individual", rng.randint(1, 4))):
             for _ in range(n):
@@ -146,7 +155,7 @@ def test_infeasible_names_the_binding_rule() -> None:
 
 
 def _cands(rng: random.Random) -> pd.DataFrame:
-    rows = []
+    rows: list[dict[str, object]] = []
     units = [*sorted(RULES.key_provinces)[:6], "110000", "中国农学会"]
     for u in units:
         for kind in ("team", "individual"):
@@ -195,7 +204,7 @@ def test_publicity_windows_by_date_arithmetic() -> None:
 
 def _write_candidates(tmp_path: Path, n_units: int = 30) -> Path:
     rng = random.Random(7)
-    rows = []
+    rows: list[dict[str, object]] = []
     units = sorted(RULES.key_provinces)[:n_units]
     for u in units:
         for kind, n in (("team", 2), ("individual", 3)):

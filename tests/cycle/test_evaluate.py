@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from geomatch.cycle.evaluate import evaluate, grade_of, load_indicators
-from geomatch.cycle.records_source import inputs_from_files
+from geomatch.cycle.records_source import inputs_from_files, read_kpi
 from geomatch.errors import InputError
 
 IND = load_indicators()
@@ -54,7 +54,9 @@ def _folder(tmp_path: Path) -> Path:
 
 def test_agreement_indicators_by_hand(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
-    inp = inputs_from_files(folder, 2020, run=folder / "run", deep_counties=frozenset({"540102"}))
+    inp = inputs_from_files(
+        folder, 2020, kpi=read_kpi(folder / "run"), deep_counties=frozenset({"540102"})
+    )
     ev = evaluate(inp, IND)
     g = ev.agreements.set_index("agreement_id")
     assert "4" not in g.index  # proposed: not in force
@@ -75,7 +77,7 @@ def test_agreement_indicators_by_hand(tmp_path: Path) -> None:
 
 def test_unit_scores_sum_and_rank(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
-    ev = evaluate(inputs_from_files(folder, 2020, run=folder / "run"), IND)
+    ev = evaluate(inputs_from_files(folder, 2020, kpi=read_kpi(folder / "run")), IND)
     u = ev.units
     ind_cols = [c for c in u.columns if c.startswith("ind_")]
     assert ind_cols == [f"ind_{n}" for n in IND.unit_weights]
