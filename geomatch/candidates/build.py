@@ -134,20 +134,25 @@ def isin_ids(values: object, known: object) -> np.ndarray:
     ``isin`` is an order of magnitude slower on large id columns)."""
     v = pd.Series(np.asarray(values, dtype=object), dtype=object)
     k = pd.Series(np.asarray(known, dtype=object), dtype=object)
-    return v.isin(k).to_numpy(dtype=bool)
+    found: np.ndarray = v.isin(k).to_numpy(dtype=bool)
+    return found
 
 
 def _text(df: pd.DataFrame, col: str, default: str = "") -> np.ndarray:
     if col not in df.columns:
         return np.full(len(df), default, dtype=object)
     s = df[col].astype("string").fillna(default).str.strip()
-    return s.to_numpy(dtype=object)
+    text: np.ndarray = s.to_numpy(dtype=object)
+    return text
 
 
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     if col not in df.columns:
         return np.full(len(df), np.nan)
-    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    num: np.ndarray = pd.to_numeric(df[col], errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+    return num
 
 
 def normalise_helpers(helpers: pd.DataFrame, settings: PairingSettings) -> pd.DataFrame:
@@ -302,7 +307,8 @@ class _BallTreeIndex(_Index):
 
 def _unit_vectors(latlon: np.ndarray) -> np.ndarray:
     lat, lon = latlon[:, 0], latlon[:, 1]
-    return np.c_[np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]
+    unit: np.ndarray = np.c_[np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]
+    return unit
 
 
 class _NeighbourIndex(_Index):

@@ -42,14 +42,17 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from geomatch.errors import InputError
+
+if TYPE_CHECKING:
+    from ortools.constraint_solver import pywrapcp, routing_parameters_pb2
 
 __all__ = [
     "Backend",
@@ -189,7 +192,8 @@ def euclidean_matrix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Unrounded Euclidean distances between all points, double precision."""
     dx = x[:, None] - x[None, :]
     dy = y[:, None] - y[None, :]
-    return np.sqrt(dx * dx + dy * dy)
+    dist: np.ndarray = np.sqrt(dx * dx + dy * dy)
+    return dist
 
 
 def read_solomon(path: str | Path) -> VrptwProblem:
@@ -485,7 +489,7 @@ def _ortools_model(
     n_vehicles: int,
     fixed: int,
     penalty: np.ndarray | None,
-):
+) -> tuple[pywrapcp.RoutingIndexManager, pywrapcp.RoutingModel]:
     from ortools.constraint_solver import pywrapcp
 
     n = problem.n_customers + 1
@@ -517,7 +521,9 @@ def _ortools_model(
     return manager, routing
 
 
-def _ortools_params(seconds: float, first: str = "PARALLEL_CHEAPEST_INSERTION"):
+def _ortools_params(
+    seconds: float, first: str = "PARALLEL_CHEAPEST_INSERTION"
+) -> routing_parameters_pb2.RoutingSearchParameters:
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
     params = pywrapcp.DefaultRoutingSearchParameters()
@@ -530,7 +536,11 @@ def _ortools_params(seconds: float, first: str = "PARALLEL_CHEAPEST_INSERTION"):
     return params
 
 
-def _extract(manager, routing, assignment) -> list[list[int]]:
+def _extract(
+    manager: pywrapcp.RoutingIndexManager,
+    routing: pywrapcp.RoutingModel,
+    assignment: pywrapcp.Assignment,
+) -> list[list[int]]:
     routes: list[list[int]] = []
     for v in range(routing.vehicles()):
         idx = routing.Start(v)
@@ -629,7 +639,7 @@ def _solve_ortools(
     return best
 
 
-def _stop_when_below(routing, limit: int):
+def _stop_when_below(routing: pywrapcp.RoutingModel, limit: int) -> Callable[[], None]:
     """At-solution callback ending the search once the cost drops below ``limit``."""
 
     def cb() -> None:
