@@ -88,23 +88,19 @@ class FoliumKit:
     box: Any
 
 
-@functools.cache
-def folium_kit() -> FoliumKit:
-    """Import folium and build geomatch's element classes (once, lazily)."""
-    import folium
-    from branca.element import Element, MacroElement
-    from jinja2 import Template
+def _layer_classes(folium: Any, template: Any) -> tuple[Any, Any]:
+    """``OfflineMap`` (no CDN links) and ``DataLayer`` (a ``GM.<fn>`` layer)."""
 
-    class OfflineMap(folium.Map):
+    class OfflineMap(folium.Map):  # type: ignore[misc]
         """A folium map that links no CDN script or style sheet."""
 
         default_js: list[tuple[str, str]] = []  # noqa: RUF012
         default_css: list[tuple[str, str]] = []  # noqa: RUF012
 
-    class DataLayer(folium.map.Layer):
+    class DataLayer(folium.map.Layer):  # type: ignore[misc]
         """A layer drawn by ``GM.<fn>(data, options)`` from assets/geomatch-map.js."""
 
-        _template = Template(
+        _template = template(
             "{% macro script(this, kwargs) %}"
             "var {{ this.get_name() }} = GM.{{ this.fn }}({{ this.data_expr }}, {{ this.opts }});"
             "{% endmacro %}"
@@ -126,38 +122,44 @@ def folium_kit() -> FoliumKit:
             self.data_expr = data_expr
             self.opts = js_json(dict(opts))
 
-    class Data(MacroElement):
+    return OfflineMap, DataLayer
+
+
+def _script_classes(macro: Any, template: Any) -> tuple[Any, Any, Any]:
+    """``Data`` (a shared JSON variable), ``Call`` (``GM.<fn>(map, …)``) and ``Box``."""
+
+    class Data(macro):  # type: ignore[misc]
         """``var <name> = <json>;`` shared by several layers."""
 
-        _template = Template(
+        _template = template(
             "{% macro script(this, kwargs) %}var {{ this.var }} = {{ this.json }};{% endmacro %}"
         )
 
         def __init__(self, var: str, obj: Any) -> None:
-            super().__init__()  # type: ignore[no-untyped-call]
+            super().__init__()
             self._name = "Data"
             self.var = var
             self.json = js_json(obj)
 
-    class Call(MacroElement):
+    class Call(macro):  # type: ignore[misc]
         """``GM.<fn>(<the map>, <args as JSON>…);`` once the layers exist."""
 
-        _template = Template(
+        _template = template(
             "{% macro script(this, kwargs) %}"
             "GM.{{ this.fn }}({{ this._parent.get_name() }}, {{ this.args }});"
             "{% endmacro %}"
         )
 
         def __init__(self, fn: str, *args: Any) -> None:
-            super().__init__()  # type: ignore[no-untyped-call]
+            super().__init__()
             self._name = "Call"
             self.fn = fn
             self.args = ", ".join(js_json(a) for a in args)
 
-    class Box(MacroElement):
+    class Box(macro):  # type: ignore[misc]
         """A legend / manifest box (HTML already escaped)."""
 
-        _template = Template(
+        _template = template(
             "{% macro script(this, kwargs) %}"
             "GM.box({{ this._parent.get_name() }}, {{ this.html }}, {{ this.position }},"
             " {{ this.cls }});"
@@ -165,20 +167,32 @@ def folium_kit() -> FoliumKit:
         )
 
         def __init__(self, html_text: str, position: str, cls: str = "") -> None:
-            super().__init__()  # type: ignore[no-untyped-call]
+            super().__init__()
             self._name = "Box"
             self.html = js_json(html_text)
             self.position = js_json(position)
             self.cls = js_json(cls)
 
+    return Data, Call, Box
+
+
+@functools.cache
+def folium_kit() -> FoliumKit:
+    """Import folium and build geomatch's element classes (once, lazily)."""
+    import folium
+    from branca.element import Element, MacroElement
+    from jinja2 import Template
+
+    offline_map, data_layer = _layer_classes(folium, Template)
+    data, call, box = _script_classes(MacroElement, Template)
     return FoliumKit(
         folium=folium,
         element=Element,
-        offline_map=OfflineMap,
-        data_layer=DataLayer,
-        data=Data,
-        call=Call,
-        box=Box,
+        offline_map=offline_map,
+        data_layer=data_layer,
+        data=data,
+        call=call,
+        box=box,
     )
 
 

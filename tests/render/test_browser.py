@@ -193,3 +193,136 @@ def test_report_opens_offline(browser: Any, maps: Path):
     assert "两数" in page.content()
     page.close()
     assert blocked == []
+
+
+def _search(page: Any, query: str) -> str:
+    page.fill(".gm-search-input", query)
+    page.wait_for_timeout(150)
+    hits = page.locator(".gm-search-hits").inner_text()
+    page.keyboard.press("Enter")
+    page.locator(".leaflet-popup-content").first.wait_for(timeout=5000)
+    return str(hits)
+
+
+@pytest.mark.parametrize(
+    ("page_name", "query", "expect"),
+    [
+        ("national.html", "tongwei", "通渭县"),  # pinyin
+        ("national.html", "twx", "通渭县"),  # initials
+        ("national.html", "621123", "渭源县"),  # code
+        ("province/640000.html", "西吉", "西吉县"),  # Chinese name
+        ("province/620000.html", "东城区", "东城区居民委员会"),  # a village
+        ("province/620000.html", "马营", "马营镇"),  # a township
+    ],
+)
+def test_search_zooms_to_and_opens_the_unit(
+    browser: Any, maps: Path, page_name: str, query: str, expect: str
+):
+    page, log = _open(browser, maps / page_name)
+    try:
+        zoom = page.evaluate("window[document.querySelector('.folium-map').id].getZoom()")
+        hits = _search(page, query)
+        assert expect in hits
+        popup = page.locator(".leaflet-popup-content").first.inner_text()
+        assert expect in popup
+        after = page.evaluate("window[document.querySelector('.folium-map').id].getZoom()")
+        assert after >= zoom
+    finally:
+        page.context.close()
+    assert log.blocked == [] and log.errors == [] and log.dialogs == []
+
+
+def test_tooltip_capped_popup_full(browser: Any, maps: Path):
+    page, log = _open(browser, maps / "province" / "620000.html")
+    try:
+        boxes = page.locator(".leaflet-control-layers-overlays input")
+        for i in range(boxes.count()):
+            boxes.nth(i).uncheck()
+        ds = load_mini_dataset()
+        seat = ds.poor_counties.set_index("adcode").loc["621121"]
+        x, y = _seat_point(page, float(seat["seat_lat"]), float(seat["seat_lon"]))
+        page.mouse.move(x, y)
+        tip = page.locator(".leaflet-tooltip .gm-tip").first
+        tip.wait_for(timeout=5000)
+        assert tip.locator("li").count() == 6  # five names + "另有 1 名"
+        assert "另有 1 名" in tip.inner_text()
+        page.mouse.click(x, y)
+        popup = page.locator(".leaflet-popup-content .gm-tip").first
+        popup.wait_for(timeout=5000)
+        assert popup.locator("li").count() == 6 and "另有" not in popup.inner_text()
+    finally:
+        page.context.close()
+    assert log.errors == [] and log.dialogs == []
+
+
+def test_labels_show_from_their_zoom(browser: Any, maps: Path):
+    page, _ = _open(browser, maps / "national.html")
+    try:
+        js = "z => { const m = window[document.querySelector('.folium-map').id]; m.setZoom(z, {animate: false}); return document.querySelectorAll('.gm-label').length; }"  # noqa: E501
+        assert page.evaluate(js, 5) == 0
+        assert page.evaluate(js, 8) == 5
+    finally:
+        page.context.close()
+
+
+def test_index_links_resolve_offline(browser: Any, maps: Path):
+    page = browser.new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto((maps / "index.html").as_uri())
+    links = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
+    assert len(links) >= 5
+    for link in links:
+        assert link.startswith("file://"), link
+        assert Path(link.removeprefix("file://")).is_file(), link
+    _not_blank_page(page)
+    page.close()
+    assert failed == []
+
+
+def test_inset_and_context_drawn(browser: Any, maps: Path):
+    page, log = _open(browser, maps / "national.html")
+    try:
+        assert page.locator(".gm-inset canvas").count() >= 1
+        assert "南海诸岛" in page.locator(".gm-inset").inner_text()
+        shot = page.locator(".gm-inset").screenshot()
+        from PIL import Image
+
+        img = np.asarray(Image.open(io.BytesIO(shot)).convert("L"), dtype=float)
+        assert img.std() > 5  # the islands and the line are drawn
+    finally:
+        page.context.close()
+    assert log.errors == []
+
+
+def _not_blank_page(page: Any) -> None:
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("L"), dtype=float)
+    assert img.std() > 10, "page screenshot is (nearly) uniform"
+
+
+def test_province_report_and_figure_render(browser: Any, maps: Path, tmp_path: Path):
+    from PIL import Image
+
+    from geomatch.render.province_report import write_province_report
+
+    ds = load_mini_dataset()
+    out, _ = write_province_report(maps.parent / "run", "62", tmp_path / "r.html", dataset=ds)
+    page = browser.new_page()
+    blocked: list[str] = []
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith("file://")
+            else (blocked.append(r.request.url), r.abort())
+        ),
+    )
+    page.goto(out.as_uri())
+    assert "各县专家服务站团队" in page.content()
+    _not_blank_page(page)
+    page.close()
+    assert blocked == []
+    fig = np.asarray(Image.open(maps / "national.png").convert("L"), dtype=float)
+    assert fig.std() > 10

@@ -1,0 +1,169 @@
+"""What a planner reads: the maps' index, search data, context layers, the national figure,
+the province report and ``geomatch info --run``."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from geomatch.errors import InputError
+from geomatch.render.maps import write_maps
+from geomatch.render.search import name_pinyin, pinyin_table
+from tests.render.fixtures import MiniDataset
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.render.fixtures import load_mini_dataset, make_run
+
+    base = tmp_path_factory.mktemp("planner")
+    ds = load_mini_dataset()
+    run = make_run(base / "run", ds)
+    write_maps(run, base / "maps", ds, formats=("png", "svg", "pdf"), dpi=72)
+    return base
+
+
+def test_index_lists_every_province_page(drawn: Path):
+    text = (drawn / "maps" / "index.html").read_text("utf-8")
+    links = re.findall(r'href="(province/\d{6}\.html)">([^<]+)</a>', text)
+    assert [n for _, n in links] == ["甘肃省", "宁夏回族自治区"]
+    for link, _ in links:
+        assert (drawn / "maps" / link).is_file()
+    for target in ("national.html", "report.html", "national.png", "national.pdf"):
+        assert f'href="{target}"' in text and (drawn / "maps" / target).is_file()
+    # headline figures of 甘肃: 3 poor counties, 1 complete, 1 partial, 1 none
+    row = text[text.index("甘肃省") :].split("</tr>")[0]
+    assert re.findall(r"<td>(\d+)</td>", row)[:4] == ["3", "1", "1", "1"]
+    assert "<script" not in text
+
+
+def test_search_and_labels_are_on_every_page(drawn: Path):
+    for page in ("national.html", "province/620000.html"):
+        text = (drawn / "maps" / page).read_text("utf-8")
+        assert "GM.search(" in text and "GM.labels(" in text
+        assert '"kind":"县"' in text
+    prov = (drawn / "maps" / "province" / "620000.html").read_text("utf-8")
+    assert '"kind":"乡镇"' in prov and '"kind":"村"' in prov
+    assert '"listMax":5' in prov  # tooltips capped, popups full
+    chars = json.loads(re.search(r"GM\.search\(\w+, (\{.*?\}\}), ", prov).group(1))["chars"]
+    assert chars["通"] == "tong" and chars["渭"] == "wei"
+
+
+def test_province_page_has_a_month_key_and_bundles(drawn: Path):
+    text = (drawn / "maps" / "province" / "620000.html").read_text("utf-8")
+    assert "大篷车路线（月份）" in text and "5月" in text
+    assert "expert bundles" in text and "宽度=人数" in text
+
+
+def test_national_page_draws_taiwan_and_the_south_china_sea(drawn: Path):
+    text = (drawn / "maps" / "national.html").read_text("utf-8")
+    assert "台湾省" in text and "南海诸岛" in text and "南海断续线" in text
+    assert "GM.inset(" in text and "不在本计划范围" in text
+
+
+def test_figure_formats_and_resolution(drawn: Path):
+    from PIL import Image
+
+    png = Image.open(drawn / "maps" / "national.png")
+    assert abs(png.size[0] - 11.69 * 72) <= 1 and abs(png.size[1] - 8.27 * 72) <= 1
+    assert (drawn / "maps" / "national.pdf").read_bytes()[:5] == b"%PDF-"
+    assert b"<svg" in (drawn / "maps" / "national.svg").read_bytes()[:400]
+
+
+def test_figure_at_300_dpi(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    from PIL import Image
+
+    write_maps(run_dir, tmp_path / "m", mini_ds, dpi=300)
+    img = Image.open(tmp_path / "m" / "national.png")
+    assert abs(img.size[0] - 11.69 * 300) <= 1
+    assert round(img.info["dpi"][0]) == 300
+
+
+def test_no_cjk_font_fails_clearly(
+    tmp_path: Path, mini_ds: MiniDataset, run_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from geomatch.render import static
+
+    monkeypatch.setattr(static, "cjk_font", lambda: None)
+    with pytest.raises(static.FontMissingError, match="fonts-wqy-zenhei") as err:
+        write_maps(run_dir, tmp_path / "m", mini_ds)
+    assert err.value.exit_code == 2
+    assert not (tmp_path / "m").exists()
+
+
+def test_pinyin_phrase_readings_are_kept():
+    assert name_pinyin("重庆市") == ["chong", "qing", "shi"]
+    table = pinyin_table(["重庆市", "重要村", "通渭县", ""])
+    assert table.names["重庆市"] == "chong qing shi"  # 重 alone reads zhong
+    assert "通渭县" not in table.names and table.chars["县"] == "xian"
+
+
+def test_province_report(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    from geomatch.render.province_report import write_province_report
+
+    out, rep = write_province_report(run_dir, "甘肃", tmp_path / "r.html", dataset=mini_ds)
+    assert rep.province.adcode == "620000"
+    status = dict(zip(rep.counties["县"], rep.counties["服务站团队"], strict=True))
+    assert status == {"通渭县": "齐全", "渭源县": "部分", "岷县": "未配对"}
+    missing = dict(zip(rep.counties["县"], rep.counties["缺少岗位"], strict=True))
+    assert missing["渭源县"] == "养殖、医疗健康"
+    # one fix per county and kind, in Chinese
+    assert not rep.shortfall.duplicated(["县", "需求类型"]).any()
+    assert rep.shortfall["建议"].str.contains(r"[\u4e00-\u9fff]").all()
+    assert "流动科技馆巡展" in set(rep.shortfall.loc[rep.shortfall["县"] == "岷县", "需求类型"])
+    dates = dict(zip(rep.museum["县"], rep.museum["巡展日期（目标每年 2 次）"], strict=True))
+    assert "2020-04-01" in dates["通渭县"] and dates["岷县"] == "未排期"
+    assert set(rep.caravan["县"]) == {"通渭县"} and "2020-05-11" in rep.caravan["日期"].iloc[0]
+    text = out.read_text("utf-8")
+    assert "@page{size:A4" in text and "<script>alert" not in text
+    assert "各县缺口与建议" in text
+
+
+def test_province_report_refuses_eastern_and_unknown(
+    tmp_path: Path, mini_ds: MiniDataset, run_dir: Path
+):
+    from geomatch.render.province_report import write_province_report
+
+    with pytest.raises(InputError, match="no poor counties"):
+        write_province_report(run_dir, "120000", tmp_path / "r.html", dataset=mini_ds)
+    with pytest.raises(InputError, match="province"):
+        write_province_report(run_dir, "火星", tmp_path / "r.html", dataset=mini_ds)
+    with pytest.raises(InputError, match="format"):
+        write_province_report(run_dir, "62", tmp_path / "r.doc", fmt="doc", dataset=mini_ds)
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_pdf_without_chromium_says_so(
+    tmp_path: Path, mini_ds: MiniDataset, run_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from geomatch.render import province_report
+
+    monkeypatch.setattr(province_report, "chromium", lambda: None)
+    with pytest.raises(province_report.BrowserMissingError, match="Chromium"):
+        province_report.write_province_report(
+            run_dir, "62", tmp_path / "r.pdf", fmt="pdf", dataset=mini_ds
+        )
+    assert not (tmp_path / "r.pdf").exists()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium")
+def test_pdf_with_chromium(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
+    from geomatch.render.province_report import write_province_report
+
+    out, _ = write_province_report(run_dir, "62", tmp_path / "r.pdf", fmt="pdf", dataset=mini_ds)
+    raw = out.read_bytes()
+    assert raw[:5] == b"%PDF-"
+    box = re.search(rb"/MediaBox ?\[0 0 ([\d.]+) ([\d.]+)\]", raw)
+    assert box and round(float(box[1])) == 595 and round(float(box[2])) == 842  # A4, points
+
+
+def test_info_run(run_dir: Path):
+    from geomatch.render.run_info import run_info
+
+    info = run_info(run_dir)
+    facts = dict(info.facts)
+    assert facts["seed"] == "20161207" and facts["status"] == "optimal"
+    assert info.rows["pairings"] == 27 and info.rows["coverage"] is None
