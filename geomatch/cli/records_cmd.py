@@ -124,17 +124,17 @@ def register_duplicates(province: Province = None) -> None:
 
 @agreements_app.command("propose")
 def agreements_propose(
-    run: Annotated[int, typer.Argument(help="已完成方案的编号（run id）。")],
+    run: Annotated[str, typer.Argument(help="已完成方案的编号（runs import 输出的最后一行）。")],
     years: Annotated[int, typer.Option(min=1, max=10, help="协议年限。")] = 3,
 ) -> None:
     """按方案的每个结对拟定一份协议（重复执行不会重复拟定）。"""
     from geomatch.errors import InputError
     from geomatch.records.agreements import propose_for_run
+    from geomatch.records.runs import find_run
     from geomatch.service.db import session_scope
-    from geomatch.service.models import Run
 
     with session_scope(_factory()) as session:
-        found = session.get(Run, run)
+        found = find_run(session, run)
         if found is None:
             raise InputError(f"no run {run}", column="RUN")
         created = propose_for_run(session, found, years=years)

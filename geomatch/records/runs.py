@@ -21,8 +21,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from geomatch.errors import InputError
 from geomatch.service.config import ServiceSettings
+from geomatch.service.models import Run
 
-__all__ = ["REGISTER_FILENAME", "agreement_locks", "import_run_folder", "register_dataset"]
+__all__ = [
+    "REGISTER_FILENAME",
+    "agreement_locks",
+    "find_run",
+    "import_run_folder",
+    "register_dataset",
+]
 
 log = logging.getLogger(__name__)
 
@@ -152,3 +159,13 @@ def register_dataset(session: Session, uploads_dir: Path, user_id: int | None) -
     row.path = str(path)
     session.flush()
     return int(row.id)
+
+
+def find_run(session: Session, ref: int | str) -> Run | None:
+    """A run by its number or its public id (``runs.uid``), as ``runs import`` prints it."""
+    import sqlalchemy as sa
+
+    text = str(ref).strip()
+    if text.isdigit():
+        return session.get(Run, int(text)) if int(text) < 2**31 else None
+    return session.execute(sa.select(Run).where(Run.uid == text)).scalar_one_or_none()

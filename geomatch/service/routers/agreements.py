@@ -35,6 +35,7 @@ from geomatch.records.reports import (
     late_quarters,
     submit_report,
 )
+from geomatch.records.runs import find_run
 from geomatch.records.schemas import (
     AgreementDetailOut,
     AgreementOut,
@@ -86,10 +87,7 @@ def _agreement(session: DbSession, agreement_id: int, user: Principal, *, write:
 
 
 def _run(session: DbSession, ref: int | str) -> Run:
-    if isinstance(ref, int) or str(ref).isdigit():
-        run = session.get(Run, int(ref)) if int(ref) < 2**31 else None
-    else:
-        run = session.execute(sa.select(Run).where(Run.uid == str(ref))).scalar_one_or_none()
+    run = find_run(session, ref)
     if run is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no run {ref}")
     return run
