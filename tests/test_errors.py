@@ -1,0 +1,52 @@
+"""Errors with one meaning each, and the exit code the command line gives each."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+import geomatch.cli.app
+from geomatch.cli.main import main
+from geomatch.errors import (
+    AuthorizationError,
+    DatasetMissingError,
+    GeomatchError,
+    InfeasibleError,
+    InputError,
+    SolverTimeoutError,
+)
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (InputError("bad value", file="needs.csv", row=3, column="size"), 2),
+        (DatasetMissingError("no data"), 2),
+        (InfeasibleError("capacity of H1", constraint="capacity"), 3),
+        (SolverTimeoutError("no solution in 5 s", time_limit_s=5.0), 4),
+        (AuthorizationError("not your province", province="620000"), 1),
+        (RuntimeError("a bug"), 1),
+    ],
+)
+def test_cli_exit_code(
+    exc: Exception, code: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def app(*args: Any, **kwargs: Any) -> None:
+        raise exc
+
+    monkeypatch.setattr(geomatch.cli.app, "app", app)
+    with caplog.at_level(logging.ERROR, logger="geomatch.cli"):
+        assert main(["run"], quick=False) == code
+    if not isinstance(exc, GeomatchError):
+        assert "Traceback" in caplog.text or caplog.records[-1].exc_info  # a bug is logged
+
+
+def test_each_error_means_one_thing() -> None:
+    assert not issubclass(AuthorizationError, PermissionError)
+    assert not issubclass(SolverTimeoutError, InfeasibleError)
+    err = InputError("expected a number", file="needs.csv", row=3, column="size")
+    assert str(err) == "file needs.csv, row 3, column 'size': expected a number"
+    codes = {InputError.exit_code, InfeasibleError.exit_code, SolverTimeoutError.exit_code}
+    assert codes == {2, 3, 4}
