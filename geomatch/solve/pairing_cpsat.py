@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -136,7 +137,8 @@ def solve_cpsat(
             val = round(solver.objective_value)
             phases.append({"phase": name, "value": val, "optimal": st == cp_model.OPTIMAL})
             m.add(expr <= val)
-            m.clear_hints()
+            clear_hints: Callable[[], None] = m.clear_hints  # untyped in ortools' stubs
+            clear_hints()
             xs = [solver.boolean_value(v) for v in x]
             for a in range(A):
                 m.add_hint(x[a], xs[a])
