@@ -118,6 +118,17 @@ def _seat_point(page: Any, lat: float, lon: float) -> tuple[float, float]:
     )
 
 
+def _hover_county(page: Any, adcode: str) -> tuple[float, float]:
+    """Switch the overlays off and move the mouse onto the county's seat."""
+    boxes = page.locator(".leaflet-control-layers-overlays input")
+    for i in range(boxes.count()):
+        boxes.nth(i).uncheck()
+    seat = load_mini_dataset().poor_counties.set_index("adcode").loc[adcode]
+    x, y = _seat_point(page, float(seat["seat_lat"]), float(seat["seat_lon"]))
+    page.mouse.move(x, y)
+    return x, y
+
+
 @pytest.mark.parametrize("name", ["national.html", "province/620000.html"])
 def test_page_opens_offline_without_errors(browser: Any, maps: Path, name: str):
     page, log = _open(browser, maps / name)
@@ -129,13 +140,7 @@ def test_page_opens_offline_without_errors(browser: Any, maps: Path, name: str):
         _not_blank(page.screenshot())
         # Hide the overlays (points and routes at the seat), then hover the complete
         # county: its Chinese tooltip shows with its numbers.
-        boxes = page.locator(".leaflet-control-layers-overlays input")
-        for i in range(boxes.count()):
-            boxes.nth(i).uncheck()
-        ds = load_mini_dataset()
-        seat = ds.poor_counties.set_index("adcode").loc["621121"]
-        x, y = _seat_point(page, float(seat["seat_lat"]), float(seat["seat_lon"]))
-        page.mouse.move(x, y)
+        _hover_county(page, "621121")
         tip = page.locator(".gm-tip").first
         tip.wait_for(timeout=5000)
         text = tip.inner_text()
@@ -235,13 +240,7 @@ def test_search_zooms_to_and_opens_the_unit(
 def test_tooltip_capped_popup_full(browser: Any, maps: Path):
     page, log = _open(browser, maps / "province" / "620000.html")
     try:
-        boxes = page.locator(".leaflet-control-layers-overlays input")
-        for i in range(boxes.count()):
-            boxes.nth(i).uncheck()
-        ds = load_mini_dataset()
-        seat = ds.poor_counties.set_index("adcode").loc["621121"]
-        x, y = _seat_point(page, float(seat["seat_lat"]), float(seat["seat_lon"]))
-        page.mouse.move(x, y)
+        x, y = _hover_county(page, "621121")
         tip = page.locator(".leaflet-tooltip .gm-tip").first
         tip.wait_for(timeout=5000)
         assert tip.locator("li").count() == 6  # five names + "另有 1 名"
