@@ -33,7 +33,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from geomatch.errors import GeomatchError, InputError
+from geomatch.errors import InputError
 from geomatch.records.orm import Agreement, AgreementEvent
 from geomatch.service.auth import Principal, province_of
 from geomatch.service.models import Helper, Need, ResultRow, Run, utcnow
@@ -104,8 +104,8 @@ KIND_DEFAULTS: Final[Mapping[str, KindDefaults]] = {
 _FALLBACK = KindDefaults(0, 30, 10, 2, "科技帮扶：技术指导与培训")
 
 
-class IllegalTransitionError(GeomatchError):
-    """A status change the state machine does not allow (HTTP 409)."""
+class IllegalTransitionError(InputError):
+    """A status change the state machine does not allow (HTTP 409; exit 2)."""
 
     def __init__(self, current: str, wanted: str) -> None:
         self.current = current
@@ -113,7 +113,8 @@ class IllegalTransitionError(GeomatchError):
         self.allowed = TRANSITIONS.get(current, ())
         allowed = ", ".join(self.allowed) or "none (the agreement is closed)"
         super().__init__(
-            f"an agreement that is {current!r} cannot become {wanted!r}; allowed: {allowed}"
+            f"an agreement that is {current!r} cannot become {wanted!r}; allowed: {allowed}",
+            column="status",
         )
 
 

@@ -16,7 +16,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from geomatch.errors import GeomatchError, InputError
+from geomatch.errors import InputError
 from geomatch.records.orm import Agreement, ProgressReport
 from geomatch.service.auth import Principal
 
@@ -36,12 +36,12 @@ _PERIOD = re.compile(r"(20\d\d)Q([1-4])")
 REPORTING_STATUSES: Final = ("active", "completed")
 
 
-class DuplicateReportError(GeomatchError):
-    """The agreement already has a report for the quarter (HTTP 409)."""
+class DuplicateReportError(InputError):
+    """The agreement already has a report for the quarter (HTTP 409; exit 2)."""
 
 
-class ReportStateError(GeomatchError):
-    """The agreement is not in a state that reports progress (HTTP 409)."""
+class ReportStateError(InputError):
+    """The agreement is not in a state that reports progress (HTTP 409; exit 2)."""
 
 
 @dataclass(frozen=True)
