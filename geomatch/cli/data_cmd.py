@@ -12,6 +12,7 @@ from geomatch.errors import DatasetMissingError
 
 if TYPE_CHECKING:  # pandas is imported where a table is made, not at CLI start-up
     import pandas as pd
+    from rich.table import Table
 
 __all__ = ["data_app", "info_summary", "info_table", "register"]
 
@@ -166,34 +167,10 @@ def info_summary(ds: object) -> list[str]:
     return lines
 
 
-def info(
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", help="Dataset folder (default data/ or GEOMATCH_DATA_DIR)."),
-    ] = None,
-    run: Annotated[
-        Path | None,
-        typer.Option("--run", help="概况一次运行（不看数据集）。Summarise a run folder."),
-    ] = None,
-) -> None:
-    """数据集各省概况：贫困县、三区三州、县城驻地来源、结对覆盖、乡村单元、帮扶者与需求。"""
-    if run is not None:  # issue 16: the run's summary (geomatch.render.run_info)
-        from geomatch.cli.report_cmd import show_run_info
-
-        show_run_info(run)
-        return
-    from rich.console import Console
+def _province_table(frame: pd.DataFrame, root: str) -> Table:
+    """The per-province table of ``geomatch info`` (rich), with totals in the footer."""
     from rich.table import Table
 
-    from geomatch.dataset import load_dataset
-
-    ds = load_dataset(data)
-    missing = ds.missing()
-    if missing:
-        raise DatasetMissingError(
-            f"the dataset in {ds.root} lacks {', '.join(missing)}: rebuild it with `make data`"
-        )
-    frame = info_table(ds)
     counts = [
         "poor_counties",
         "with_polygons",
@@ -205,7 +182,7 @@ def info(
         "helpers",
         "needs",
     ]
-    table = Table(title=f"geomatch dataset — {ds.root}", show_footer=True)
+    table = Table(title=f"geomatch dataset — {root}", show_footer=True)
     table.add_column("adcode", footer="total")
     table.add_column("province")
     table.add_column("region")
@@ -230,6 +207,36 @@ def info(
             str(row["region"]),
             *[f"{int(row[c]):,}" if row[c] else "" for c in counts],
         )
+    return table
+
+
+def info(
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Dataset folder (default data/ or GEOMATCH_DATA_DIR)."),
+    ] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option("--run", help="概况一次运行（不看数据集）。Summarise a run folder."),
+    ] = None,
+) -> None:
+    """数据集各省概况：贫困县、三区三州、县城驻地来源、结对覆盖、乡村单元、帮扶者与需求。"""
+    if run is not None:  # issue 16: the run's summary (geomatch.render.run_info)
+        from geomatch.cli.report_cmd import show_run_info
+
+        show_run_info(run)
+        return
+    from rich.console import Console
+
+    from geomatch.dataset import load_dataset
+
+    ds = load_dataset(data)
+    missing = ds.missing()
+    if missing:
+        raise DatasetMissingError(
+            f"the dataset in {ds.root} lacks {', '.join(missing)}: rebuild it with `make data`"
+        )
+    table = _province_table(info_table(ds), str(ds.root))
     probe = Console()
     console = probe if probe.is_terminal else Console(width=120)
     console.print(table)

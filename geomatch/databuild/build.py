@@ -49,6 +49,7 @@ from geomatch.databuild.poverty import (
     build_poor_counties,
     read_poverty_list,
 )
+from geomatch.databuild.reference import read_reference_csv
 from geomatch.databuild.relations import (
     COUNTERPART_FILE,
     MUSEUMS_FILE,
@@ -132,15 +133,6 @@ def default_reference_dir() -> Path:
     return REPO_ROOT / "data" / "raw"
 
 
-def _read_reference_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise GeomatchError(
-            f"reference file {path} not found: give --reference the folder with the "
-            "reference CSVs (data/raw in the repository)"
-        )
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-
-
 def _counties_with_seats(
     reference: Path, poverty: pd.DataFrame, progress: ProgressCallback
 ) -> tuple[gpd.GeoDataFrame, SeatSources]:
@@ -186,7 +178,7 @@ def _units(
     progress: ProgressCallback,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Townships and villages of the poor counties with approximate points and class."""
-    t_raw = _read_reference_csv(reference / TOWNSHIPS_FILE)
+    t_raw = read_reference_csv(reference, TOWNSHIPS_FILE)
     t_raw = t_raw[t_raw["areaCode"].isin(poor_codes)]
     townships = pd.DataFrame(
         {"code": t_raw["code"], "name": t_raw["name"], "county_adcode": t_raw["areaCode"]}
@@ -198,7 +190,7 @@ def _units(
     townships["urban_rural"] = township_class(townships["code"], townships["name"])
 
     progress(0.4, "villages")
-    v_raw = _read_reference_csv(reference / VILLAGES_FILE)
+    v_raw = read_reference_csv(reference, VILLAGES_FILE)
     v_raw = v_raw[v_raw["areaCode"].isin(poor_codes)]
     villages = pd.DataFrame(
         {

@@ -16,6 +16,7 @@ from typing import Final
 
 import pandas as pd
 
+from geomatch.databuild.reference import read_reference_csv
 from geomatch.errors import GeomatchError
 
 __all__ = ["RECODES_FILE", "Recodes", "read_recodes"]
@@ -34,10 +35,7 @@ class Recodes:
 
 def read_recodes(reference: Path, poverty: pd.DataFrame) -> Recodes:
     """Read the recode table and check it covers the poor-county list's own recodes."""
-    path = reference / RECODES_FILE
-    if not path.is_file():
-        raise GeomatchError(f"reference file {path} not found")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    df = read_reference_csv(reference, RECODES_FILE)
     code = dict(zip(df["adcode_cnmaps"], df["adcode"], strict=True))
     listed = poverty[poverty["adcode"] != poverty["adcode_cnmaps"]]
     for old, new in zip(listed["adcode_cnmaps"], listed["adcode"], strict=True):

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geomatch.databuild.reference import read_reference_csv
 from geomatch.databuild.regions import contiguous_area, deep_poverty_area
 from geomatch.errors import GeomatchError
 from geomatch.settings import WGS84
@@ -23,7 +24,6 @@ __all__ = [
     "apply_exit_corrections",
     "build_poor_counties",
     "read_poverty_list",
-    "recode_map",
 ]
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,7 @@ def apply_exit_corrections(poverty: pd.DataFrame, reference: Path) -> pd.DataFra
     listed year no longer matches raises, so a changed list is noticed. Adds the column
     ``exit_year_source`` (the source list, or the correction's source).
     """
-    path = reference / EXIT_CORRECTIONS_FILE
-    if not path.is_file():
-        raise GeomatchError(f"reference file {path} not found")
-    fixes = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    fixes = read_reference_csv(reference, EXIT_CORRECTIONS_FILE)
     out = poverty.copy()
     out["exit_year_source"] = "poverty_counties_832.csv"
     for fix in fixes.itertuples(index=False):
@@ -60,19 +57,10 @@ def apply_exit_corrections(poverty: pd.DataFrame, reference: Path) -> pd.DataFra
 
 def read_poverty_list(reference: Path) -> pd.DataFrame:
     """Read and check the normalised poor-county list (all columns text)."""
-    path = reference / POVERTY_FILE
-    if not path.is_file():
-        raise GeomatchError(f"reference file {path} not found")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    df = read_reference_csv(reference, POVERTY_FILE)
     if len(df) != 832:
-        raise GeomatchError(f"{path}: expected 832 poor counties, found {len(df)}")
+        raise GeomatchError(f"{POVERTY_FILE}: expected 832 poor counties, found {len(df)}")
     return df
-
-
-def recode_map(poverty: pd.DataFrame) -> dict[str, str]:
-    """cnmaps adcode → NBS 2023 adcode where the two differ (4 renamed units)."""
-    diff = poverty[poverty["adcode"] != poverty["adcode_cnmaps"]]
-    return dict(zip(diff["adcode_cnmaps"], diff["adcode"], strict=True))
 
 
 def build_poor_counties(poverty: pd.DataFrame, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

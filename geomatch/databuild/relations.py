@@ -21,6 +21,7 @@ from typing import Final
 
 import pandas as pd
 
+from geomatch.databuild.reference import read_reference_csv
 from geomatch.dataset import COLUMNS
 from geomatch.errors import GeomatchError
 
@@ -53,13 +54,6 @@ PARTNER_COLUMNS: Final = (
 #: data/README.md): 青岛西海岸新区 is coextensive with 黄岛区 (370211); 济南高新区 is a
 #: development zone inside several districts and gets no code.
 _EAST_UNIT_FIXES: Final = {"青岛西海岸新区": "370211", "济南高新区": ""}
-
-
-def _read(reference: Path, name: str) -> pd.DataFrame:
-    path = reference / name
-    if not path.is_file():
-        raise GeomatchError(f"reference file {path} not found")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 
 
 def _resolve_east_units(
@@ -100,7 +94,7 @@ def _relations_of(
     tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
 ) -> pd.DataFrame:
     counties, prefectures, provinces = tables
-    df = _read(reference, name)
+    df = read_reference_csv(reference, name)
     prov_code = dict(zip(provinces["name"], provinces["adcode"], strict=True))
     df["east_province_adcode"] = df["east_province"].map(prov_code)
     df["west_province_adcode"] = df["west_adcode"].str[:2] + "0000"
@@ -204,8 +198,8 @@ def build_museums(reference: Path) -> pd.DataFrame:
     unbounded) sorted by province adcode, then ``available_from`` (so the row in use
     during 2016–2020 comes first: 海南's depot before its 2025 museum).
     """
-    df = _read(reference, MUSEUMS_FILE)
-    opening = _read(reference, OPENINGS_FILE)
+    df = read_reference_csv(reference, MUSEUMS_FILE)
+    opening = read_reference_csv(reference, OPENINGS_FILE)
     museums = df.merge(
         opening[opening["kind"] == "museum"].drop(
             columns=["city", "city_adcode", "approx_lon", "approx_lat"]

@@ -36,7 +36,7 @@ import pandas as pd
 import shapely
 
 from geomatch.databuild.points import nearest_inside
-from geomatch.errors import GeomatchError
+from geomatch.databuild.reference import read_reference_csv
 
 __all__ = [
     "SEAT_CHECK_FILE",
@@ -94,15 +94,9 @@ def haversine_km(
     return np.asarray(2 * 6371.0 * np.arcsin(np.sqrt(a)), dtype=float)
 
 
-def _read(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise GeomatchError(f"reference file {path} not found")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-
-
 def read_seat_sources(reference: Path) -> SeatSources:
     """Read both seat tables (rows without coordinates dropped)."""
-    p = _read(reference / SEAT_FILE)
+    p = read_reference_csv(reference, SEAT_FILE)
     p = p[(p["longitude"] != "") & (p["latitude"] != "")]
     primary = pd.DataFrame(
         {
@@ -113,7 +107,7 @@ def read_seat_sources(reference: Path) -> SeatSources:
         index=p["adcode"].str[:6].to_numpy(),
     )
     primary = primary[~primary.index.duplicated(keep="first")]
-    s = _read(reference / SEAT_CHECK_FILE)
+    s = read_reference_csv(reference, SEAT_CHECK_FILE)
     second = pd.DataFrame(
         {
             "province": s["province"].to_numpy(),

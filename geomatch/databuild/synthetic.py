@@ -274,119 +274,102 @@ def _language(
     return lang
 
 
-def generate_needs(
-    poor_counties: pd.DataFrame,
-    townships: pd.DataFrame,
-    villages: pd.DataFrame,
-    rules: ScenarioRules | None = None,
-) -> pd.DataFrame:
-    """Synthetic needs from the policy targets (rules in the module docstring).
-
-    Parameters
-    ----------
-    poor_counties
-        ``adcode, name, last_batch, deep_poverty_area, seat_lon, seat_lat,
-        prefecture_adcode`` (832 rows; duplicates of an adcode are merged).
-    townships
-        ``code, name, county_adcode, lon, lat`` of the poor counties.
-    villages
-        ``code, name, township_code, county_adcode, lon, lat``.
-    rules
-        Generator parameters; default :class:`ScenarioRules`.
-
-    Returns
-    -------
-    DataFrame
-        The needs schema of ``data/README.md``, sorted by ``adcode`` then ``need_id``.
-    """
-    rules = rules or ScenarioRules()
+def _station_needs(county: pd.DataFrame, rules: ScenarioRules) -> pd.DataFrame:
+    """``station``: 3 roles per poor county at its seat."""
     seed = rules.seed
-    county = _county_table(poor_counties)
-    frames: list[pd.DataFrame] = []
-
-    # station: 3 roles per county
     roles = ("crop", "livestock", "health")
     codes = np.repeat(county.index.to_numpy(dtype=str), len(roles))
     role = np.tile(np.array(roles, dtype=object), len(county))
-    frames.append(
-        pd.DataFrame(
-            {
-                "need_id": [f"ST-{c}-{r}" for c, r in zip(codes, role, strict=True)],
-                "kind": "station",
-                "adcode": codes,
-                "unit_code": codes,
-                "unit_name": np.repeat(county["name"].to_numpy(dtype=object), len(roles)),
-                "lon": np.repeat(county["seat_lon"].to_numpy(), len(roles)),
-                "lat": np.repeat(county["seat_lat"].to_numpy(), len(roles)),
-                "category": role,
-                "industry": [f"农技专家服务站·{CATEGORY_ZH[r]}" for r in role],
-                "size": rules.station_size_days,
-                "min_level": np.where(role == "crop", "senior", ""),
-                "station_role": role,
-                "source": f"synthetic (seed {seed}, rule station: 3 roles per poor county)",
-                "_hash": codes,
-            }
-        )
+    return pd.DataFrame(
+        {
+            "need_id": [f"ST-{c}-{r}" for c, r in zip(codes, role, strict=True)],
+            "kind": "station",
+            "adcode": codes,
+            "unit_code": codes,
+            "unit_name": np.repeat(county["name"].to_numpy(dtype=object), len(roles)),
+            "lon": np.repeat(county["seat_lon"].to_numpy(), len(roles)),
+            "lat": np.repeat(county["seat_lat"].to_numpy(), len(roles)),
+            "category": role,
+            "industry": [f"农技专家服务站·{CATEGORY_ZH[r]}" for r in role],
+            "size": rules.station_size_days,
+            "min_level": np.where(role == "crop", "senior", ""),
+            "station_role": role,
+            "source": f"synthetic (seed {seed}, rule station: 3 roles per poor county)",
+            "_hash": codes,
+        }
     )
 
+
+def _township_needs(
+    county: pd.DataFrame, townships: pd.DataFrame, rules: ScenarioRules
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``township_industry`` on rural townships; also returns those townships."""
+    seed = rules.seed
     t = _rural(townships)
     t_county = county.loc[t["county_adcode"].to_numpy()]
     has_base = unit_uniform(t["code"], seed, 11) < rules.township_industry_share
     ind = _draw_industry(unit_uniform(t["code"], seed, 12), t_county["zone"].to_numpy())
     tb = t[has_base]
-    frames.append(
-        pd.DataFrame(
-            {
-                "need_id": "TI-" + tb["code"],
-                "kind": "township_industry",
-                "adcode": tb["county_adcode"].to_numpy(),
-                "unit_code": tb["code"].to_numpy(),
-                "unit_name": tb["name"].to_numpy(),
-                "lon": tb["lon"].to_numpy(),
-                "lat": tb["lat"].to_numpy(),
-                "category": [INDUSTRIES[i][1] for i in ind[has_base]],
-                "industry": [INDUSTRIES[i][0] for i in ind[has_base]],
-                "size": rules.township_industry_size_days,
-                "min_level": "",
-                "station_role": "",
-                "source": (
-                    f"synthetic (seed {seed}, rule township_industry: "
-                    f"{rules.township_industry_share:.0%} of poor townships, industry by zone)"
-                ),
-                "_hash": tb["code"].to_numpy(),
-            }
-        )
+    return t, pd.DataFrame(
+        {
+            "need_id": "TI-" + tb["code"],
+            "kind": "township_industry",
+            "adcode": tb["county_adcode"].to_numpy(),
+            "unit_code": tb["code"].to_numpy(),
+            "unit_name": tb["name"].to_numpy(),
+            "lon": tb["lon"].to_numpy(),
+            "lat": tb["lat"].to_numpy(),
+            "category": [INDUSTRIES[i][1] for i in ind[has_base]],
+            "industry": [INDUSTRIES[i][0] for i in ind[has_base]],
+            "size": rules.township_industry_size_days,
+            "min_level": "",
+            "station_role": "",
+            "source": (
+                f"synthetic (seed {seed}, rule township_industry: "
+                f"{rules.township_industry_share:.0%} of poor townships, industry by zone)"
+            ),
+            "_hash": tb["code"].to_numpy(),
+        }
     )
 
+
+def _village_needs(
+    county: pd.DataFrame, villages: pd.DataFrame, rules: ScenarioRules
+) -> pd.DataFrame:
+    """``village_product`` on rural villages."""
+    seed = rules.seed
     v = _rural(villages)
     v_county = county.loc[v["county_adcode"].to_numpy()]
     chosen = unit_uniform(v["code"], seed, 21) < rules.village_product_share
     vind = _draw_industry(unit_uniform(v["code"], seed, 22), v_county["zone"].to_numpy())
     vb = v[chosen]
-    frames.append(
-        pd.DataFrame(
-            {
-                "need_id": "VP-" + vb["code"],
-                "kind": "village_product",
-                "adcode": vb["county_adcode"].to_numpy(),
-                "unit_code": vb["code"].to_numpy(),
-                "unit_name": vb["name"].to_numpy(),
-                "lon": vb["lon"].to_numpy(),
-                "lat": vb["lat"].to_numpy(),
-                "category": [INDUSTRIES[i][1] for i in vind[chosen]],
-                "industry": [INDUSTRIES[i][0] for i in vind[chosen]],
-                "size": rules.village_product_size_days,
-                "min_level": "",
-                "station_role": "",
-                "source": (
-                    f"synthetic (seed {seed}, rule village_product: "
-                    f"{rules.village_product_share:.0%} of villages, product by zone)"
-                ),
-                "_hash": vb["code"].to_numpy(),
-            }
-        )
+    return pd.DataFrame(
+        {
+            "need_id": "VP-" + vb["code"],
+            "kind": "village_product",
+            "adcode": vb["county_adcode"].to_numpy(),
+            "unit_code": vb["code"].to_numpy(),
+            "unit_name": vb["name"].to_numpy(),
+            "lon": vb["lon"].to_numpy(),
+            "lat": vb["lat"].to_numpy(),
+            "category": [INDUSTRIES[i][1] for i in vind[chosen]],
+            "industry": [INDUSTRIES[i][0] for i in vind[chosen]],
+            "size": rules.village_product_size_days,
+            "min_level": "",
+            "station_role": "",
+            "source": (
+                f"synthetic (seed {seed}, rule village_product: "
+                f"{rules.village_product_share:.0%} of villages, product by zone)"
+            ),
+            "_hash": vb["code"].to_numpy(),
+        }
     )
 
+
+def _training_needs(t: pd.DataFrame, rules: ScenarioRules) -> list[pd.DataFrame]:
+    """``training``: one or two sessions per rural township."""
+    seed = rules.seed
+    frames: list[pd.DataFrame] = []
     second = unit_uniform(t["code"], seed, 31) < rules.second_training_share
     for k, mask in ((1, np.ones(len(t), dtype=bool)), (2, second)):
         tk = t[mask]
@@ -414,6 +397,14 @@ def generate_needs(
             )
         )
 
+    return frames
+
+
+def _finish_needs(
+    frames: list[pd.DataFrame], county: pd.DataFrame, rules: ScenarioRules
+) -> pd.DataFrame:
+    """Priority, language and the schema's column order and types."""
+    seed = rules.seed
     needs = pd.concat(frames, ignore_index=True)
     c = county.loc[needs["adcode"].to_numpy()]
     # Hash keys: station rows hash county code + role index to differ per role.
@@ -440,6 +431,43 @@ def generate_needs(
     needs = needs.sort_values(["adcode", "need_id"], kind="stable").reset_index(drop=True)
     log.info("needs: %d (%s)", len(needs), needs["kind"].value_counts().to_dict())
     return needs
+
+
+def generate_needs(
+    poor_counties: pd.DataFrame,
+    townships: pd.DataFrame,
+    villages: pd.DataFrame,
+    rules: ScenarioRules | None = None,
+) -> pd.DataFrame:
+    """Synthetic needs from the policy targets (rules in the module docstring).
+
+    Parameters
+    ----------
+    poor_counties
+        ``adcode, name, last_batch, deep_poverty_area, seat_lon, seat_lat,
+        prefecture_adcode`` (832 rows; duplicates of an adcode are merged).
+    townships
+        ``code, name, county_adcode, lon, lat`` of the poor counties.
+    villages
+        ``code, name, township_code, county_adcode, lon, lat``.
+    rules
+        Generator parameters; default :class:`ScenarioRules`.
+
+    Returns
+    -------
+    DataFrame
+        The needs schema of ``data/README.md``, sorted by ``adcode`` then ``need_id``.
+    """
+    rules = rules or ScenarioRules()
+    county = _county_table(poor_counties)
+    t, industry = _township_needs(county, townships, rules)
+    frames = [
+        _station_needs(county, rules),
+        industry,
+        _village_needs(county, villages, rules),
+        *_training_needs(t, rules),
+    ]
+    return _finish_needs(frames, county, rules)
 
 
 def _choice(
@@ -506,30 +534,10 @@ def helper_cities(
     return out.sort_values("city_adcode", kind="stable").reset_index(drop=True)
 
 
-def generate_helpers(
-    cities: pd.DataFrame,
-    rules: ScenarioRules | None = None,
+def _experts(
+    cities: pd.DataFrame, p: np.ndarray, rng: np.random.Generator, rules: ScenarioRules
 ) -> pd.DataFrame:
-    """Synthetic experts and organisations at eastern and central cities.
-
-    Parameters
-    ----------
-    cities
-        :func:`helper_cities`.
-    rules
-        Generator parameters; default :class:`ScenarioRules`.
-
-    Returns
-    -------
-    DataFrame
-        The helpers schema of ``data/README.md`` sorted by ``helper_id`` (experts
-        ``E00001…``, organisations ``O0001…``).
-    """
-    rules = rules or ScenarioRules()
-    rng = np.random.default_rng([rules.seed, 7])
-    p = cities["weight"].to_numpy() / cities["weight"].sum()
-
-    # experts
+    """The experts (``E00001…``), drawn in a fixed order from ``rng``."""
     n = rules.n_experts
     ci = rng.choice(len(cities), size=n, p=p)
     spec = _choice(rng, EXPERT_SPECIALTIES, n)
@@ -563,8 +571,14 @@ def generate_helpers(
             ),
         }
     )
+    return experts
 
-    # organisations
+
+def _organisations(
+    cities: pd.DataFrame, p: np.ndarray, rng: np.random.Generator, rules: ScenarioRules
+) -> pd.DataFrame:
+    """The organisations (``O0001…``), drawn after the experts from the same ``rng``."""
+    city_names = cities["city"].to_numpy(dtype=str)
     m = rules.n_organisations
     kinds = _choice(rng, _ORG_KINDS, m)
     oc = rng.choice(len(cities), size=m, p=p)
@@ -621,6 +635,34 @@ def generate_helpers(
             ),
         }
     )
+    return orgs
+
+
+def generate_helpers(
+    cities: pd.DataFrame,
+    rules: ScenarioRules | None = None,
+) -> pd.DataFrame:
+    """Synthetic experts and organisations at eastern and central cities.
+
+    Parameters
+    ----------
+    cities
+        :func:`helper_cities`.
+    rules
+        Generator parameters; default :class:`ScenarioRules`.
+
+    Returns
+    -------
+    DataFrame
+        The helpers schema of ``data/README.md`` sorted by ``helper_id`` (experts
+        ``E00001…``, organisations ``O0001…``).
+    """
+    rules = rules or ScenarioRules()
+    rng = np.random.default_rng([rules.seed, 7])
+    p = cities["weight"].to_numpy() / cities["weight"].sum()
+
+    experts = _experts(cities, p, rng, rules)
+    orgs = _organisations(cities, p, rng, rules)
     helpers = pd.concat([experts, orgs], ignore_index=True)
     c = cities.iloc[helpers["_city"].to_numpy()]
     for col in ("lon", "lat", "city", "city_adcode", "province_adcode", "province", "region"):
