@@ -80,6 +80,10 @@ _FROM_HELPERS = (
 )
 
 
+#: Descriptions the register gives where helpers.csv has none.
+_DESCRIPTIONS: Final = MappingProxyType({"name": "姓名或机构名称"})
+
+
 def _register_schema() -> TableSchema:
     """helpers.csv's contract, stricter (name, location, codes) plus the personal numbers."""
     cols: list[Column] = []
@@ -101,12 +105,11 @@ def _register_schema() -> TableSchema:
                 min=base.min,
                 max=base.max,
                 choices=choices,
-                description=base.description,
+                description=_DESCRIPTIONS.get(name, base.description),
             )
         )
     cols.append(Column("id_number", required=True, nullable=False, description="身份证号"))
     cols.append(Column("phone", required=True, nullable=False, description="手机号"))
-    cols[1] = Column("name", required=True, nullable=False, description="姓名或机构名称")
     return TableSchema("register", tuple(cols), together=(("lon", "lat"),))
 
 
