@@ -250,10 +250,11 @@ def compatible_specialties(category: str, specialties: Iterable[str]) -> dict[st
 
 
 def relation_provinces(adcodes: Iterable[str], relations: pd.DataFrame | None) -> dict[str, str]:
-    """East province adcodes paired with each western county (2016 east–west table).
+    """East province adcodes paired with each western county (pairing relations).
 
-    A county ``c`` is paired with an eastern province when a relation row names ``c``,
-    its prefecture ``c[:4]00`` or its province ``c[:2]0000`` as the western unit.
+    The most specific row wins (data/README.md): the rows naming the county ``c``; if
+    none, those naming its prefecture ``c[:4]00``; if none, those naming its province
+    ``c[:2]0000``.
 
     Returns
     -------
@@ -272,11 +273,8 @@ def relation_provinces(adcodes: Iterable[str], relations: pd.DataFrame | None) -
         if not a:
             out[a] = ""
             continue
-        provs = (
-            by_west.get(a, set())
-            | by_west.get(a[:4] + "00", set())
-            | by_west.get(a[:2] + "0000", set())
-        )
+        levels = (by_west.get(a), by_west.get(a[:4] + "00"), by_west.get(a[:2] + "0000"))
+        provs = next((p for p in levels if p), set())
         out[a] = ";".join(sorted(provs))
     return out
 

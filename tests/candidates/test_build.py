@@ -161,4 +161,5 @@ def test_relation_provinces_by_county_prefecture_province() -> None:
         }
     )
     got = relation_provinces(["530102", "522326", "522301", "620102"], rel)
-    assert got == {"530102": "310000", "522326": "320000;330000", "522301": "320000", "620102": ""}
+    # the most specific row wins: 522326's own row over its prefecture's
+    assert got == {"530102": "310000", "522326": "330000", "522301": "320000", "620102": ""}

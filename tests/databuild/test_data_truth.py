@@ -193,6 +193,15 @@ def test_partners_most_specific_row_wins(poor: pd.DataFrame) -> None:
     assert set(two["province_adcode"]) == {"540000"}
 
 
+def test_the_solver_reads_the_same_partners(ds: Dataset, poor: pd.DataFrame) -> None:
+    """The candidate builder's relation map applies the same precedence as the data."""
+    from geomatch.candidates import relation_provinces
+
+    one = poor.drop_duplicates("adcode")
+    got = relation_provinces(one["adcode"], pd.DataFrame(ds.pairing_relations))
+    assert one["adcode"].map(got).tolist() == one["partner_provinces"].tolist()
+
+
 def test_counterpart_support_covers_tibet_xinjiang_and_tibetan_areas(poor: pd.DataFrame) -> None:
     one = poor.drop_duplicates("adcode")
     has = one["partner_level"] != ""
