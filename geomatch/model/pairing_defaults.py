@@ -17,7 +17,7 @@ from typing import Any, Final
 
 __all__ = ["DEFAULT_KIND_WEIGHTS", "DEFAULT_PRIORITY_WEIGHTS", "PAIRING_DEFAULTS"]
 
-#: Multiplier of the unmet penalty per priority class (2020 priorities, DESIGN.md).
+#: Multiplier of the unmet penalty per priority class (2020 priorities, docs/ARCHITECTURE.md).
 DEFAULT_PRIORITY_WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
     {"remaining": 4.0, "newly_poor": 3.0, "returned": 3.0, "ordinary": 1.0}
 )
@@ -43,9 +43,6 @@ PAIRING_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
         "equity_step_km": 1.0,
         "equity_tolerance": 0.0,
         "equity_weight": 10.0,
-        "expand_k": 32,
-        "expand_min_room": 0.2,
-        "expand_rounds": 6,
         "fit_scale": 1.0,
         "k_nearest": 8,
         "k_per_province": 0,
@@ -57,6 +54,7 @@ PAIRING_DEFAULTS: Final[Mapping[str, Any]] = MappingProxyType(
         "num_workers": 2,
         "one_station_per_expert": True,
         "pool_helpers": True,
+        "price_per_need": 8,
         "priority_weights": DEFAULT_PRIORITY_WEIGHTS,
         "radius_km": 3500.0,
         "relation_bonus": 300,

@@ -24,7 +24,7 @@ class PairingSettings(BaseModel):
 
     * candidates — ``radius_km``, ``k_nearest``, ``k_relation``, ``k_per_province``,
       ``relation_mode``, ``enforce_min_level``, ``load_mode``, ``pool_helpers``,
-      ``expand_rounds``, ``neighbour_index``;
+      ``price_per_need``, ``neighbour_index``;
     * costs (integer cost units, 1 unit = 1 road km) — ``detour_factor``, ``cost_per_km``,
       ``fit_scale``, ``relation_bonus``, ``unmet_penalty``, ``priority_weights``, ``kind_weights``,
       ``deep_poverty_weight``, ``change_penalty``;
@@ -47,14 +47,10 @@ class PairingSettings(BaseModel):
     #: Nearest best-fitting hubs kept per need in every helper province (within the
     #: radius), so that capacity far away stays reachable when the nearest hubs are full.
     k_per_province: int = Field(0, ge=0, le=20)
-    #: Rounds that widen the candidates of needs left unmet while helpers elsewhere have
-    #: room (0 = the first candidate set only).
-    expand_rounds: int = Field(6, ge=0, le=20)
-    #: Nearest hubs with room added per waiting need in each widening round.
-    expand_k: int = Field(32, ge=1, le=200)
-    #: Widening considers hubs with at least this share of their capacity free (nearly
-    #: full hubs would fill at once again; falls back to any room when none has).
-    expand_min_room: float = Field(0.2, ge=0.0, le=1.0)
+    #: Column generation: most negative pairs added per need and pricing round (the
+    #: optimum is proven over every compatible pair whatever this is; it trades the
+    #: number of rounds against the size of each re-solve).
+    price_per_need: int = Field(8, ge=1, le=200)
     #: Haversine nearest-neighbour index: ``kdtree`` (scipy cKDTree on unit vectors, exact
     #: great-circle order, fast) or ``balltree`` (scikit-learn BallTree, haversine metric).
     neighbour_index: Literal["kdtree", "balltree"] = "kdtree"

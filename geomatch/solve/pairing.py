@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ from geomatch.candidates import (
     normalise_helpers,
     normalise_needs,
 )
+from geomatch.candidates.pricing import Pricer
 from geomatch.errors import InfeasibleError, InputError
 from geomatch.io.output import write_csv, write_json
 from geomatch.model.pairing_outputs import PAIRING_COLUMNS
@@ -115,7 +116,8 @@ def unmet_penalties(needs: pd.DataFrame, settings: PairingSettings) -> np.ndarra
     deep = np.where(norm["deep_poverty_area"].astype(str) != "", settings.deep_poverty_weight, 1)
     base = np.rint(settings.unmet_penalty * w * k * deep)
     given = pd.to_numeric(norm["unmet_penalty"], errors="coerce").to_numpy(dtype=float)
-    return np.where(np.isnan(given), base, given).astype(np.int64)
+    out: np.ndarray = np.where(np.isnan(given), base, given).astype(np.int64)
+    return out
 
 
 def _pairs_frame(
@@ -417,6 +419,274 @@ def _hall_violation(
     )
 
 
+@dataclass
+class _Problem:
+    """A pairing problem in index form plus what the outputs need to name it."""
+
+    h: pd.DataFrame
+    n: pd.DataFrame
+    a: pd.DataFrame
+    hid: pd.Index
+    nid: pd.Index
+    penalty: np.ndarray
+    hub: np.ndarray
+    pooled: bool
+    members: np.ndarray | None
+    cap_model: np.ndarray
+    lk: pd.DataFrame
+    lk_orig: pd.DataFrame
+    prev_orig: pd.DataFrame
+    prev_h: np.ndarray
+    locked_need: np.ndarray
+    arc_h: np.ndarray
+    arc_n: np.ndarray
+    change: np.ndarray
+    unmet_cost: np.ndarray
+    require_all: bool
+    settings: PairingSettings
+
+    def model(self) -> ArcModel:
+        """The :class:`ArcModel` of the current arcs."""
+        return ArcModel(
+            helper_cap=self.cap_model,
+            arc_helper=self.arc_h,
+            arc_need=self.arc_n,
+            arc_cost=self.a["cost"].to_numpy(dtype=np.int64) + self.change,
+            arc_load=self.a["load"].to_numpy(dtype=np.int64),
+            arc_dist=self.a["distance_km"].to_numpy(dtype=float),
+            n_needs=len(self.n),
+            unmet_cost=None if self.require_all else self.unmet_cost.astype(np.int64),
+            groups=_groups(self.h, self.n, self.arc_h, self.arc_n, self.settings, self.members),
+            same_fate=_same_fate(self.n, self.settings),
+        )
+
+    def change_of_new_arcs(self) -> np.ndarray:
+        """Change penalty of any arc of a need not yet in the model (its previous pair is)."""
+        return np.where(self.prev_h >= 0, self.settings.change_penalty, 0).astype(np.int64)
+
+
+def _tables(
+    helpers: pd.DataFrame,
+    needs: pd.DataFrame,
+    arcs: pd.DataFrame,
+    settings: PairingSettings,
+    locks: pd.DataFrame | None,
+    previous: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Normalised helpers, needs, arcs, locks and previous pairs (ids checked)."""
+    h = normalise_helpers(helpers, settings)
+    n = normalise_needs(needs)
+    for df, col, what in ((h, "helper_id", "helpers"), (n, "need_id", "needs")):
+        dup = df[col].duplicated()
+        if dup.any():
+            raise InputError(f"duplicate id {df[col][dup].iloc[0]!r} in the {what}", column=col)
+    hid = pd.Index(h["helper_id"])
+    nid = pd.Index(n["need_id"])
+    a = _arcs_frame(arcs, nid, hid)
+    return (
+        h,
+        n,
+        a,
+        _pairs_frame(locks, "locks", nid, hid),
+        _pairs_frame(previous, "previous", nid, hid),
+    )
+
+
+@dataclass(frozen=True)
+class _Pooling:
+    hub: np.ndarray
+    rep_of: np.ndarray
+    pooled: bool
+    cap_model: np.ndarray
+    members: np.ndarray | None
+
+
+def _pooling(h: pd.DataFrame, a: pd.DataFrame, settings: PairingSettings) -> _Pooling:
+    """Pooled hubs: arcs from build_candidates name one representative per hub."""
+    hub, hub_size = helper_hubs(h)
+    cap = h["capacity"].to_numpy(dtype=np.int64)
+    plain = _Pooling(hub, np.arange(len(h), dtype=np.int64), False, cap, None)
+    if not (
+        settings.pool_helpers
+        and "hub_size" in a.columns
+        and bool((pd.to_numeric(a["hub_size"]) > 1).any())
+        and bool((a["load"] == 1).all())
+        and settings.max_needs_per_helper_county == 0
+        and settings.society_quota_per_province == 0
+    ):
+        return plain
+    first = np.zeros(len(hub_size), dtype=np.int64)
+    uniq, first_pos = np.unique(hub, return_index=True)
+    first[uniq] = first_pos
+    reps = first[hub]
+    ah = pd.Index(h["helper_id"]).get_indexer(a["helper_id"])
+    if not bool((reps[ah] == ah).all()):
+        return plain
+    hub_cap = np.bincount(hub, weights=cap.astype(float)).astype(np.int64)
+    cap_model = np.where(reps == np.arange(len(h)), hub_cap[hub], 0)
+    # experts who can take a station: members with some capacity
+    able = np.bincount(hub, weights=(cap > 0).astype(float)).astype(np.int64)
+    return _Pooling(hub, reps, True, cap_model, able[hub])
+
+
+def _lock_arcs(
+    a: pd.DataFrame, lk: pd.DataFrame, lk_orig: pd.DataFrame, h: pd.DataFrame, nid: pd.Index
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The locked arc is its need's only arc (added when not a candidate)."""
+    if not len(lk):
+        return a, np.zeros(len(nid), dtype=bool)
+    used = lk_orig.merge(
+        a[["helper_id", "need_id", "load"]], how="left", on=["helper_id", "need_id"]
+    )
+    used["load"] = used["load"].fillna(1).astype(np.int64)
+    per_h = used.groupby("helper_id")["load"].sum()
+    capmap = h.set_index("helper_id")["capacity"]
+    over = per_h[per_h > capmap.reindex(per_h.index)]
+    if len(over):
+        hh = over.index[0]
+        raise InfeasibleError(
+            f"the locks give helper {hh} a load of {int(over.iloc[0])} but its capacity "
+            f"is {int(capmap[hh])}",
+            constraint=f"capacity of helper {hh} (locks)",
+        )
+    key_a = a["need_id"] + "\x1f" + a["helper_id"]
+    key_l = lk["need_id"] + "\x1f" + lk["helper_id"]
+    missing = lk[~isin_ids(key_l, key_a)]
+    if len(missing):
+        extra = pd.DataFrame(
+            {
+                "helper_id": missing["helper_id"].to_numpy(),
+                "need_id": missing["need_id"].to_numpy(),
+                "cost": np.int64(0),
+                "load": np.int64(1),
+                "distance_km": np.nan,
+            }
+        )
+        a = pd.concat([a, extra], ignore_index=True)
+        key_a = a["need_id"] + "\x1f" + a["helper_id"]
+    is_locked_need = isin_ids(a["need_id"], lk["need_id"])
+    a = a[~is_locked_need | isin_ids(key_a, key_l)].reset_index(drop=True)
+    return a, isin_ids(nid, lk["need_id"])
+
+
+def _problem(
+    helpers: pd.DataFrame,
+    needs: pd.DataFrame,
+    arcs: pd.DataFrame,
+    settings: PairingSettings,
+    *,
+    require_all: bool,
+    locks: pd.DataFrame | None,
+    previous: pd.DataFrame | None,
+) -> _Problem:
+    """Tables, pooling, locks and penalties in index form."""
+    h, n, a, lk, prev = _tables(helpers, needs, arcs, settings, locks, previous)
+    hid, nid = pd.Index(h["helper_id"]), pd.Index(n["need_id"])
+    pool = _pooling(h, a, settings)
+    lk_orig, prev_orig = lk, prev
+    if pool.pooled:
+        ids = h["helper_id"].to_numpy(dtype=object)
+        lk = lk.assign(helper_id=ids[pool.rep_of[hid.get_indexer(lk["helper_id"])]])
+        prev = prev.assign(helper_id=ids[pool.rep_of[hid.get_indexer(prev["helper_id"])]])
+    a, locked_need = _lock_arcs(a, lk, lk_orig, h, nid)
+    arc_h = hid.get_indexer(a["helper_id"]).astype(np.int64)
+    arc_n = nid.get_indexer(a["need_id"]).astype(np.int64)
+    penalty = unmet_penalties(n, settings)
+    prev_h = np.full(len(n), -1, dtype=np.int64)
+    if len(prev):
+        prev_h[nid.get_indexer(prev["need_id"])] = hid.get_indexer(prev["helper_id"])
+    had = prev_h[arc_n] >= 0
+    change = np.where(had & (prev_h[arc_n] != arc_h), settings.change_penalty, 0)
+    unmet_cost = penalty + np.where(prev_h >= 0, settings.change_penalty, 0)
+    if locked_need.any():
+        big = int(np.abs(a["cost"].to_numpy(dtype=np.int64)).sum() + unmet_cost.sum()) + 1
+        unmet_cost = np.where(locked_need, big, unmet_cost)
+    return _Problem(
+        h, n, a, hid, nid, penalty, pool.hub, pool.pooled, pool.members, pool.cap_model,
+        lk, lk_orig, prev_orig, prev_h, locked_need, arc_h, arc_n,
+        change.astype(np.int64), unmet_cost.astype(np.int64), require_all, settings,
+    )  # fmt: skip
+
+
+def _check_solution(p: _Problem, model: ArcModel, sol: ModelSolution) -> np.ndarray:
+    """The met needs; raises when ``require_all``, a lock or the solver failed."""
+    met = np.zeros(len(p.n), dtype=bool)
+    met[p.arc_n[sol.x]] = True
+    if p.require_all and (sol.status == "infeasible" or not met.all()):
+        msg = _require_all_reason(model, sol, p.n, p.h)
+        raise InfeasibleError(f"cannot pair every need (--require-all): {msg}", constraint=msg)
+    if sol.status == "infeasible":
+        raise InfeasibleError(
+            f"no pairing found: {sol.extra.get('reason', 'infeasible')}; "
+            "relax the side constraints or raise time_limit_s",
+            constraint="side constraints",
+        )
+    if p.locked_need.any() and not met[p.locked_need].all():
+        bad = p.n["need_id"].to_numpy()[p.locked_need & ~met][0]
+        raise InfeasibleError(
+            f"the lock of need {bad} cannot be kept: it breaks a side constraint "
+            "(one station per expert, per-county or per-province limit)",
+            constraint=f"lock of need {bad}",
+        )
+    return met
+
+
+def _pairings_table(p: _Problem, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """``pairings.csv`` rows (members of pooled hubs named) and the hub-level pairs."""
+    n, h, settings = p.n, p.h, p.settings
+    sel = p.a.loc[x].copy()
+    sel["change_cost"] = p.change[x]
+    sel_n, sel_h = p.arc_n[x], p.arc_h[x]
+    for col, default in (
+        ("travel_cost", pd.NA),
+        ("fit_cost", pd.NA),
+        ("relation_cost", pd.NA),
+        ("relation", False),
+    ):
+        if col not in sel.columns:
+            sel[col] = default
+    sel["locked"] = p.locked_need[sel_n]
+    rep_pairs = None
+    prev_member = np.full(len(n), -1, dtype=np.int64)
+    if len(p.prev_orig):
+        prev_member[p.nid.get_indexer(p.prev_orig["need_id"])] = p.hid.get_indexer(
+            p.prev_orig["helper_id"]
+        )
+    if p.pooled:
+        lock_member = np.full(len(n), -1, dtype=np.int64)
+        if len(p.lk_orig):
+            lock_member[p.nid.get_indexer(p.lk_orig["need_id"])] = p.hid.get_indexer(
+                p.lk_orig["helper_id"]
+            )
+        station_pair = (
+            (n["kind"].to_numpy() == "station")[sel_n]
+            & np.isin(h["kind"].to_numpy(dtype=object), ["expert", ""])[sel_h]
+            & settings.one_station_per_expert
+        )
+        rep_pairs = sel[["need_id", "helper_id", "load"]].copy()
+        sel_h = _disaggregate(
+            sel_n,
+            sel_h,
+            p.hub,
+            h["capacity"].to_numpy(dtype=np.int64),
+            station_pair,
+            lock_member,
+            prev_member,
+        )
+        sel["helper_id"] = h["helper_id"].to_numpy(dtype=object)[sel_h]
+    sel["changed"] = (prev_member[sel_n] >= 0) & (prev_member[sel_n] != sel_h)
+    sel["kind"] = n["kind"].to_numpy()[sel_n]
+    sel["category"] = n["category"].to_numpy()[sel_n]
+    sel["specialty"] = h["specialty"].to_numpy()[sel_h]
+    sel["priority"] = n["priority"].to_numpy()[sel_n]
+    sel["adcode"] = n["adcode"].to_numpy()[sel_n]
+    sel["reason"] = _pair_reasons(sel)
+    pairings = (
+        sel[list(PAIRING_COLUMNS)].sort_values("need_id", kind="stable").reset_index(drop=True)
+    )
+    return pairings, rep_pairs
+
+
 def solve_pairing(
     helpers: pd.DataFrame,
     needs: pd.DataFrame,
@@ -431,6 +701,7 @@ def solve_pairing(
     arcs_given: bool = False,
     seed: int = 0,
     explain: bool = True,
+    pricer: Pricer | None = None,
 ) -> PairingResult:
     """Pair needs with helpers along candidate arcs at minimum cost.
 
@@ -444,7 +715,8 @@ def solve_pairing(
         ``deep_poverty_area``, ``unmet_penalty``, ``lon``, ``lat``, ``language``.
     arcs
         Candidate pairs: ``helper_id, need_id, cost`` (int), optional ``load`` (int ≥ 1)
-        and cost components (from :func:`geomatch.candidates.build_candidates`).
+        and cost components (from :func:`geomatch.candidates.build_candidates`). Without
+        ``pricer`` these are all the pairs there are (an arcs file).
     settings
         :class:`PairingSettings`.
     require_all
@@ -466,6 +738,10 @@ def solve_pairing(
     explain
         Explain unmet needs (reason and fix); without it ``unmet`` has only
         ``need_id`` and ``penalty``.
+    pricer
+        The pairs are every compatible pair of :class:`~geomatch.candidates.pricing.Pricer`
+        and ``arcs`` only the first restricted set: column generation
+        (:mod:`geomatch.solve.pairing_exact`) proves the optimum over all of them.
 
     Returns
     -------
@@ -480,232 +756,87 @@ def solve_pairing(
     """
     progress = progress or null_progress
     t_start = time.perf_counter()
-    h = normalise_helpers(helpers, settings)
-    n = normalise_needs(needs)
-    for df, col, what in ((h, "helper_id", "helpers"), (n, "need_id", "needs")):
-        dup = df[col].duplicated()
-        if dup.any():
-            raise InputError(f"duplicate id {df[col][dup].iloc[0]!r} in the {what}", column=col)
-    hid = pd.Index(h["helper_id"])
-    nid = pd.Index(n["need_id"])
-    a = _arcs_frame(arcs, nid, hid)
-    lk = _pairs_frame(locks, "locks", nid, hid)
-    prev = _pairs_frame(previous, "previous", nid, hid)
-    penalty = unmet_penalties(n, settings)
-
-    # pooled hubs: arcs from build_candidates name one representative per hub
-    hub, hub_size = helper_hubs(h)
-    rep_of = np.arange(len(h), dtype=np.int64)
-    pooled = False
-    cap_model = h["capacity"].to_numpy(dtype=np.int64)
-    members: np.ndarray | None = None
-    if (
-        settings.pool_helpers
-        and "hub_size" in a.columns
-        and bool((pd.to_numeric(a["hub_size"]) > 1).any())
-        and bool((a["load"] == 1).all())
-        and settings.max_needs_per_helper_county == 0
-        and settings.society_quota_per_province == 0
-    ):
-        first = np.zeros(len(hub_size), dtype=np.int64)
-        uniq, first_pos = np.unique(hub, return_index=True)
-        first[uniq] = first_pos
-        reps = first[hub]
-        ah = hid.get_indexer(a["helper_id"])
-        if bool((reps[ah] == ah).all()):
-            pooled = True
-            rep_of = reps
-            hub_cap = np.bincount(hub, weights=cap_model.astype(float)).astype(np.int64)
-            cap_model = np.where(rep_of == np.arange(len(h)), hub_cap[hub], 0)
-            # experts who can take a station: members with some capacity
-            own = h["capacity"].to_numpy(dtype=np.int64) > 0
-            able = np.bincount(hub, weights=own.astype(float)).astype(np.int64)
-            members = able[hub]
-    lk_orig, prev_orig = lk, prev
-    if pooled:
-        ids = h["helper_id"].to_numpy(dtype=object)
-        lk = lk.assign(helper_id=ids[rep_of[hid.get_indexer(lk["helper_id"])]])
-        prev = prev.assign(helper_id=ids[rep_of[hid.get_indexer(prev["helper_id"])]])
-
-    # locks: the locked arc is the need's only arc; add it if it is not a candidate
-    locked_need = np.zeros(len(n), dtype=bool)
-    if len(lk):
-        used = lk_orig.merge(
-            a[["helper_id", "need_id", "load"]], how="left", on=["helper_id", "need_id"]
-        )
-        used["load"] = used["load"].fillna(1).astype(np.int64)
-        per_h = used.groupby("helper_id")["load"].sum()
-        capmap = h.set_index("helper_id")["capacity"]
-        over = per_h[per_h > capmap.reindex(per_h.index)]
-        if len(over):
-            hh = over.index[0]
-            raise InfeasibleError(
-                f"the locks give helper {hh} a load of {int(over.iloc[0])} but its capacity "
-                f"is {int(capmap[hh])}",
-                constraint=f"capacity of helper {hh} (locks)",
-            )
-        key_a = a["need_id"] + "\x1f" + a["helper_id"]
-        key_l = lk["need_id"] + "\x1f" + lk["helper_id"]
-        missing = lk[~isin_ids(key_l, key_a)]
-        if len(missing):
-            extra = pd.DataFrame(
-                {
-                    "helper_id": missing["helper_id"].to_numpy(),
-                    "need_id": missing["need_id"].to_numpy(),
-                    "cost": np.int64(0),
-                    "load": np.int64(1),
-                    "distance_km": np.nan,
-                }
-            )
-            a = pd.concat([a, extra], ignore_index=True)
-            key_a = a["need_id"] + "\x1f" + a["helper_id"]
-        is_locked_need = isin_ids(a["need_id"], lk["need_id"])
-        a = a[~is_locked_need | isin_ids(key_a, key_l)].reset_index(drop=True)
-        locked_need = isin_ids(nid, lk["need_id"])
-
-    arc_h = hid.get_indexer(a["helper_id"]).astype(np.int64)
-    arc_n = nid.get_indexer(a["need_id"]).astype(np.int64)
-    base_cost = a["cost"].to_numpy(dtype=np.int64)
-    change = np.zeros(len(a), dtype=np.int64)
-    unmet_cost = penalty.copy()
-    if len(prev):
-        prev_h = np.full(len(n), -1, dtype=np.int64)
-        prev_h[nid.get_indexer(prev["need_id"])] = hid.get_indexer(prev["helper_id"])
-        had = prev_h[arc_n] >= 0
-        change = np.where(had & (prev_h[arc_n] != arc_h), settings.change_penalty, 0)
-        change = change.astype(np.int64)
-        unmet_cost = unmet_cost + np.where(prev_h >= 0, settings.change_penalty, 0)
-    if locked_need.any():
-        big = int(np.abs(base_cost).sum() + unmet_cost.sum()) + 1
-        unmet_cost = np.where(locked_need, big, unmet_cost)
-    model = ArcModel(
-        helper_cap=cap_model,
-        arc_helper=arc_h,
-        arc_need=arc_n,
-        arc_cost=base_cost + change,
-        arc_load=a["load"].to_numpy(dtype=np.int64),
-        arc_dist=a["distance_km"].to_numpy(dtype=float),
-        n_needs=len(n),
-        unmet_cost=None if require_all else unmet_cost.astype(np.int64),
-        groups=_groups(h, n, arc_h, arc_n, settings, members),
-        same_fate=_same_fate(n, settings),
+    p = _problem(
+        helpers, needs, arcs, settings, require_all=require_all, locks=locks, previous=previous
     )
-    progress(0.05, f"solving: {len(n):,} needs, {len(h):,} helpers, {len(a):,} pairs")
-    sol = _solve_model(model, settings, big_m=require_all, seed=seed)
-    progress(0.85, f"{sol.solver}: {sol.status}")
+    model = p.model()
+    progress(0.05, f"solving: {len(p.n):,} needs, {len(p.h):,} helpers, {len(p.a):,} pairs")
+    if pricer is not None and _exact_applies(model, settings):
+        from geomatch.solve.pairing_exact import column_generation
 
-    x = sol.x
-    met = np.zeros(len(n), dtype=bool)
-    met[arc_n[x]] = True
-    if require_all and (sol.status == "infeasible" or not met.all()):
-        msg = _require_all_reason(model, sol, n, h)
-        raise InfeasibleError(f"cannot pair every need (--require-all): {msg}", constraint=msg)
-    if sol.status == "infeasible":
-        raise InfeasibleError(
-            f"no pairing found: {sol.extra.get('reason', 'infeasible')}; "
-            "relax the side constraints or raise time_limit_s",
-            constraint="side constraints",
-        )
-    if locked_need.any() and not met[locked_need].all():
-        bad = n["need_id"].to_numpy()[locked_need & ~met][0]
-        raise InfeasibleError(
-            f"the lock of need {bad} cannot be kept: it breaks a side constraint "
-            "(one station per expert, per-county or per-province limit)",
-            constraint=f"lock of need {bad}",
-        )
-
-    # --- outputs ----------------------------------------------------------------------
-    sel = a.loc[x].copy()
-    sel["change_cost"] = change[x]
-    sel_n = arc_n[x]
-    sel_h = arc_h[x]
-    for col, default in (
-        ("travel_cost", pd.NA),
-        ("fit_cost", pd.NA),
-        ("relation_cost", pd.NA),
-        ("relation", False),
-    ):
-        if col not in sel.columns:
-            sel[col] = default
-    sel["locked"] = locked_need[sel_n]
-    rep_pairs = None
-    prev_member = np.full(len(n), -1, dtype=np.int64)
-    if len(prev_orig):
-        prev_member[nid.get_indexer(prev_orig["need_id"])] = hid.get_indexer(prev_orig["helper_id"])
-    if pooled:
-        lock_member = np.full(len(n), -1, dtype=np.int64)
-        if len(lk_orig):
-            lock_member[nid.get_indexer(lk_orig["need_id"])] = hid.get_indexer(lk_orig["helper_id"])
-        station_pair = (
-            (n["kind"].to_numpy() == "station")[sel_n]
-            & np.isin(h["kind"].to_numpy(dtype=object), ["expert", ""])[sel_h]
-            & settings.one_station_per_expert
-        )
-        rep_pairs = sel[["need_id", "helper_id", "load"]].copy()
-        sel_h = _disaggregate(
-            sel_n,
-            sel_h,
-            hub,
-            h["capacity"].to_numpy(dtype=np.int64),
-            station_pair,
-            lock_member,
-            prev_member,
-        )
-        sel["helper_id"] = h["helper_id"].to_numpy(dtype=object)[sel_h]
-    if len(prev_orig):
-        sel["changed"] = (prev_member[sel_n] >= 0) & (prev_member[sel_n] != sel_h)
+        cg = column_generation(p, pricer, t_start=t_start)
+        model, sol = cg.model, cg.solution
     else:
-        sel["changed"] = False
-    sel["kind"] = n["kind"].to_numpy()[sel_n]
-    sel["category"] = n["category"].to_numpy()[sel_n]
-    sel["specialty"] = h["specialty"].to_numpy()[sel_h]
-    sel["priority"] = n["priority"].to_numpy()[sel_n]
-    sel["adcode"] = n["adcode"].to_numpy()[sel_n]
-    sel["reason"] = _pair_reasons(sel)
-    pairings = (
-        sel[list(PAIRING_COLUMNS)].sort_values("need_id", kind="stable").reset_index(drop=True)
-    )
-
+        sol = _solve_model(model, settings, big_m=require_all, seed=seed)
+        if pricer is not None:  # optimal over the candidate pairs only: no proof
+            sol = _unproven(sol)
+    progress(0.85, f"{sol.solver}: {sol.status}")
+    met = _check_solution(p, model, sol)
+    pairings, rep_pairs = _pairings_table(p, sol.x)
     progress(0.9, "explaining unmet needs")
-    pen = pd.Series(penalty, index=nid)
-    unmet = pd.DataFrame(
-        {
-            "need_id": n["need_id"].to_numpy()[~met],
-            "priority": n["priority"].to_numpy()[~met],
-            "penalty": penalty[~met],
-            "reason": "",
-        }
-    )
-    unmet = (
-        unmet
-        if not explain
-        else explain_unmet(
-            n["need_id"].to_numpy()[~met],
-            helpers=h.assign(capacity=cap_model) if pooled else h,
-            needs=n,
-            arcs=a,
-            pairings=rep_pairs if rep_pairs is not None else pairings,
-            penalties=pen,
-            settings=settings,
-            relations=relations,
-            arcs_given=arcs_given,
-        )
-    )
-    changed_unmet = int(((prev_h >= 0) & ~met).sum()) if len(prev) else 0
+    unmet = _unmet_table(p, met, pairings, rep_pairs, relations, arcs_given=arcs_given,
+                         explain=explain)  # fmt: skip
+    changed_unmet = int(((p.prev_h >= 0) & ~met).sum())
     summary = _summary(
         model,
         sol,
         pairings,
         unmet,
-        penalty[~met],
+        p.penalty[~met],
         settings,
         seconds=time.perf_counter() - t_start,
-        n_helpers=len(h),
+        n_helpers=len(p.h),
         n_changed=int(pairings["changed"].sum()) + changed_unmet,
-        n_locked=int(locked_need.sum()),
+        n_locked=int(p.locked_need.sum()),
     )
     progress(1.0, f"{summary['n_pairings']:,} pairs, {summary['n_unmet']:,} unmet")
     return PairingResult(pairings=pairings, unmet=unmet, summary=summary)
+
+
+def _exact_applies(model: ArcModel, settings: PairingSettings) -> bool:
+    """Column generation needs LP duals: a network, the flow solver, no equity term."""
+    return model.is_network() and settings.solver != "cpsat" and settings.equity == "off"
+
+
+def _unproven(sol: ModelSolution) -> ModelSolution:
+    """A candidate-set optimum is only a feasible pairing of the full problem."""
+    extra = {**sol.extra, "optimal_over": "candidate pairs (no proof over all pairs)"}
+    status = "feasible" if sol.status == "optimal" else sol.status
+    return replace(sol, status=status, bound=float("nan"), extra=extra)
+
+
+def _unmet_table(
+    p: _Problem,
+    met: np.ndarray,
+    pairings: pd.DataFrame,
+    rep_pairs: pd.DataFrame | None,
+    relations: pd.DataFrame | None,
+    *,
+    arcs_given: bool,
+    explain: bool,
+) -> pd.DataFrame:
+    """``unmet.csv`` rows: reason and fix (:mod:`geomatch.solve.pairing_explain`)."""
+    n = p.n
+    if not explain:
+        return pd.DataFrame(
+            {
+                "need_id": n["need_id"].to_numpy()[~met],
+                "priority": n["priority"].to_numpy()[~met],
+                "penalty": p.penalty[~met],
+                "reason": "",
+            }
+        )
+    return explain_unmet(
+        n["need_id"].to_numpy()[~met],
+        helpers=p.h.assign(capacity=p.cap_model) if p.pooled else p.h,
+        needs=n,
+        arcs=p.a,
+        pairings=rep_pairs if rep_pairs is not None else pairings,
+        penalties=pd.Series(p.penalty, index=p.nid),
+        settings=p.settings,
+        relations=relations,
+        arcs_given=arcs_given,
+    )
 
 
 def _require_all_reason(
@@ -905,13 +1036,15 @@ def pair_from_locations(
     progress: ProgressCallback | None = None,
     seed: int = 0,
 ) -> PairingResult:
-    """Candidates from locations, then pairing, widening the candidates where capacity binds.
+    """Pair over every compatible pair, from locations: exact by column generation.
 
-    Round 0 pairs along :func:`~geomatch.candidates.build_candidates`. While needs with
-    candidates stay unmet and rounds remain (``expand_rounds``), the candidates of those
-    needs are extended by their ``k_nearest`` nearest hubs among the helpers that still
-    have room, and the whole problem is solved again (each solve exact on its arcs). The
-    summary reports the rounds, the arcs added and the raw solver time of all solves.
+    The nearest compatible hubs of each need (:func:`~geomatch.candidates.build_candidates`)
+    start the restricted problem; :func:`geomatch.solve.pairing_exact.column_generation`
+    prices the remaining compatible pairs with the node potentials and adds the violators
+    until none is left, so ``status = optimal`` is proven over all compatible pairs
+    (``summary["optimal_over"]``). Models that are not a network (per-pair loads,
+    all-or-nothing stations, equity terms, ``solver = "cpsat"``) are solved on the
+    candidate pairs and reported ``feasible`` without a bound over all pairs.
     """
     progress = progress or null_progress
     t0 = time.perf_counter()
@@ -919,74 +1052,9 @@ def pair_from_locations(
         helpers, needs, settings, relations=relations, progress=scaled(progress, 0.0, 0.25)
     )
     t_cand = time.perf_counter() - t0
-    h_norm = normalise_helpers(helpers, settings)
-    hub, _ = helper_hubs(h_norm) if settings.pool_helpers else (np.arange(len(h_norm)), None)
-    raw = 0.0
-    rounds: list[dict[str, Any]] = []
-    n_rounds = settings.expand_rounds
-    hid_index = pd.Index(h_norm["helper_id"])
-    nid_index = pd.Index(needs["need_id"].astype(str))
-    n_h = np.int64(max(len(h_norm), 1))
-    for r in range(n_rounds):
-        frac = 0.25 + 0.6 * r / max(n_rounds, 1)
-        trial = solve_pairing(
-            helpers,
-            needs,
-            arcs,
-            settings.model_copy(update={"equity": "off"}),
-            relations=relations,
-            require_all=False,
-            locks=locks,
-            previous=previous,
-            seed=seed,
-            explain=False,
-            progress=scaled(progress, frac, frac + 0.6 / max(n_rounds, 1)),
-        )
-        raw += float(trial.summary["solve_seconds"])
-        rounds.append(
-            {
-                "round": r,
-                "arcs": len(arcs),
-                "n_unmet": trial.summary["n_unmet"],
-                "objective": trial.summary["objective"],
-                "solve_seconds": trial.summary["solve_seconds"],
-            }
-        )
-        waiting = trial.unmet["need_id"][isin_ids(trial.unmet["need_id"], arcs["need_id"])]
-        if len(waiting) == 0:
-            break
-        # helpers of hubs with room left
-        used = trial.pairings.groupby("helper_id")["load"].sum()
-        load = h_norm["helper_id"].map(used).fillna(0).to_numpy(dtype=float)
-        hub_load = np.bincount(hub, weights=load)
-        hub_cap = np.bincount(hub, weights=h_norm["capacity"].to_numpy(dtype=float))
-        room = hub_cap - hub_load
-        # prefer hubs with a fair share of room left: nearly full ones fill at once again
-        roomy = room >= np.maximum(1.0, settings.expand_min_room * hub_cap)
-        open_h = (roomy if roomy.any() else room > 0)[hub]
-        if not open_h.any():
-            break
-        sub_needs = needs[isin_ids(needs["need_id"].astype(str), waiting)]
-        # a hub keeps its representative (all its members are open together)
-        extra = build_candidates(
-            helpers[open_h],
-            sub_needs,
-            settings.model_copy(
-                update={"k_relation": 0, "k_per_province": 0, "k_nearest": settings.expand_k}
-            ),
-            relations=relations,
-        )
-        key_old = nid_index.get_indexer(arcs["need_id"]) * n_h + hid_index.get_indexer(
-            arcs["helper_id"]
-        )
-        key_new = nid_index.get_indexer(extra["need_id"]) * n_h + hid_index.get_indexer(
-            extra["helper_id"]
-        )
-        extra = extra[~np.isin(key_new, key_old)]
-        if extra.empty:
-            break
-        arcs = pd.concat([arcs, extra], ignore_index=True)
-        log.info("round %d: %d needs waiting, %d arcs added", r + 1, len(waiting), len(extra))
+    pricer = Pricer(
+        normalise_helpers(helpers, settings), normalise_needs(needs), settings, relations
+    )
     result = solve_pairing(
         helpers,
         needs,
@@ -997,17 +1065,12 @@ def pair_from_locations(
         locks=locks,
         previous=previous,
         seed=seed,
-        progress=scaled(progress, 0.85, 1.0),
+        progress=scaled(progress, 0.25, 1.0),
+        pricer=pricer,
     )
-    raw += float(result.summary["solve_seconds"])
     summary = {
         **result.summary,
         "candidate_seconds": round(t_cand, 3),
-        "expansion_rounds": rounds,
-        # ``status`` speaks of the last solve: exact over the candidate pairs that the
-        # nearest-helper search and the widening rounds produced, not over every pair.
-        "optimal_over": "candidate pairs (nearest compatible helpers + widening rounds)",
-        "solve_seconds_all_rounds": round(raw, 3),
         "seconds": round(time.perf_counter() - t0, 3),
     }
     return PairingResult(result.pairings, result.unmet, summary)

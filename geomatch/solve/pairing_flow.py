@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from geomatch.errors import GeomatchError
+from geomatch.solve.pairing_duals import UNREACHED, FlowNetwork, residual_potentials
 from geomatch.solve.pairing_model import ArcModel, ModelSolution
 
 __all__ = ["solve_flow"]
@@ -31,7 +33,81 @@ __all__ = ["solve_flow"]
 log = logging.getLogger(__name__)
 
 
-def solve_flow(model: ArcModel, *, big_m: bool = False) -> ModelSolution:
+@dataclass(frozen=True)
+class _Layout:
+    """The network of a model and where its parts sit in the arc and node arrays."""
+
+    net: FlowNetwork
+    supplies: np.ndarray
+    first_pair_arc: int
+    group_nodes: list[tuple[np.ndarray, np.ndarray]]  # (node ids, helper) per family
+    need0: int
+
+
+def _layout(model: ArcModel, unmet: np.ndarray | None) -> _Layout:
+    """Arc arrays of the network drawn in the module docstring."""
+    H, N, A = model.n_helpers, model.n_needs, model.n_arcs
+    load_h = np.ones(H, dtype=np.int64)
+    load_h[model.arc_helper] = model.arc_load
+    cap_units = model.helper_cap // np.maximum(load_h, 1)
+    arc_src = 1 + model.arc_helper.astype(np.int64)
+    g_start = 1 + H
+    g_tail: list[np.ndarray] = []
+    g_head: list[np.ndarray] = []
+    g_cap: list[np.ndarray] = []
+    for fam in model.groups:
+        ids = g_start + np.arange(len(fam.group_cap), dtype=np.int64)
+        g_tail.append(1 + fam.group_helper.astype(np.int64))
+        g_head.append(ids)
+        g_cap.append(fam.group_cap.astype(np.int64))
+        m = fam.arc_group >= 0
+        arc_src[m] = g_start + fam.arc_group[m]
+        g_start += len(ids)
+    need0 = g_start
+    need_nodes = need0 + np.arange(N, dtype=np.int64)
+    tails = [np.zeros(H, dtype=np.int64), *g_tail, arc_src]
+    heads = [1 + np.arange(H, dtype=np.int64), *g_head, need0 + model.arc_need.astype(np.int64)]
+    caps = [cap_units, *g_cap, np.ones(A, dtype=np.int64)]
+    costs = [np.zeros(H, dtype=np.int64), *[np.zeros_like(c) for c in g_cap], model.arc_cost]
+    if unmet is not None:
+        tails.append(np.zeros(N, dtype=np.int64))
+        heads.append(need_nodes)
+        caps.append(np.ones(N, dtype=np.int64))
+        costs.append(unmet.astype(np.int64))
+    supplies = np.zeros(need0 + N, dtype=np.int64)
+    supplies[0] = N
+    supplies[need_nodes] = -1
+    net = FlowNetwork(
+        need0 + N,
+        np.concatenate(tails),
+        np.concatenate(heads),
+        np.concatenate(caps),
+        np.concatenate(costs).astype(np.int64),
+    )
+    groups = [(h, t - 1) for t, h in zip(g_tail, g_head, strict=True)]
+    return _Layout(net, supplies, H + sum(len(c) for c in g_cap), groups, need0)
+
+
+def _potentials(
+    model: ArcModel, lay: _Layout, flows: np.ndarray, unmet: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(π per need, lower bound of the tail potential per helper) of an optimal flow.
+
+    A need the source cannot reach is unmet with no usable arc; ``π_n = p_n`` is then
+    the least potential that keeps its unmet arc's reverse reduced cost ≥ 0.
+    """
+    d = residual_potentials(lay.net, flows)
+    pi = d[lay.need0 : lay.need0 + model.n_needs].copy()
+    lost = pi >= UNREACHED
+    if lost.any():
+        pi[lost] = unmet[lost] if unmet is not None else UNREACHED
+    mu = d[1 : 1 + model.n_helpers].copy()
+    for nodes, helper in lay.group_nodes:
+        np.minimum.at(mu, helper, d[nodes])
+    return pi, mu
+
+
+def solve_flow(model: ArcModel, *, big_m: bool = False, potentials: bool = False) -> ModelSolution:
     """Solve a network :class:`ArcModel` exactly.
 
     Parameters
@@ -43,6 +119,9 @@ def solve_flow(model: ArcModel, *, big_m: bool = False) -> ModelSolution:
         arcs at a cost larger than any pairing, so that an infeasible request yields the
         maximum pairing (used to name the binding constraint). The returned status is
         then ``infeasible`` when a need stays unmet.
+    potentials
+        Also return the node potentials (``need_potential``, ``helper_potential``) that
+        prove the flow optimal (:mod:`geomatch.solve.pairing_duals`).
 
     Returns
     -------
@@ -55,58 +134,17 @@ def solve_flow(model: ArcModel, *, big_m: bool = False) -> ModelSolution:
     if not model.is_network():
         raise GeomatchError("internal: the model is not a network; use CP-SAT")
     t0 = time.perf_counter()
-    H, N, A = model.n_helpers, model.n_needs, model.n_arcs
-    # uniform load of each helper → capacity in pairs
-    load_h = np.ones(H, dtype=np.int64)
-    load_h[model.arc_helper] = model.arc_load
-    cap_units = model.helper_cap // np.maximum(load_h, 1)
-
-    # group layer (at most one family per helper; groups numbered per family)
-    arc_src = 1 + model.arc_helper.astype(np.int64)
-    g_start = 1 + H
-    g_tail: list[np.ndarray] = []
-    g_head: list[np.ndarray] = []
-    g_cap: list[np.ndarray] = []
-    for fam in model.groups:
-        G = len(fam.group_cap)
-        ids = g_start + np.arange(G, dtype=np.int64)
-        g_tail.append(1 + fam.group_helper.astype(np.int64))
-        g_head.append(ids)
-        g_cap.append(fam.group_cap.astype(np.int64))
-        m = fam.arc_group >= 0
-        arc_src[m] = g_start + fam.arc_group[m]
-        g_start += G
-    need0 = g_start
-    need_nodes = need0 + np.arange(N, dtype=np.int64)
-
+    A, N = model.n_arcs, model.n_needs
     unmet = model.unmet_cost
     if unmet is None and big_m:
         m_cost = int(np.abs(model.arc_cost).sum()) + 1 if A else 1
         unmet = np.full(N, m_cost, dtype=np.int64)
-    tails = [np.zeros(H, dtype=np.int64), *g_tail, arc_src]
-    heads = [1 + np.arange(H, dtype=np.int64), *g_head, need0 + model.arc_need.astype(np.int64)]
-    caps = [cap_units, *g_cap, np.ones(A, dtype=np.int64)]
-    costs = [
-        np.zeros(H, dtype=np.int64),
-        *[np.zeros(len(c), dtype=np.int64) for c in g_cap],
-        model.arc_cost.astype(np.int64),
-    ]
-    if unmet is not None:
-        tails.append(np.zeros(N, dtype=np.int64))
-        heads.append(need_nodes)
-        caps.append(np.ones(N, dtype=np.int64))
-        costs.append(unmet.astype(np.int64))
+    lay = _layout(model, unmet)
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(tails),
-        np.concatenate(heads),
-        np.concatenate(caps),
-        np.concatenate(costs),
+        lay.net.tail, lay.net.head, lay.net.capacity, lay.net.cost
     )
-    supplies = np.zeros(need0 + N, dtype=np.int64)
-    supplies[0] = N
-    supplies[need_nodes] = -1
-    smcf.set_nodes_supplies(np.arange(need0 + N, dtype=np.int64), supplies)
+    smcf.set_nodes_supplies(np.arange(lay.net.n_nodes, dtype=np.int64), lay.supplies)
     t_build = time.perf_counter() - t0
     t1 = time.perf_counter()
     status = smcf.solve()
@@ -122,13 +160,15 @@ def solve_flow(model: ArcModel, *, big_m: bool = False) -> ModelSolution:
             solver="ortools-min-cost-flow",
             extra={"build_seconds": t_build},
         )
-    first_pair_arc = H + sum(len(c) for c in g_cap)
-    flows = smcf.flows(np.arange(first_pair_arc, first_pair_arc + A, dtype=np.int64))
-    x = flows > 0
+    flows = smcf.flows(np.arange(len(lay.net.tail), dtype=np.int64))
+    x = flows[lay.first_pair_arc : lay.first_pair_arc + A] > 0
     obj = model.objective(x)
     met = np.zeros(N, dtype=bool)
     met[model.arc_need[x]] = True
     infeasible = model.unmet_cost is None and not met.all()
+    pi = mu = None
+    if potentials:
+        pi, mu = _potentials(model, lay, flows, unmet)
     log.info(
         "min-cost flow: %d pairs of %d needs, cost %d, %.2f s (+%.2f s build)",
         int(x.sum()),
@@ -145,4 +185,6 @@ def solve_flow(model: ArcModel, *, big_m: bool = False) -> ModelSolution:
         seconds=t_solve,
         solver="ortools-min-cost-flow",
         extra={"build_seconds": round(t_build, 3)},
+        need_potential=pi,
+        helper_potential=mu,
     )

@@ -163,3 +163,9 @@ class ModelSolution:
     seconds: float
     solver: str
     extra: dict[str, object] = field(default_factory=dict)
+    #: Node potentials of an optimal flow (:mod:`geomatch.solve.pairing_duals`):
+    #: ``π_n`` per need and, per helper, the smallest potential of the helper's node and
+    #: its side-constraint group nodes (a lower bound of the tail potential of any arc
+    #: from the helper). ``None`` unless asked for.
+    need_potential: np.ndarray | None = None
+    helper_potential: np.ndarray | None = None

@@ -1,0 +1,458 @@
+"""Pricing: the compatible pairs whose reduced cost is negative, found by spatial search.
+
+Given node potentials of an optimal restricted pairing (``π_n`` per need, ``μ_h`` per
+helper hub, :mod:`geomatch.solve.pairing_duals`), a compatible pair ``(h, n)`` outside
+the restricted network *violates* dual feasibility when
+
+    (P1)  rc(h, n) = c(h, n) + e_n + μ_h − π_n < 0,
+
+with ``c = travel + fit + relation`` (:mod:`geomatch.candidates.build`) and ``e_n`` the
+change penalty of a re-planned need. Since ``travel ≥ α·d − ½`` (``α = detour_factor ×
+cost_per_km``, ``d`` great-circle km, ``travel`` rounded) and ``relation ≥ 0``, a
+violator from a set of hubs whose potentials are at least ``μ_lo`` lies within
+
+    (P2)  d < R_n = (π_n − e_n − fit − μ_lo + ½) / α        (and d ≤ radius_km)
+
+of the need. :meth:`Pricer.price` therefore splits each compatible hub pool into
+buckets of similar ``μ`` (hubs with room have ``μ = 0``), and for every need queries a
+cKDTree of each bucket for its ``k`` nearest hubs within ``R_n`` only — never needs ×
+helpers. A need whose ``k`` nearest all lie within ``R_n`` without a violator among them
+is queried again with ``4k`` until either a violator is found, fewer than ``k`` hubs
+lie within ``R_n`` or the bucket is exhausted, so that "no violator returned" is a
+proof that (P1) holds for every compatible pair. Relation pools (``relation_mode =
+"preference"``, ``k_relation > 0``) are searched without the radius limit, matching the
+candidate pairs the builder may add from them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from geomatch.candidates.build import (
+    _keep_cheapest,
+    _unit_vectors,
+    compatible_specialties,
+    helper_hubs,
+    relation_provinces,
+)
+from geomatch.model.pairing_settings import PairingSettings
+from geomatch.settings import EARTH_RADIUS_KM
+
+if TYPE_CHECKING:
+    from geomatch.solve.pairing_coarse import CoarseStart
+
+__all__ = ["PricedArcs", "Pricer"]
+
+log = logging.getLogger(__name__)
+
+_ANY = "*"
+#: Buckets of helper potentials per pool (hubs with room form their own bucket).
+_BUCKETS = 12
+
+
+@dataclass(frozen=True)
+class PricedArcs:
+    """Arcs found by :meth:`Pricer.price` (need and helper positions, cost parts)."""
+
+    need: np.ndarray
+    helper: np.ndarray
+    distance_km: np.ndarray
+    travel: np.ndarray
+    fit: np.ndarray
+    relation: np.ndarray
+    relation_cost: np.ndarray
+    reduced_cost: np.ndarray
+    #: Per need, a lower bound of ``c + e + μ`` over every compatible pair that (P2)
+    #: does not exclude (``inf`` when none): ``min(π_n, lower_n)`` is dual feasible.
+    lower: np.ndarray
+    pairs_checked: int = 0
+
+    def __len__(self) -> int:
+        return len(self.need)
+
+
+@dataclass(frozen=True)
+class _Task:
+    """Needs of one compatibility class and the hub pool of one fitting specialty."""
+
+    needs: np.ndarray
+    pool: tuple[str, str, bool, str]
+    fit: int
+    within_radius: bool
+
+
+@dataclass(frozen=True)
+class _Round:
+    """The potentials of one pricing round."""
+
+    mu: np.ndarray
+    pi: np.ndarray
+    extra: np.ndarray
+    scores: bool
+    grow: bool
+
+
+@dataclass
+class _Found:
+    need: list[np.ndarray] = field(default_factory=list)
+    helper: list[np.ndarray] = field(default_factory=list)
+    dist: list[np.ndarray] = field(default_factory=list)
+    fit: list[np.ndarray] = field(default_factory=list)
+    lower: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    checked: int = 0
+
+
+def _bucket_edges(mu: np.ndarray) -> list[np.ndarray]:
+    """Positions of ``mu`` split into buckets: ``μ ≤ min`` first, then equal counts."""
+    order = np.argsort(mu, kind="stable")
+    low = mu[order] <= mu.min() if len(mu) else np.zeros(0, dtype=bool)
+    n_low = int(low.sum())
+    rest = order[n_low:]
+    parts = [order[:n_low]] if n_low else []
+    if len(rest):
+        parts += [p for p in np.array_split(rest, min(_BUCKETS, len(rest))) if len(p)]
+    return parts
+
+
+class Pricer:
+    """Spatial pricing over every compatible (helper hub, need) pair.
+
+    Parameters
+    ----------
+    h, n
+        Frames from :func:`~geomatch.candidates.build.normalise_helpers` /
+        :func:`~geomatch.candidates.build.normalise_needs`, in the order of the model.
+    settings
+        Radius, cost scale, relation mode, pooling (as for the candidate builder).
+    relations
+        The east–west table (relation flag and cost, relation pools).
+    """
+
+    def __init__(
+        self,
+        h: pd.DataFrame,
+        n: pd.DataFrame,
+        settings: PairingSettings,
+        relations: pd.DataFrame | None = None,
+    ) -> None:
+        self.settings = settings
+        self.alpha = settings.detour_factor * settings.cost_per_km
+        self.radius = settings.radius_km if settings.radius_km > 0 else np.inf
+        h_ok = ~(np.isnan(h["lon"].to_numpy()) | np.isnan(h["lat"].to_numpy()))
+        self.n_ok = ~(np.isnan(n["lon"].to_numpy()) | np.isnan(n["lat"].to_numpy()))
+        hub, _ = helper_hubs(h) if settings.pool_helpers else (np.arange(len(h)), None)
+        is_rep = np.zeros(len(h), dtype=bool)
+        is_rep[np.unique(hub, return_index=True)[1]] = True
+        self.h_search = h_ok & is_rep
+        self.h_xyz = _unit_vectors(np.radians(np.c_[h["lat"].to_numpy(), h["lon"].to_numpy()]))
+        self.n_xyz = _unit_vectors(np.radians(np.c_[n["lat"].to_numpy(), n["lon"].to_numpy()]))
+        self.n_helpers = len(h)
+        self.h_ll = np.c_[h["lat"].to_numpy(), h["lon"].to_numpy()]
+        self.n_ll = np.c_[n["lat"].to_numpy(), n["lon"].to_numpy()]
+        self.n_cat = n["category"].to_numpy(dtype=object)
+        self._pool_masks(h)
+        self._relations(h, n, relations)
+        self.tasks = self._tasks(n)
+
+    def _pool_masks(self, h: pd.DataFrame) -> None:
+        self.h_spec = h["specialty"].to_numpy(dtype=object)
+        self.h_lang = [set(s.split(";")) if s else {"zh"} for s in h["languages"]]
+        self.h_senior = h["level"].to_numpy(dtype=object) == "senior"
+        self.h_prov = h["province_adcode"].to_numpy(dtype=object)
+        self._pools: dict[tuple[str, str, bool, str], np.ndarray] = {}
+
+    def pool(self, key: tuple[str, str, bool, str]) -> np.ndarray:
+        """Positions of the searchable hubs of a (specialty, language, senior, provinces)."""
+        if key not in self._pools:
+            spec, lang, senior, provs = key
+            m = self.h_search & (self.h_spec == spec)
+            if lang:
+                m &= np.array([lang in s for s in self.h_lang], dtype=bool)
+            if senior:
+                m &= self.h_senior
+            if provs != _ANY:
+                m &= np.isin(self.h_prov, provs.split(";") if provs else [])
+            self._pools[key] = np.flatnonzero(m)
+        return self._pools[key]
+
+    def _relations(self, h: pd.DataFrame, n: pd.DataFrame, relations: pd.DataFrame | None) -> None:
+        s = self.settings
+        self.use_relation = s.relation_mode != "ignore" and relations is not None
+        rel_map = relation_provinces(n["adcode"], relations) if self.use_relation else {}
+        self.need_rel = np.array([rel_map.get(a, "") for a in n["adcode"]], dtype=object)
+        provs = sorted({p for p in self.h_prov if p})
+        code = {p: i for i, p in enumerate(provs)}
+        self.h_prov_bit = np.array([code.get(p, -1) for p in self.h_prov], dtype=np.int64)
+        masks = {
+            r: sum(1 << code[p] for p in r.split(";") if p in code) if r else 0
+            for r in set(self.need_rel)
+        }
+        self.need_rel_mask = np.array([masks[r] for r in self.need_rel], dtype=np.int64)
+
+    def _tasks(self, n: pd.DataFrame) -> list[_Task]:
+        s = self.settings
+        hard = s.relation_mode == "hard"
+        senior = (n["min_level"].to_numpy(dtype=object) == "senior") & s.enforce_min_level
+        self.n_senior = np.asarray(senior, dtype=bool)
+        self.n_lang = n["language"].to_numpy(dtype=object)
+        classes = pd.DataFrame(
+            {
+                "category": n["category"],
+                "language": n["language"],
+                "senior": senior,
+                "rel": self.need_rel if hard else _ANY,
+            }
+        )[self.n_ok]
+        groups = classes.groupby(["category", "language", "senior", "rel"], sort=True).indices
+        all_specs = sorted(set(self.h_spec[self.h_search]))
+        ok_idx = np.flatnonzero(self.n_ok)
+        tasks: list[_Task] = []
+        for (cat, lang, sen, rel), rows in groups.items():
+            members = ok_idx[rows]
+            for spec, fit in compatible_specialties(str(cat), all_specs).items():
+                fit_cost = round(fit * s.fit_scale)
+                base = (spec, str(lang), bool(sen))
+                tasks.append(_Task(members, (*base, str(rel)), fit_cost, True))
+                if self.use_relation and not hard and s.k_relation > 0:
+                    rel_of = self.need_rel[members]
+                    for provs in np.unique(rel_of):
+                        if provs:
+                            sub = members[rel_of == provs]
+                            tasks.append(_Task(sub, (*base, str(provs)), fit_cost, False))
+        return tasks
+
+    def price(
+        self,
+        mu: np.ndarray,
+        pi: np.ndarray,
+        extra: np.ndarray,
+        *,
+        skip: np.ndarray,
+        k: int = 8,
+        per_need: int = 8,
+        scores: bool = False,
+        exhaustive: bool = True,
+    ) -> PricedArcs:
+        """Compatible pairs with negative reduced cost (P1), at most ``per_need`` a need.
+
+        Parameters
+        ----------
+        mu
+            Potential per helper position (only hub representatives are read).
+        pi
+            Potential per need.
+        extra
+            Cost added to every new arc of a need (change penalty), ≥ 0.
+        skip
+            Needs not priced (locked needs).
+        k
+            Nearest hubs asked per query (grown ×4 where a query cannot decide).
+        per_need
+            Most negative arcs kept per need.
+        scores
+            Instead of violators, return the ``per_need`` pairs of least ``c + μ`` with
+            ``c + e + μ < π`` (candidate generation from estimated potentials).
+        exhaustive
+            Grow ``k`` until every need is decided; only an exhaustive call that returns
+            no violator proves optimality. A quick call (``False``) looks at the ``k``
+            nearest hubs of each bucket once.
+        """
+        found = _Found(lower=np.full(len(pi), np.inf))
+        trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]] = {}
+        rnd = _Round(mu, pi, extra, scores, exhaustive and not scores)
+        for task in self.tasks:
+            self._price_task(task, rnd, skip, k, found, trees)
+        return self._select(found, rnd, per_need)
+
+    def _buckets(
+        self,
+        key: tuple[str, str, bool, str],
+        mu: np.ndarray,
+        trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]],
+    ) -> list[tuple[object, np.ndarray, float]]:
+        from scipy.spatial import cKDTree
+
+        if key not in trees:
+            idx = self.pool(key)
+            out = []
+            for part in _bucket_edges(mu[idx]) if len(idx) else []:
+                members = idx[part]
+                out.append((cKDTree(self.h_xyz[members]), members, float(mu[members].min())))
+            trees[key] = out
+        return trees[key]
+
+    def _price_task(
+        self,
+        task: _Task,
+        rnd: _Round,
+        skip: np.ndarray,
+        k: int,
+        found: _Found,
+        trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]],
+    ) -> None:
+        needs = task.needs[~skip[task.needs]]
+        if len(needs) == 0:
+            return
+        slack = np.minimum(rnd.pi[needs], 1e15) - rnd.extra[needs] - task.fit
+        cap = self.radius if task.within_radius else np.inf
+        for tree, members, lo in self._buckets(task.pool, rnd.mu, trees):
+            reach = np.minimum((slack - lo + 0.5) / self.alpha, cap)
+            live = reach > 0
+            if live.any():
+                sub = needs[live]
+                self._query(tree, members, sub, reach[live], k, task.fit, found, rnd, lo)
+
+    def _query(
+        self,
+        tree: object,
+        members: np.ndarray,
+        needs: np.ndarray,
+        reach_km: np.ndarray,
+        k: int,
+        fit: int,
+        found: _Found,
+        rnd: _Round,
+        lo: float,
+    ) -> None:
+        """Nearest hubs within ``reach_km`` of each need, growing ``k`` where undecided.
+
+        A need is decided when fewer than ``k`` hubs lie within its reach (all were
+        seen) or a violator (exact reduced cost < 0) is among those seen.
+        """
+        order = np.argsort(reach_km, kind="stable")
+        for chunk in np.array_split(order, min(4, len(order))):
+            todo, kk = chunk, min(k, len(members))
+            first = True
+            while len(todo):
+                bound = float(reach_km[todo].max())
+                chord = 2.0 * np.sin(min(bound / EARTH_RADIUS_KM, np.pi) / 2.0) * (1 + 1e-12)
+                dist, pos = tree.query(  # type: ignore[attr-defined]
+                    self.n_xyz[needs[todo]], k=kk, distance_upper_bound=chord + 1e-12
+                )
+                dist, pos = dist.reshape(len(todo), kk), pos.reshape(len(todo), kk)
+                km = 2.0 * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0)) * EARTH_RADIUS_KM
+                ok = np.isfinite(dist) & (km <= reach_km[todo][:, None])
+                if first:  # the nearest hub bounds every hub of the bucket (P2)
+                    near = needs[todo][ok[:, 0]]
+                    lb = self.alpha * km[ok[:, 0], 0] - 0.5 + fit + lo + rnd.extra[near]
+                    np.minimum.at(found.lower, near, lb)
+                    first = False
+                rows, cols = np.nonzero(ok)
+                need, helper = needs[todo][rows], members[pos[rows, cols]]
+                fits = np.full(len(rows), fit, dtype=np.int64)
+                found.need.append(need)
+                found.helper.append(helper)
+                found.dist.append(km[rows, cols])
+                found.fit.append(fits)
+                found.checked += len(rows)
+                if not rnd.grow or kk >= len(members):
+                    break
+                cost = self._costs(need, helper, km[rows, cols], fits)[-1]
+                rc = cost + rnd.extra[need] + rnd.mu[helper] - rnd.pi[need]
+                hit = np.zeros(len(todo), dtype=bool)
+                hit[rows[rc < 0]] = True
+                # undecided: all k within reach and no violator among them
+                todo, kk = todo[ok[:, -1] & ~hit], min(kk * 4, len(members))
+
+    def _costs(
+        self, need: np.ndarray, helper: np.ndarray, dist_km: np.ndarray, fit: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(travel, relation flag, relation cost, cost) of pairs, as the builder prices them."""
+        s = self.settings
+        travel = np.rint(dist_km * s.detour_factor * s.cost_per_km).astype(np.int64)
+        if self.use_relation:
+            bit = self.h_prov_bit[helper]
+            rel = (bit >= 0) & ((self.need_rel_mask[need] >> np.maximum(bit, 0)) & 1 == 1)
+            rel_cost = np.where(rel, 0, s.relation_bonus).astype(np.int64)
+        else:
+            rel = np.zeros(len(need), dtype=bool)
+            rel_cost = np.zeros(len(need), dtype=np.int64)
+        return travel, rel, rel_cost, travel + fit + rel_cost
+
+    def _select(self, found: _Found, rnd: _Round, per_need: int) -> PricedArcs:
+        if found.need:
+            need = np.concatenate(found.need)
+            helper = np.concatenate(found.helper)
+            dist = np.concatenate(found.dist)
+            fit = np.concatenate(found.fit)
+        else:
+            need = helper = fit = np.zeros(0, dtype=np.int64)
+            dist = np.zeros(0)
+        travel, rel, rel_cost, cost = self._costs(need, helper, dist, fit)
+        rc = cost + rnd.extra[need] + rnd.mu[helper] - rnd.pi[need]
+        keep = rc < 0
+        # one row per pair (the most negative), then the best per need
+        key = need.astype(np.int64) * max(self.n_helpers, 1) + helper
+        order = np.lexsort((rc, key))
+        first = order[np.r_[True, key[order][1:] != key[order][:-1]]] if len(key) else order
+        sel = first[keep[first]]
+        score = cost + rnd.mu[helper] if rnd.scores else rc
+        sel = sel[_keep_cheapest(need[sel], score[sel], per_need)]
+        return PricedArcs(
+            need=need[sel],
+            helper=helper[sel],
+            distance_km=dist[sel],
+            travel=travel[sel],
+            fit=fit[sel],
+            relation=rel[sel],
+            relation_cost=rel_cost[sel],
+            reduced_cost=rc[sel],
+            lower=found.lower,
+            pairs_checked=found.checked,
+        )
+
+    def arcs_for(self, need: np.ndarray, helper: np.ndarray) -> PricedArcs:
+        """The given pairs that are compatible, with their costs (reduced cost 0)."""
+        s = self.settings
+        km = (
+            2.0
+            * np.arcsin(
+                np.clip(np.linalg.norm(self.n_xyz[need] - self.h_xyz[helper], axis=1) / 2, 0, 1)
+            )
+            * EARTH_RADIUS_KM
+        )
+        fit = np.full(len(need), -1, dtype=np.int64)
+        keys = pd.DataFrame({"c": self.n_cat[need], "s": self.h_spec[helper]})
+        for (cat, spec), rows in keys.groupby(["c", "s"]).indices.items():
+            f = compatible_specialties(str(cat), {str(spec)}).get(str(spec))
+            if f is not None:
+                fit[rows] = round(f * s.fit_scale)
+        lang = self.n_lang[need]
+        speaks = np.array(
+            [not g or g in self.h_lang[j] for g, j in zip(lang, helper, strict=True)], dtype=bool
+        )
+        ok = (
+            (fit >= 0)
+            & speaks
+            & (km <= self.radius)
+            & (~self.n_senior[need] | self.h_senior[helper])
+        )
+        if s.relation_mode == "hard":
+            ok &= False
+        need, helper, km, fit = need[ok], helper[ok], km[ok], fit[ok]
+        travel, rel, rel_cost, _ = self._costs(need, helper, km, fit)
+        zero = np.zeros(len(need), dtype=np.int64)
+        return PricedArcs(need, helper, km, travel, fit, rel, rel_cost, zero, np.zeros(0))
+
+    def coarse_potentials(
+        self, capacity: np.ndarray, penalty: np.ndarray, *, cell_deg: float = 2.0
+    ) -> CoarseStart:
+        """Estimated helper potentials from an aggregated transportation problem.
+
+        Hubs are summed per (grid cell, specialty) and needs counted per (grid cell,
+        category); the cells are paired along compatible specialties at the cost between
+        cell centroids (language, level and relation rules left out). The helper-cell
+        potentials of its optimal flow estimate ``μ_h``; the first restricted problem takes
+        each need's cheapest pairs by ``c + μ_est`` (:meth:`price` with ``scores``), which
+        spreads western needs over the capacity that the whole country leaves them
+        instead of the few hubs nearest to all of them. Only a warm start: the proof is
+        the pricing of :mod:`geomatch.solve.pairing_exact`.
+        """
+        from geomatch.solve.pairing_coarse import cell_potentials
+
+        return cell_potentials(self, capacity, penalty, cell_deg=cell_deg)
