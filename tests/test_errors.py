@@ -38,7 +38,7 @@ def test_cli_exit_code(
 
     monkeypatch.setattr(geomatch.cli.app, "app", app)
     with caplog.at_level(logging.ERROR, logger="geomatch.cli"):
-        assert main(["run"], quick=False) == code
+        assert main(["run"]) == code
     if not isinstance(exc, GeomatchError):
         assert "Traceback" in caplog.text or caplog.records[-1].exc_info  # a bug is logged
 

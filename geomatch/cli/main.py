@@ -1,18 +1,14 @@
 """``geomatch`` — the command line's entry point.
 
-:func:`main` first offers the arguments to the quick pairing path
-(:mod:`geomatch.cli.quick`: ``geomatch pair --helpers --needs --arcs`` on plain
-transportation files, without pandas or typer start-up); anything else, and any input
-the quick path is not sure about, goes to the typer application
-(:mod:`geomatch.cli.app`). Exit codes: 0 done; 2 bad input (the message names file, row
-and column); 3 infeasible as asked (the message names the binding constraint); 1
-anything else.
+:func:`main` runs the typer application (:mod:`geomatch.cli.app`); commands import
+what they need when they run, so ``geomatch pair`` on small files starts in a fraction
+of a second. Exit codes: 0 done; 2 bad input (the message names file, row and column);
+3 infeasible as asked (the message names the binding constraint); 1 anything else.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 from geomatch.errors import GeomatchError
@@ -22,25 +18,15 @@ __all__ = ["main"]
 log = logging.getLogger("geomatch.cli")
 
 
-def main(argv: list[str] | None = None, *, quick: bool = True) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (also used by ``python -m geomatch``).
 
     Parameters
     ----------
     argv
         Arguments without the program name (default ``sys.argv[1:]``).
-    quick
-        Offer the arguments to the quick pairing path first (``False``, or the
-        environment variable ``GEOMATCH_QUICK=0``, always runs the full application;
-        the quick path's tests and ``geomatch bench national`` compare the two).
     """
     args = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    if quick and os.environ.get("GEOMATCH_QUICK", "1") != "0":
-        from geomatch.cli.quick import run_quick
-
-        code = run_quick(args)
-        if code is not None:
-            return code
     return _run_app(args)
 
 

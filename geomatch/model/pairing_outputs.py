@@ -2,9 +2,8 @@
 one-line report ``geomatch pair`` prints. The tables are declared in
 :mod:`geomatch.model.run_tables`; this module re-exports the pairing's part.
 
-One definition for the full pairing path (:mod:`geomatch.solve.pairing`), its
-explanations (:mod:`geomatch.solve.pairing_explain`), the quick path
-(:mod:`geomatch.solve.pairing_quick`) and the candidate arcs
+One definition for the pairing (:mod:`geomatch.solve.pairing`), its explanations
+(:mod:`geomatch.solve.pairing_explain`) and the candidate arcs
 (:mod:`geomatch.candidates.build`). Costs are integer cost units (1 unit = 1 road km).
 """
 
@@ -39,7 +38,7 @@ UNMET_COLUMNS: Final[tuple[str, ...]] = (
 
 
 def summary_line(summary: Mapping[str, Any], out: Path) -> str:
-    """What ``geomatch pair`` prints when it is done (full and quick path alike)."""
+    """What ``geomatch pair`` prints when it is done."""
     s = summary
     return (
         f"{s['status']}: {s['n_pairings']} pairs, {s['n_unmet']} unmet, objective "
