@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("geomatch.cli")
 
@@ -22,10 +26,18 @@ def register(app: typer.Typer) -> None:
         data: Annotated[
             Path | None, typer.Option(help="Dataset folder for code checks (default: embedded).")
         ] = None,
+        allow_unknown: Annotated[
+            bool,
+            typer.Option(
+                "--allow-unknown",
+                help="未知类别/专长作为独立类别（只与自身匹配）而不报错。",
+            ),
+        ] = False,
     ) -> None:
-        """Validate helpers/needs/arcs files: schema, ids, and codes known to the dataset.
+        """检查专家/需求/候选对文件：表头（含中文别名）、取值、类别词表、编号与区划代码。
 
-        Exits 2 at the first problem with the file, row and column named.
+        Reports every problem of every file (up to a limit per file) with file, row and
+        column, and exits 2; nothing is written.
         """
         from geomatch.errors import DatasetMissingError, InputError
         from geomatch.io import read_arcs, read_helpers, read_needs
@@ -33,13 +45,34 @@ def register(app: typer.Typer) -> None:
 
         if helpers is None and needs is None and arcs is None:
             raise InputError("give at least one of --helpers, --needs, --arcs")
-        h = read_helpers(helpers) if helpers else None
-        n = read_needs(needs) if needs else None
+        errors: list[InputError] = []
+
+        def attempt(read: Callable[[], pd.DataFrame]) -> pd.DataFrame | None:
+            try:
+                return read()
+            except InputError as exc:
+                errors.append(exc)
+                return None
+
+        h = attempt(lambda: read_helpers(helpers, allow_unknown=allow_unknown)) if helpers else None
+        n = attempt(lambda: read_needs(needs, allow_unknown=allow_unknown)) if needs else None
         if arcs:
-            read_arcs(
-                arcs,
-                helper_ids=h["helper_id"] if h is not None else None,
-                need_ids=n["need_id"] if n is not None else None,
+            attempt(
+                lambda: read_arcs(
+                    arcs,
+                    helper_ids=h["helper_id"] if h is not None else None,
+                    need_ids=n["need_id"] if n is not None else None,
+                )
+            )
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            first = errors[0]
+            raise InputError(
+                "problems in several files:\n" + "\n".join(str(e) for e in errors),
+                file=first.file,
+                row=first.row,
+                column=first.column,
             )
         if n is not None and "adcode" in n.columns:
             from geomatch.dataset import load_dataset

@@ -69,6 +69,13 @@ def register(app: typer.Typer) -> None:
                 help="A previous pairings.csv: changing one of its pairs costs change_penalty.",
             ),
         ] = None,
+        allow_unknown: Annotated[
+            bool,
+            typer.Option(
+                "--allow-unknown",
+                help="未知类别/专长作为独立类别（只与自身匹配）而不报错。",
+            ),
+        ] = False,
     ) -> None:
         """Pair eastern helpers with western needs at minimum cost (exact min-cost flow,
         CP-SAT for per-pair loads and side constraints)."""
@@ -118,8 +125,8 @@ def register(app: typer.Typer) -> None:
             previous_df.attrs["source"] = str(previous)
             inputs["previous"] = previous
         if helpers is not None and needs is not None:
-            h = read_helpers(helpers)
-            n = read_needs(needs)
+            h = read_helpers(helpers, allow_unknown=allow_unknown)
+            n = read_needs(needs, allow_unknown=allow_unknown)
             inputs.update({"helpers": helpers, "needs": needs})
             a = None
             if arcs is not None:

@@ -26,7 +26,7 @@ Columns not in a schema are kept as text, so nothing the user gave is lost.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -101,6 +101,9 @@ class Column:
     default: object | None = None
     description: str = ""
     label: str = ""
+    #: ``"category"``: values are read through the category vocabulary
+    #: (:func:`geomatch.model.categories.canonical_category`) and stored as codes.
+    vocabulary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class TableSchema:
     columns: tuple[Column, ...]
     #: Columns that must be filled together (both or neither), e.g. ``("lon", "lat")``.
     together: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    #: Other headers accepted for a column (Chinese headers): alias → column name.
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -137,13 +142,31 @@ HELPERS_SCHEMA = TableSchema(
         Column("kind", description="expert | society | association | university | enterprise"),
         Column("lon", "lon", description="longitude of the home location, WGS84 degrees"),
         Column("lat", "lat", description="latitude of the home location, WGS84 degrees"),
-        Column("specialty"),
+        Column("specialty", vocabulary="category"),
         Column("level", choices=("senior", "intermediate", "junior", "")),
         Column("languages", description="';'-separated ISO 639-1 codes, e.g. 'zh;bo'"),
         Column("province_adcode", "adcode"),
         Column("institution"),
     ),
     together=(("lon", "lat"),),
+    aliases={
+        "专家编号": "helper_id",
+        "帮扶方编号": "helper_id",
+        "编号": "helper_id",
+        "容量": "capacity",
+        "可帮扶数": "capacity",
+        "姓名": "name",
+        "名称": "name",
+        "类型": "kind",
+        "经度": "lon",
+        "纬度": "lat",
+        "专长": "specialty",
+        "专业": "specialty",
+        "职称": "level",
+        "语言": "languages",
+        "省份代码": "province_adcode",
+        "单位": "institution",
+    },
 )
 
 NEEDS_SCHEMA = TableSchema(
@@ -153,7 +176,7 @@ NEEDS_SCHEMA = TableSchema(
         Column("adcode", "adcode", description="county (6-digit) code of the need"),
         Column("lon", "lon", description="longitude, WGS84 degrees"),
         Column("lat", "lat", description="latitude, WGS84 degrees"),
-        Column("category"),
+        Column("category", vocabulary="category"),
         Column("size", "float", min=0, description="size of the need (days or head-count)"),
         Column("priority", choices=(*PRIORITIES, "")),
         Column(
@@ -162,6 +185,21 @@ NEEDS_SCHEMA = TableSchema(
         Column("language", description="ISO 639-1 code a helper must speak, e.g. 'bo'"),
     ),
     together=(("lon", "lat"),),
+    aliases={
+        "需求编号": "need_id",
+        "编号": "need_id",
+        "县代码": "adcode",
+        "区划代码": "adcode",
+        "行政区划代码": "adcode",
+        "经度": "lon",
+        "纬度": "lat",
+        "类别": "category",
+        "产业类别": "category",
+        "规模": "size",
+        "优先级": "priority",
+        "未满足罚金": "unmet_penalty",
+        "语言": "language",
+    },
 )
 
 ARCS_SCHEMA = TableSchema(
@@ -180,7 +218,13 @@ ARCS_SCHEMA = TableSchema(
             description="capacity the pair uses, int ≥ 1 (default 1)",
         ),
     ),
+    aliases={"专家编号": "helper_id", "需求编号": "need_id", "成本": "cost", "负荷": "load"},
 )
+
+#: At most this many problems are listed in one :class:`InputError` (per file).
+MAX_ERRORS = 50
+#: At most this many rows are listed per column and check.
+_MAX_ROWS_PER_CHECK = 10
 
 #: Cell texts read as "yes" (lower case); every other text of a yes/no column is "no".
 TRUE_TEXT = frozenset({"1", "true", "yes", "y", "t", "是", "true."})
@@ -200,8 +244,67 @@ def _row_of(pos_label: int) -> int:
     return pos_label + 2
 
 
+class _ColumnCheckError(Exception):
+    """A check of one column failed (its rows are recorded); move to the next column."""
+
+
+class _Problems:
+    """Every problem found in one file, reported together (up to :data:`MAX_ERRORS`)."""
+
+    def __init__(self, file: str | Path | None, what: str) -> None:
+        self.file, self.what = file, what
+        self.items: list[InputError] = []
+        self.more = 0
+
+    def add(self, message: str, *, row: int | None, column: str | None) -> None:
+        if len(self.items) < MAX_ERRORS:
+            self.items.append(InputError(message, file=self.file, row=row, column=column))
+        else:
+            self.more += 1
+
+    def raise_any(self) -> None:
+        """Raise one :class:`InputError` listing them all (the first names the place)."""
+        if not self.items:
+            return
+        first = self.items[0]
+        if len(self.items) == 1:
+            raise first
+        lines = "\n".join(f"  row {e.row}, column {e.column!r}: {e.detail}" for e in self.items)
+        more = f"\n  … and {self.more} more" if self.more else ""
+        raise InputError(
+            f"{len(self.items) + self.more} problems in the {self.what} file:\n{lines}{more}",
+            file=self.file,
+            row=first.row,
+            column=first.column,
+        )
+
+
+def _rename_aliases(df: pd.DataFrame, schema: TableSchema, problems: _Problems) -> pd.DataFrame:
+    """Chinese (alias) headers to column names; an alias beside its column is an error."""
+    names = {c.name for c in schema.columns}
+    rename: dict[str, str] = {}
+    for header in df.columns:
+        key = str(header).strip()
+        target = schema.aliases.get(key, key if key in names else None)
+        if target is None or target == header:
+            continue
+        if target in df.columns or target in rename.values():
+            problems.add(
+                f"header {header!r} means {target!r}, which is given already",
+                row=1,
+                column=str(header),
+            )
+            continue
+        rename[header] = target
+    return df.rename(columns=rename) if rename else df
+
+
 def validate_table(
-    df: pd.DataFrame, schema: TableSchema, *, file: str | Path | None = None
+    df: pd.DataFrame,
+    schema: TableSchema,
+    *,
+    file: str | Path | None = None,
+    allow_unknown: bool = False,
 ) -> pd.DataFrame:
     """Check a text table against a schema and return a typed copy.
 
@@ -209,75 +312,122 @@ def validate_table(
     ----------
     df
         A frame of strings as :func:`read_table` returns (a default ``RangeIndex``).
+        Headers may be the schema's aliases (Chinese headers, :attr:`TableSchema.aliases`).
     schema
         The contract.
     file
         Name used in error messages (defaults to ``df.attrs["source"]``).
+    allow_unknown
+        A value the category vocabulary does not know is kept as its own class (it
+        matches only itself) instead of being an error.
 
     Returns
     -------
     pandas.DataFrame
-        Same rows and columns; schema columns converted (``Int64``, ``float64``,
-        ``boolean``, stripped text); absent optional columns with a default added.
+        Same rows; columns renamed from aliases; schema columns converted (``Int64``,
+        ``float64``, ``boolean``, stripped text, category codes); absent optional columns
+        with a default added.
 
     Raises
     ------
     InputError
-        At the first problem: a missing required column, an empty required cell, a value of
-        the wrong type, out of bounds or not among the choices, a duplicate id, a lon/lat
-        outside China's extent or given without its partner.
+        Listing every problem found (up to :data:`MAX_ERRORS`; the first names file, row
+        and column): a missing required column, an empty required cell, a value of the
+        wrong type, out of bounds or not among the choices or the vocabulary (with the
+        known values and a "did you mean"), a duplicate id, a lon/lat outside China's
+        extent or given without its partner.
     """
     file = file if file is not None else df.attrs.get("source")
-    out = df.copy()
+    problems = _Problems(file, schema.name)
+    out = _rename_aliases(df.copy(), schema, problems)
     out.index = pd.RangeIndex(len(out))
-    missing = [c.name for c in schema.columns if c.required and c.name not in out.columns]
-    if missing:
-        raise InputError(
+    for name in [c.name for c in schema.columns if c.required and c.name not in out.columns]:
+        problems.add(
             f"required column missing; the {schema.name} file needs columns "
             f"{', '.join(c.name for c in schema.columns if c.required)} "
             f"(found: {', '.join(map(str, out.columns)) or 'none'})",
-            file=file,
             row=1,
-            column=missing[0],
+            column=name,
         )
     for col in schema.columns:
         if col.name not in out.columns:
             if col.default is not None:
                 out[col.name] = col.default
             continue
-        out[col.name] = _convert(out[col.name], col, file)
-    for group in schema.together:
-        present = [c for c in group if c in out.columns]
-        if len(present) == len(group):
-            filled = pd.concat([out[c].notna() for c in group], axis=1)
-            partial = filled.any(axis=1) & ~filled.all(axis=1)
-            bad = _first_bad(partial, out.index)
-            if bad is not None:
-                empty = next(c for c in group if pd.isna(out.at[bad, c]))
-                raise InputError(
-                    f"{' and '.join(group)} must be given together; this row has only some",
-                    file=file,
-                    row=_row_of(bad),
-                    column=empty,
-                )
-        elif present:
-            raise InputError(
-                f"column {present[0]!r} needs its partner(s) "
-                f"{', '.join(c for c in group if c not in present)}",
-                file=file,
-                row=1,
-                column=present[0],
-            )
+        try:
+            out[col.name] = _convert(out[col.name], col, problems, allow_unknown)
+        except _ColumnCheckError:
+            continue
+    _check_together(out, schema, problems)
+    problems.raise_any()
     out.attrs.update(df.attrs)
     return out
 
 
-def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
+def _check_together(out: pd.DataFrame, schema: TableSchema, problems: _Problems) -> None:
+    for group in schema.together:
+        present = [c for c in group if c in out.columns]
+        if len(present) == len(group):
+            filled = pd.concat([out[c].notna() for c in group], axis=1)
+            partial = (filled.any(axis=1) & ~filled.all(axis=1)).to_numpy()
+            for bad in np.flatnonzero(partial)[:_MAX_ROWS_PER_CHECK].tolist():
+                empty = next(c for c in group if not filled.iat[bad, group.index(c)])
+                problems.add(
+                    f"{' and '.join(group)} must be given together; this row has only some",
+                    row=_row_of(bad),
+                    column=empty,
+                )
+        elif present:
+            problems.add(
+                f"column {present[0]!r} needs its partner(s) "
+                f"{', '.join(c for c in group if c not in present)}",
+                row=1,
+                column=present[0],
+            )
+
+
+def _known_categories() -> str:
+    from geomatch.model.categories import CATEGORY_ZH
+
+    return ", ".join(f"{code} ({zh})" for code, zh in CATEGORY_ZH.items())
+
+
+def _vocabulary(out: pd.Series, allow_unknown: bool, reject: _Reject) -> pd.Series:
+    """Category words (codes, Chinese labels, synonyms) to codes."""
+    from geomatch.model.categories import canonical_category, category_suggestions
+
+    uniq = pd.unique(out.to_numpy(dtype=object))
+    codes = {v: canonical_category(str(v)) for v in uniq}
+    mapped = out.map(codes)
+    unknown = mapped.isna()
+    if allow_unknown:
+        return mapped.where(~unknown, out).astype(object)
+
+    def message(i: int) -> str:
+        hint = category_suggestions(str(out.iloc[i]))
+        mean = f"; did you mean {' or '.join(hint)}?" if hint else ""
+        return (
+            f"unknown value {out.iloc[i]!r}{mean} Known values: {_known_categories()} "
+            "and their synonyms (README, Vocabularies); --allow-unknown keeps it as its "
+            "own class"
+        )
+
+    reject(unknown.to_numpy(), message)
+    return mapped.astype(object)
+
+
+def _convert(
+    s: pd.Series, col: Column, problems: _Problems, allow_unknown: bool = False
+) -> pd.Series:
     def reject(mask: pd.Series | np.ndarray, message: Callable[[int], str]) -> None:
-        """Raise :class:`InputError` at the first row where ``mask`` holds."""
-        bad = _first_bad(mask, s.index)
-        if bad is not None:
-            raise InputError(message(bad), file=file, row=_row_of(bad), column=col.name)
+        """Record the rows where ``mask`` holds and stop checking this column."""
+        arr = np.asarray(mask, dtype=bool)
+        if not arr.any():
+            return
+        for pos in np.flatnonzero(arr)[:_MAX_ROWS_PER_CHECK].tolist():
+            label = int(s.index[pos])
+            problems.add(message(label), row=_row_of(label), column=col.name)
+        raise _ColumnCheckError
 
     text = s.astype(str).str.strip()
     empty = text.eq("") | text.str.lower().isin({"nan", "na", "null", "none"})
@@ -294,6 +444,8 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
                     f"{', '.join(repr(c) for c in choices if c)}"
                 ),
             )
+        if col.vocabulary == "category":
+            out = _vocabulary(out, allow_unknown, reject)
     elif col.kind == "bool":
         low = text.str.lower()
         reject(
@@ -336,7 +488,7 @@ def _convert(s: pd.Series, col: Column, file: str | Path | None) -> pd.Series:
     return out
 
 
-#: ``reject(mask, message)``: raise an :class:`InputError` at the first row where ``mask`` holds.
+#: ``reject(mask, message)``: record the rows where ``mask`` holds and stop the column.
 _Reject = Callable[[pd.Series | np.ndarray, Callable[[int], str]], None]
 
 
@@ -366,18 +518,18 @@ def _convert_number(text: pd.Series, empty: pd.Series, col: Column, reject: _Rej
     return num.astype("Int64") if col.kind == "int" else num.astype("float64")
 
 
-def _read(path: str | Path, schema: TableSchema) -> pd.DataFrame:
-    return validate_table(read_table(path), schema, file=path)
+def _read(path: str | Path, schema: TableSchema, *, allow_unknown: bool = False) -> pd.DataFrame:
+    return validate_table(read_table(path), schema, file=path, allow_unknown=allow_unknown)
 
 
-def read_helpers(path: str | Path) -> pd.DataFrame:
+def read_helpers(path: str | Path, *, allow_unknown: bool = False) -> pd.DataFrame:
     """Read and validate a ``helpers.csv`` (see :data:`HELPERS_SCHEMA`)."""
-    return _read(path, HELPERS_SCHEMA)
+    return _read(path, HELPERS_SCHEMA, allow_unknown=allow_unknown)
 
 
-def read_needs(path: str | Path) -> pd.DataFrame:
+def read_needs(path: str | Path, *, allow_unknown: bool = False) -> pd.DataFrame:
     """Read and validate a ``needs.csv`` (see :data:`NEEDS_SCHEMA`)."""
-    return _read(path, NEEDS_SCHEMA)
+    return _read(path, NEEDS_SCHEMA, allow_unknown=allow_unknown)
 
 
 def read_arcs(

@@ -18,6 +18,7 @@ from typing import Final
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_SYNONYMS",
     "CATEGORY_ZH",
     "HELPER_KINDS",
     "HELPER_KIND_ZH",
@@ -29,6 +30,8 @@ __all__ = [
     "PRIORITY_ZH",
     "SPECIALTY_FIT",
     "STATION_ROLES",
+    "canonical_category",
+    "category_suggestions",
 ]
 
 #: Industry / need categories (code → Chinese label).
@@ -107,3 +110,113 @@ SPECIALTY_FIT: Final = MappingProxyType(
         ),
     }
 )
+
+#: Synonyms accepted in the ``category`` column of needs and the ``specialty`` column of
+#: helpers (matched after Unicode NFKC normalisation, case-folding and trimming; full-
+#: width letters and ``／`` count as their ASCII forms). Every code and its Chinese label
+#: of :data:`CATEGORY_ZH` is included; the table is the documented vocabulary
+#: (README, "Vocabularies").
+CATEGORY_SYNONYMS: Final = MappingProxyType(
+    {
+        **{code: code for code in CATEGORY_ZH},
+        **{zh: code for code, zh in CATEGORY_ZH.items()},
+        # crop — 种植
+        "crops": "crop",
+        "planting": "crop",
+        "farming": "crop",
+        "agronomy": "crop",
+        "种植业": "crop",
+        "农作物": "crop",
+        "作物": "crop",
+        "粮食作物": "crop",
+        "经济作物": "crop",
+        "果蔬": "crop",
+        # livestock — 养殖
+        "animal husbandry": "livestock",
+        "husbandry": "livestock",
+        "breeding": "livestock",
+        "aquaculture": "livestock",
+        "fishery": "livestock",
+        "养殖业": "livestock",
+        "畜牧": "livestock",
+        "畜牧业": "livestock",
+        "畜牧养殖": "livestock",
+        "水产": "livestock",
+        "水产养殖": "livestock",
+        # health — 医疗健康
+        "medical": "health",
+        "medicine": "health",
+        "healthcare": "health",
+        "health care": "health",
+        "医疗": "health",
+        "健康": "health",
+        "卫生": "health",
+        "医疗卫生": "health",
+        # engineering — 工科/加工
+        "processing": "engineering",
+        "food processing": "engineering",
+        "工科": "engineering",
+        "加工": "engineering",
+        "农产品加工": "engineering",
+        "工程": "engineering",
+        "工科加工": "engineering",
+        # ecommerce — 电商
+        "e-commerce": "ecommerce",
+        "e commerce": "ecommerce",
+        "online retail": "ecommerce",
+        "电子商务": "ecommerce",
+        "农村电商": "ecommerce",
+        # solar — 光伏
+        "pv": "solar",
+        "photovoltaic": "solar",
+        "photovoltaics": "solar",
+        "solar pv": "solar",
+        "光伏发电": "solar",
+        "光伏扶贫": "solar",
+        "太阳能": "solar",
+        # agritourism — 休闲农业
+        "agri-tourism": "agritourism",
+        "agrotourism": "agritourism",
+        "rural tourism": "agritourism",
+        "leisure agriculture": "agritourism",
+        "乡村旅游": "agritourism",
+        "休闲农业与乡村旅游": "agritourism",
+        "农旅": "agritourism",
+        # training — 培训/就业指导
+        "employment": "training",
+        "job training": "training",
+        "skills training": "training",
+        "培训": "training",
+        "就业指导": "training",
+        "技能培训": "training",
+        "实用技术培训": "training",
+        "就业培训": "training",
+    }
+)
+
+
+def _fold(value: str) -> str:
+    import unicodedata
+
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+_FOLDED: Final = MappingProxyType({_fold(k): v for k, v in CATEGORY_SYNONYMS.items()})
+
+
+def canonical_category(value: str) -> str | None:
+    """The category code of ``value`` (a code, Chinese label or synonym); ``''`` for an
+    empty value; ``None`` when the vocabulary does not know it."""
+    folded = _fold(value)
+    if not folded:
+        return ""
+    return _FOLDED.get(folded)
+
+
+def category_suggestions(value: str, n: int = 3) -> list[str]:
+    """Known words closest to an unknown ``value`` ("did you mean"), by difflib ratio."""
+    import difflib
+
+    folded = _fold(value)
+    hits = difflib.get_close_matches(folded, list(_FOLDED), n=n, cutoff=0.5)
+    return [f"{h} ({_FOLDED[h]})" if h != _FOLDED[h] else h for h in hits]
