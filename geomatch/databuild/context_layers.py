@@ -76,7 +76,11 @@ def build_context_layers() -> gpd.GeoDataFrame:
     for code, name in _OUTSIDE:
         kinds.append("outside")
         names.append(name)
-        geoms.append(shapely.simplify(_read(f"land/{code}.geojson"), OUTSIDE_TOLERANCE_DEG, True))
+        geoms.append(
+            shapely.simplify(
+                _read(f"land/{code}.geojson"), OUTSIDE_TOLERANCE_DEG, preserve_topology=True
+            )
+        )
     kinds.append("islands")
     names.append("南海诸岛")
     geoms.append(_south_china_sea_islands(_read("land/100000.geojson")))

@@ -13,6 +13,9 @@ Sources (both copied verbatim to ``data/raw``; MIT licensed, see PROVENANCE):
   ``china-region`` 0.0.11: province, city, county names with a seat to 0.01°. It is joined
   by province and county name; it cross-checks the primary source
   (:func:`cross_check`) and fills a county the primary source lacks;
+* a unit renamed or merged since the primary source's vintage takes the primary point of
+  its former unit (a retired code) when that point lies inside its polygon — the only
+  one, or the one whose name continues its own (盘州市 ← 盘县 520222);
 * a seat within 0.01° (the simplification tolerance) outside its simplified polygon is
   moved to the nearest point inside (:func:`snap_seats`); one further out (抚顺县, 安阳县,
   governed from the neighbouring city) stays where it is;
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -142,18 +146,50 @@ def _primary_by_name(prim: pd.DataFrame) -> dict[tuple[str, str], str]:
     return {k: str(code) for code, k in unique.items()}
 
 
+@dataclass(frozen=True)
+class _Seat:
+    lon: float
+    lat: float
+    source: str
+    key: str
+
+
+def _former_units(prim: pd.DataFrame, live: set[str]) -> pd.DataFrame:
+    """Primary-source county points whose code no longer exists (merged or renamed)."""
+    county = [c[4:] != "00" and c not in live for c in prim.index]
+    return prim[county]
+
+
+def _former_unit_seat(poly: shapely.Geometry, name: str, former: pd.DataFrame) -> str | None:
+    """The retired unit whose seat lies in ``poly``: the only one, or the one whose name
+    starts with ``name``'s stem (蓬莱区 ← 蓬莱市, not 长岛县); ``None`` when ambiguous."""
+    inside = former[shapely.contains_xy(poly, former["lon"], former["lat"])]
+    if len(inside) == 1:
+        return str(inside.index[0])
+    stem = name[:-1]
+    same = inside[inside["name"].str.startswith(stem)] if len(stem) >= 2 else inside.iloc[:0]
+    return str(same.index[0]) if len(same) == 1 else None
+
+
 def county_seats(
-    counties: pd.DataFrame,
+    counties: gpd.GeoDataFrame,
     sources: SeatSources,
     inscribed: np.ndarray,
     aliases: dict[str, tuple[str, ...]] | None = None,
 ) -> pd.DataFrame:
-    """Seat of every county: ``seat_lon, seat_lat, seat_source`` aligned with ``counties``.
+    """Seat of every county: ``seat_lon, seat_lat, seat_source, seat_key`` aligned with
+    ``counties``.
+
+    In order: the primary source by NBS or cnmaps code, then by name or former name in
+    the province; the second source by name; the primary source's point of a retired
+    unit (a code no longer in use) that lies inside the county polygon — the only one, or
+    the one whose name continues the county's (滦州市 ← 滦县 130223, 盘州市 ← 盘县 520222);
+    else the inscribed point. ``seat_key`` names the row used (``cpca:520222 盘县``).
 
     Parameters
     ----------
     counties
-        ``adcode, adcode_cnmaps, name, province``.
+        ``adcode, adcode_cnmaps, name, province, geometry``.
     sources
         :func:`read_seat_sources`.
     inscribed
@@ -162,35 +198,36 @@ def county_seats(
         Former names by NBS code (the poor-county list's names, e.g. 云州区 → 大同县),
         tried in the primary source, within the province, when no code matches.
     """
-    lon = np.empty(len(counties))
-    lat = np.empty(len(counties))
-    src = np.empty(len(counties), dtype=object)
     prim = sources.primary
     by_name = _primary_by_name(prim)
+    former = _former_units(prim, set(counties["adcode"]) | set(counties["adcode_cnmaps"]))
     aliases = aliases or {}
-    for i, (code, old, name, prov) in enumerate(
-        counties[["adcode", "adcode_cnmaps", "name", "province"]].itertuples(index=False)
-    ):
+    seats: list[_Seat] = []
+    rows = counties[["adcode", "adcode_cnmaps", "name", "province"]].itertuples(index=False)
+    for i, (code, old, name, prov) in enumerate(rows):
         hit = next((c for c in (code, old) if c in prim.index), None)
         if hit is None:  # a renamed unit: its former name in the same province
             keys = [(code[:2], n) for n in (name, *aliases.get(code, ()))]
             hit = next((by_name[k] for k in keys if k in by_name), None)
+        alt = None if hit is not None else _second_lookup(sources, prov, [name])
+        if hit is None and alt is None:
+            hit = _former_unit_seat(counties.geometry.iloc[i], name, former)
         if hit is not None:
-            lon[i], lat[i], src[i] = prim.at[hit, "lon"], prim.at[hit, "lat"], "cpca"
-            continue
-        alt = _second_lookup(sources, prov, [name, name[:-1] + "县"])
-        if alt is not None:
-            (lon[i], lat[i]), src[i] = alt, "china-region"
-            continue
-        lon[i], lat[i], src[i] = inscribed[i, 0], inscribed[i, 1], "inscribed"
+            key = f"cpca:{hit} {prim.at[hit, 'name']}"
+            seats.append(_Seat(prim.at[hit, "lon"], prim.at[hit, "lat"], "cpca", key))
+        elif alt is not None:
+            seats.append(_Seat(alt[0], alt[1], "china-region", f"china-region:{prov} {name}"))
+        else:
+            seats.append(_Seat(inscribed[i, 0], inscribed[i, 1], "inscribed", ""))
     out = pd.DataFrame(
         {
-            "seat_lon": lon.round(_GRID_DECIMALS),
-            "seat_lat": lat.round(_GRID_DECIMALS),
-            "seat_source": src.astype(str),
+            "seat_lon": np.round([s.lon for s in seats], _GRID_DECIMALS),
+            "seat_lat": np.round([s.lat for s in seats], _GRID_DECIMALS),
+            "seat_source": [s.source for s in seats],
+            "seat_key": [s.key for s in seats],
         },
         index=counties.index,
-    )
+    ).astype({"seat_source": "str", "seat_key": "str"})
     log.info("county seats by source: %s", out["seat_source"].value_counts().to_dict())
     return out
 

@@ -114,9 +114,12 @@ def test_seats_are_real_where_a_source_has_one(ds: Dataset, poor: pd.DataFrame) 
     counties = ds.counties
     assert set(counties["seat_source"]) == {"cpca", "china-region", "inscribed"}
     assert (counties["seat_source"] != "inscribed").mean() > 0.98
-    # only 盘州 (cpca still lists 盘县 520222), 茫崖 and 大柴旦 (行委) have no public seat
+    # only 茫崖 and 大柴旦 (行委) have no public seat
     inscribed = poor.loc[poor["seat_source"] == "inscribed", "adcode"]
-    assert set(inscribed) == {"520281", "632803", "632857"}
+    assert set(inscribed) == {"632803", "632857"}
+    # 盘州市 (520281) by the seat of its former unit 盘县 (520222), inside its polygon
+    panzhou = counties[counties["adcode"] == "520281"]
+    assert panzhou["seat_key"].tolist() == ["cpca:520222 盘县"]
     # 治多 (玉树): the county town 加吉博洛镇, not the middle of its 80,000 km²
     zhiduo = poor[poor["adcode"] == "632724"].iloc[0]
     km = haversine_km(zhiduo["seat_lon"], zhiduo["seat_lat"], np.float64(95.62), np.float64(33.85))
