@@ -14,6 +14,7 @@ force in the year, their quarterly reports, the "两数" ledger and the latest r
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import tomllib
@@ -32,6 +33,7 @@ __all__ = [
     "Evaluation",
     "EvaluationInputs",
     "Indicators",
+    "effective_weights",
     "evaluate",
     "grade_agreements",
     "grade_of",
@@ -129,6 +131,8 @@ class EvaluationInputs:
     ledger: pd.DataFrame
     kpi: pd.DataFrame | None
     deep_counties: frozenset[str]
+    #: helper id → national society name, so a society's working groups form one unit
+    society_of: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,62 +142,75 @@ class Evaluation:
     agreements: pd.DataFrame
     units: pd.DataFrame
     indicators: pd.DataFrame
+    #: the unit weights used (indicators without data for any unit left out, rest × 100/Σ)
+    weights: dict[str, float]
 
 
-def _quarters_due(start: dt.date, end: dt.date, year: int, as_of: dt.date) -> list[str]:
-    out = []
-    for q in range(1, 5):
-        first = dt.date(year, 3 * q - 2, 1)
-        last = dt.date(year + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
-        if first <= end and last >= start and last <= as_of:
-            out.append(f"{year}Q{q}")
-    return out
-
-
-def _quarter_end(period: str) -> dt.date:
-    year, q = int(period[:4]), int(period[5])
-    return dt.date(year + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
+def _quarter_bounds(year: int, q: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    first = pd.Timestamp(year, 3 * q - 2, 1)
+    return first, first + pd.offsets.QuarterEnd(0)
 
 
 def _ratio(done: float, target: float) -> float:
     return 1.0 if target <= 0 else min(1.0, done / target)
 
 
+def _ratios(done: pd.Series, target: pd.Series) -> pd.Series:
+    """``min(1, done / target)`` elementwise; 1 where nothing is asked (target ≤ 0)."""
+    safe = target.where(target > 0, 1.0)
+    return (done / safe).clip(upper=1.0).where(target > 0, 1.0)
+
+
+def _on_time(inp: EvaluationInputs, start: pd.Series, end: pd.Series) -> pd.Series:
+    """Reports of quarters due that were stored within the grace period, per agreement."""
+    rep = inp.reports[inp.reports["period"].astype(str).str.startswith(f"{inp.year}Q")]
+    bounds = {k: _quarter_bounds(inp.year, k) for k in range(1, 5)}
+    q = rep["period"].str[5].astype(int)
+    q_start = q.map(lambda k: bounds[k][0])
+    q_end = q.map(lambda k: bounds[k][1])
+    ids = rep["agreement_id"]
+    a_start, a_end = ids.map(start), ids.map(end)
+    due = (q_start <= a_end) & (q_end >= a_start) & (q_end <= pd.Timestamp(inp.as_of))
+    stored = pd.to_datetime(rep["reported_on"], errors="coerce")
+    in_time = stored.isna() | (stored <= q_end + pd.Timedelta(days=GRACE_DAYS))
+    return (due & in_time).groupby(ids).sum()
+
+
 def _agreement_rows(inp: EvaluationInputs, ind: Indicators) -> pd.DataFrame:
-    rep = inp.reports[inp.reports["period"].str.startswith(f"{inp.year}Q")]
-    by_agreement = {k: g for k, g in rep.groupby("agreement_id")}
-    year_days = (dt.date(inp.year, 12, 31) - dt.date(inp.year, 1, 1)).days + 1
-    rows = []
-    for a in inp.agreements.itertuples(index=False):
-        r = by_agreement.get(a.agreement_id, rep.head(0))
-        due = _quarters_due(a.start_date, a.end_date, inp.year, inp.as_of)
-        on_time = sum(
-            1
-            for p, stored in zip(r["period"], r["reported_on"], strict=True)
-            if p in due
-            and (pd.isna(stored) or stored <= _quarter_end(p) + dt.timedelta(days=GRACE_DAYS))
-        )
-        first = max(a.start_date, dt.date(inp.year, 1, 1))
-        last = min(a.end_date, dt.date(inp.year, 12, 31), inp.as_of)
-        share = max(0, (last - first).days + 1) / year_days
-        expected_days = a.visits_per_year * ind.days_per_visit * share
-        targets = [
-            _ratio(r["associations_supported"].sum(), a.associations_target),
-            _ratio(r["people_trained"].sum(), a.people_trained_target),
-            _ratio(r["households_helped"].sum(), a.households_target),
-        ]
-        rows.append(
-            {
-                "agreement_id": a.agreement_id,
-                "targets_met": float(np.mean(targets)),
-                "reports_on_time": _ratio(on_time, len(due)),
-                "service_days": _ratio(float(r["service_days"].sum()), expected_days),
-                "quarters_due": len(due),
-                "reports_in_time": on_time,
-            }
-        )
+    a = inp.agreements
+    ids = a["agreement_id"]
+    start = pd.to_datetime(a["start_date"]).set_axis(ids)
+    end = pd.to_datetime(a["end_date"]).set_axis(ids)
+    rep = inp.reports[inp.reports["period"].astype(str).str.startswith(f"{inp.year}Q")]
+    figures = ["associations_supported", "people_trained", "households_helped", "service_days"]
+    sums = rep.groupby("agreement_id")[figures].sum().reindex(ids, fill_value=0)
+    due = pd.Series(0, index=ids)
+    for k in range(1, 5):
+        qs, qe = _quarter_bounds(inp.year, k)
+        due += ((qs <= end) & (qe >= start) & (qe <= pd.Timestamp(inp.as_of))).astype(int)
+    on_time = _on_time(inp, start, end).reindex(ids, fill_value=0)
+    first = start.clip(lower=pd.Timestamp(inp.year, 1, 1))
+    last = end.clip(upper=min(pd.Timestamp(inp.year, 12, 31), pd.Timestamp(inp.as_of)))
+    year_days = 366 if pd.Timestamp(inp.year, 12, 31).day_of_year == 366 else 365
+    share = ((last - first).dt.days + 1).clip(lower=0) / year_days
+    expected = a["visits_per_year"].astype(float).set_axis(ids) * ind.days_per_visit * share
+    targets = pd.concat(
+        [
+            _ratios(sums["associations_supported"], a["associations_target"].set_axis(ids)),
+            _ratios(sums["people_trained"], a["people_trained_target"].set_axis(ids)),
+            _ratios(sums["households_helped"], a["households_target"].set_axis(ids)),
+        ],
+        axis=1,
+    )
     return pd.DataFrame(
-        rows, columns=["agreement_id", *AGREEMENT_INDICATORS, "quarters_due", "reports_in_time"]
+        {
+            "agreement_id": ids.to_numpy(),
+            "targets_met": targets.mean(axis=1).to_numpy(),
+            "reports_on_time": _ratios(on_time.astype(float), due.astype(float)).to_numpy(),
+            "service_days": _ratios(sums["service_days"].astype(float), expected).to_numpy(),
+            "quarters_due": due.to_numpy(),
+            "reports_in_time": on_time.astype(int).to_numpy(),
+        }
     )
 
 
@@ -220,7 +237,7 @@ def grade_agreements(inp: EvaluationInputs, ind: Indicators) -> pd.DataFrame:
 
 def _unit_agreements(grades: pd.DataFrame, unit_type: str, unit: str) -> pd.DataFrame:
     if unit_type == "society":
-        return grades[grades["helper_id"] == unit]
+        return grades[grades["society"] == unit]
     return grades[(grades["need_province"] == unit) | (grades["helper_province"] == unit)]
 
 
@@ -288,14 +305,24 @@ def _fill_missing(raw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def score_units(raw: pd.DataFrame, ind: Indicators) -> pd.DataFrame:
+def effective_weights(raw: pd.DataFrame, ind: Indicators) -> dict[str, float]:
+    """The unit weights, without the indicators no unit has data for (e.g. coverage when
+    no run is given); the others are scaled to sum to 100 again."""
+    missing = [n for n in UNIT_INDICATORS if len(raw) and raw[f"{n}_imputed"].all()]
+    if missing:
+        log.warning("no unit has data for %s: left out, other weights scaled", ", ".join(missing))
+    kept = {n: w for n, w in ind.unit_weights.items() if n not in missing}
+    total = sum(kept.values())
+    return {n: (kept.get(n, 0.0) * 100 / total if total else 0.0) for n in UNIT_INDICATORS}
+
+
+def score_units(raw: pd.DataFrame, ind: Indicators, weights: dict[str, float]) -> pd.DataFrame:
     """``unit_scores.csv``: ``unit, unit_name, unit_type, score, rank, grade, ind_*``.
 
     Contributions are whole hundredths of a point, so the ``ind_`` columns sum to the
     score exactly."""
     cents = {
-        name: (raw[name] * weight * 100).round().astype(int)
-        for name, weight in ind.unit_weights.items()
+        name: (raw[name] * weight * 100).round().astype(int) for name, weight in weights.items()
     }
     total = sum(cents.values(), pd.Series(0, index=raw.index))
     out = raw[["unit", "unit_name", "unit_type"]].copy()
@@ -310,10 +337,29 @@ def score_units(raw: pd.DataFrame, ind: Indicators) -> pd.DataFrame:
 def evaluate(inp: EvaluationInputs, ind: Indicators) -> Evaluation:
     """Grade the agreements, then score and rank the units."""
     grades = grade_agreements(inp, ind)
-    raw = _fill_missing(_raw_indicators(inp, grades, ind))
-    units = score_units(raw, ind)
+    kind = grades["helper_kind"] == "society"
+    grades["society"] = grades["helper_id"].where(~kind, grades["helper_id"].map(inp.society_of))
+    grades["society"] = grades["society"].fillna(grades["helper_id"]).where(kind, "")
+    raw = _fill_missing(_raw_indicators(_with_societies(inp), grades, ind))
+    weights = effective_weights(raw, ind)
+    units = score_units(raw, ind, weights)
     log.info("evaluated %d agreements and %d units", len(grades), len(units))
-    return Evaluation(grades, units, raw)
+    return Evaluation(grades, units, raw, weights)
+
+
+def _with_societies(inp: EvaluationInputs) -> EvaluationInputs:
+    """The ledger with the rows of one society's helpers summed into one unit."""
+    led = inp.ledger.copy()
+    soc = led["unit_type"] == "society"
+    led.loc[soc, "unit"] = led.loc[soc, "unit"].map(lambda u: inp.society_of.get(str(u), str(u)))
+    led.loc[soc, "unit_name"] = led.loc[soc, "unit"]
+    numbers = [
+        c for c in led.columns if c.endswith(("_target", "_achieved", "_mobilised", "_lifted"))
+    ]
+    summed = led.groupby(["unit_type", "unit", "unit_name"], sort=False, as_index=False)[
+        numbers
+    ].sum()
+    return dataclasses.replace(inp, ledger=summed)
 
 
 def write_evaluation(ev: Evaluation, out: Path, *, year: int) -> None:
@@ -331,6 +377,7 @@ def write_evaluation(ev: Evaluation, out: Path, *, year: int) -> None:
             "agreement_grades": ev.agreements["grade"].value_counts().to_dict(),
             "units": len(ev.units),
             "unit_grades": ev.units["grade"].value_counts().to_dict(),
+            "unit_weights": ev.weights,
         },
         out / "summary.json",
     )

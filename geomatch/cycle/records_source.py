@@ -3,13 +3,16 @@
 **Database** (:func:`inputs_from_db`): the records of :mod:`geomatch.records` — agreements
 ``signed``/``filed``/``active``/``completed`` whose period overlaps the year, their
 progress reports (``reported_on`` = the date the report was stored), and the "两数"
-ledger of :func:`geomatch.records.ledger.ledger`.
+ledger of :func:`geomatch.records.ledger.ledger`. The ledger's society rows are per
+society helper (working group); the evaluation sums them per society name (the
+helper's ``institution``).
 
 **Files** (:func:`inputs_from_files`), a folder with
 
 * ``agreements.csv``: ``agreement_id, helper_id, helper_kind, need_adcode,
   need_province, helper_province, start_date, end_date, status, associations_target,
-  people_trained_target, households_target, visits_per_year``;
+  people_trained_target, households_target, visits_per_year`` and optionally ``society``
+  (the national society a ``society`` helper belongs to; default: the helper is its own);
 * ``reports.csv``: ``agreement_id, period`` (``2020Q2``), ``service_days, visits,
   people_trained, associations_supported, households_helped`` and optionally
   ``reported_on`` (date; empty = on time);
@@ -136,7 +139,22 @@ def inputs_from_db(
         ledger=ledger(session, year),
         kpi=kpi,
         deep_counties=deep_counties,
+        society_of=_societies(session),
     )
+
+
+def _societies(session: Session) -> dict[str, str]:
+    """Society helper id → society name (the institution; the register wins)."""
+    import sqlalchemy as sa
+
+    from geomatch.records.orm import RegisterEntry
+    from geomatch.service.models import Helper
+
+    out: dict[str, str] = {}
+    for model in (Helper, RegisterEntry):
+        q = sa.select(model.helper_id, model.institution).where(model.kind == "society")
+        out.update({h: i for h, i in session.execute(q) if i})
+    return out
 
 
 def _typed(
@@ -187,6 +205,10 @@ def inputs_from_files(
     for e in errors:
         e.raise_if_any()
     ledger = ledger[ledger["year"].astype(str) == str(year)].reset_index(drop=True)
+    society_of: dict[str, str] = {}
+    if "society" in agreements.columns:
+        named = agreements[agreements["society"].astype(str) != ""]
+        society_of = dict(zip(named["helper_id"], named["society"], strict=True))
     agreements["agreement_id"] = agreements["agreement_id"].astype(str)
     reports["agreement_id"] = reports["agreement_id"].astype(str)
     return EvaluationInputs(
@@ -197,4 +219,5 @@ def inputs_from_files(
         ledger=ledger,
         kpi=kpi,
         deep_counties=deep_counties,
+        society_of=society_of,
     )

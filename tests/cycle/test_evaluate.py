@@ -152,3 +152,32 @@ def test_from_the_service_database(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert set(ev.units["unit"]) >= {"520000", "330000", "540000", "110000", "O1"}
     cents = (ev.units.filter(like="ind_") * 100).round().astype(int).sum(axis=1)
     assert (cents == (ev.units["score"] * 100).round().astype(int)).all()
+
+
+def test_without_a_run_coverage_is_left_out_and_weights_rescaled(tmp_path: Path) -> None:
+    ev = evaluate(inputs_from_files(_folder(tmp_path), 2020), IND)
+    assert ev.weights["coverage"] == 0 and sum(ev.weights.values()) == pytest.approx(100)
+    assert (ev.units["ind_coverage"] == 0).all()
+    share = IND.unit_weights["liangshu"] * 100 / (100 - IND.unit_weights["coverage"])
+    assert ev.weights["liangshu"] == pytest.approx(share)
+
+
+def test_a_societys_working_groups_form_one_unit(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    text = AGREEMENTS.replace(",visits_per_year\n", ",visits_per_year,society\n")
+    text = "\n".join(
+        line + ("" if i == 0 else ",中国农学会" if ",society," in line else ",")
+        for i, line in enumerate(text.strip().split("\n"))
+    )
+    text += (
+        "\n5,S2,society,540102,540000,120000,2020-01-01,2020-12-31,active,1,120,60,3,中国农学会\n"
+    )
+    (folder / "agreements.csv").write_text(text, encoding="utf-8")
+    ledger = LEDGER + "society,S2,中国农学会天津,2020,1,0,3,1,180,0\n"
+    (folder / "ledger.csv").write_text(ledger, encoding="utf-8")
+    ev = evaluate(inputs_from_files(folder, 2020), IND)
+    raw = ev.indicators.set_index("unit")
+    assert "中国农学会" in raw.index and "S1" not in raw.index and "S2" not in raw.index
+    assert raw.at["中国农学会", "agreements"] == 2
+    # summed ledger: associations 1/2, experts 4/6, people 180/360
+    assert raw.at["中国农学会", "liangshu"] == pytest.approx((0.5 + 4 / 6 + 0.5) / 3)
