@@ -25,8 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geomatch.errors import GeomatchError
-
 __all__ = ["UNREACHED", "FlowNetwork", "residual_potentials"]
 
 #: Distance of a node that the source cannot reach in the residual network.
@@ -54,8 +52,8 @@ def residual_potentials(net: FlowNetwork, flow: np.ndarray, source: int = 0) -> 
 
     Raises
     ------
-    GeomatchError
-        When the residual network has a negative cycle (``flow`` is not optimal).
+    RuntimeError
+        When the residual network has a negative cycle (``flow`` is not optimal: a bug).
     """
     fw = flow < net.capacity
     bw = flow > 0
@@ -72,7 +70,7 @@ def residual_potentials(net: FlowNetwork, flow: np.ndarray, source: int = 0) -> 
     while len(front):
         passes += 1
         if passes > net.n_nodes + 1:
-            raise GeomatchError("internal: negative cycle in the residual network")
+            raise RuntimeError("negative cycle in the residual network of an optimal flow (a bug)")
         first = start[front]
         count = start[front + 1] - first
         total = int(count.sum())

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geomatch.errors import GeomatchError
 from geomatch.solve.pairing_duals import UNREACHED, FlowNetwork, residual_potentials
 from geomatch.solve.pairing_model import ArcModel, ModelSolution
 
@@ -132,7 +131,7 @@ def solve_flow(model: ArcModel, *, big_m: bool = False, potentials: bool = False
     from ortools.graph.python import min_cost_flow
 
     if not model.is_network():
-        raise GeomatchError("internal: the model is not a network; use CP-SAT")
+        raise RuntimeError("the model is not a network; solve it with CP-SAT (a caller bug)")
     t0 = time.perf_counter()
     A, N = model.n_arcs, model.n_needs
     unmet = model.unmet_cost
