@@ -23,7 +23,7 @@ great-circle km) or ``⌈road km / (speed × driving_hours_per_day)⌉`` days by
 km = great circle × the tours' detour factor, speed by the destination's terrain, both
 from :mod:`geomatch.travel`). OR-Tools routing (a VRP with a time dimension in days and
 the deadline as every team's latest return) minimises total travel days, then road
-km (so a 1,200 km flight, one day, beats a 500 km two-day drive). No feasible plan →
+km (a leg over ``flight_km`` is one travel day, flown or driven overnight). No feasible plan →
 :class:`~geomatch.errors.InfeasibleError` naming the deadline.
 """
 
