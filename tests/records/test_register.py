@@ -259,3 +259,40 @@ def test_migration_creates_the_tables_the_orm_declares(factory: sessionmaker[Ses
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     mine = [d for d in diffs if any(f"'{t}'" in repr(d) for t in ours)]
     assert mine == []
+
+
+def test_duplicates_match_a_brute_force_over_random_registers(
+    tmp_path: Path, factory: sessionmaker[Session], key: RegisterKey
+) -> None:
+    import itertools
+    import random
+
+    rng = random.Random(20161207)
+    names, phones = ["王一", "李二", "陈三", "周四", "吴五"], [f"1380000{i:04d}" for i in range(6)]
+    insts = ["浙江大学", "兰州大学", "贵州大学"]
+    people = []
+    for prov, code in (("330000", "ZJ"), ("620000", "GS"), ("520000", "GZ")):
+        serials = rng.sample(range(1, 25), 8)
+        rows = [
+            expert(
+                f"{code}-{i}",
+                rng.choice(names),
+                s,
+                rng.choice(phones),
+                province=prov,
+                institution=rng.choice(insts),
+            )
+            for i, s in enumerate(serials)
+        ]
+        # IDs are unique within a file (sampled serials); names, phones, institutions repeat
+        _import(factory, key, register_csv(tmp_path / f"{code}.csv", rows), prov)
+        people += [(prov, r[0], r[1], r[7], r[10], r[11]) for r in rows]
+    expected = set()
+    for a, b in itertools.permutations(people, 2):
+        if a[0] == b[0]:
+            continue
+        if a[4] == b[4] or (a[2], a[5]) == (b[2], b[5]) or (a[2], a[3]) == (b[2], b[3]):
+            expected.add((a[1], b[1]))
+    with factory() as session:
+        found = {(d.helper_id, d.other_helper_id) for d in find_duplicates(session)}
+    assert found == expected and expected
