@@ -10,48 +10,24 @@
   contract (WGS84 at the edges);
 * :mod:`geomatch.io.files` — all-or-nothing output folders, atomic writes, JSON, hashes,
   without pandas; :mod:`geomatch.io.output` — Excel-safe CSV.
-
-The names below are imported on first use, so that ``import geomatch.io.csvtext`` (the
-quick pairing path) does not pay for pandas.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from geomatch.io.files import atomic_output_dir, file_sha256, write_json
-    from geomatch.io.output import write_csv
-    from geomatch.io.schema import (
-        ARCS_SCHEMA,
-        HELPERS_SCHEMA,
-        NEEDS_SCHEMA,
-        Column,
-        TableSchema,
-        read_arcs,
-        read_helpers,
-        read_needs,
-        validate_table,
-    )
-    from geomatch.io.tables import read_table
-
-_WHERE = {
-    "atomic_output_dir": "files",
-    "file_sha256": "files",
-    "write_json": "files",
-    "write_csv": "output",
-    "ARCS_SCHEMA": "schema",
-    "HELPERS_SCHEMA": "schema",
-    "NEEDS_SCHEMA": "schema",
-    "Column": "schema",
-    "TableSchema": "schema",
-    "read_arcs": "schema",
-    "read_helpers": "schema",
-    "read_needs": "schema",
-    "validate_table": "schema",
-    "read_table": "tables",
-}
+from geomatch.io.files import atomic_output_dir, file_sha256, write_json
+from geomatch.io.output import write_csv
+from geomatch.io.schema import (
+    ARCS_SCHEMA,
+    HELPERS_SCHEMA,
+    NEEDS_SCHEMA,
+    Column,
+    TableSchema,
+    read_arcs,
+    read_helpers,
+    read_needs,
+    validate_table,
+)
+from geomatch.io.tables import read_table
 
 __all__ = [
     "ARCS_SCHEMA",
@@ -69,10 +45,3 @@ __all__ = [
     "write_csv",
     "write_json",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'geomatch.io' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"geomatch.io.{module}"), name)
