@@ -15,6 +15,7 @@ from typing import Any, Final
 import pandas as pd
 
 from geomatch.model.categories import CATEGORY_ZH, HELPER_KIND_ZH
+from geomatch.model.run_tables import run_table
 from geomatch.render.run import as_text, county_of_code
 
 __all__ = [
@@ -54,26 +55,28 @@ MONTH_COLOURS: Final = dict(
     )
 )
 
+_COV: Final = run_table("coverage").labels  # the coverage columns' declared labels
+
 #: The county tooltip: helpers listed up to ``listMax`` (the popup lists them all).
 COUNTY_TIP: Final[dict[str, Any]] = {
     "title": "n",
     "subtitle": "a",
     "rows": [
-        ["省份", "p"],
-        ["地市", "pf"],
-        ["专家服务站团队", "stz"],
-        ["已配对岗位", "r"],
-        ["流动科技馆巡展(次)", "mv"],
-        ["科普大篷车到站(次)", "cv"],
-        ["大篷车出车(天)", "cd"],
+        [_COV["province"], "p"],
+        [_COV["prefecture"], "pf"],
+        [_COV["station_team"], "stz"],
+        [_COV["station_roles_paired"], "r"],
+        [_COV["museum_visits"], "mv"],
+        [_COV["caravan_visits"], "cv"],
+        [_COV["caravan_days"], "cd"],
         ["大篷车到达乡镇", "tsp"],
         ["大篷车到达行政村", "vsp"],
-        ["结对专家/组织(名)", "ex"],
+        [_COV["experts"], "ex"],
         ["需求已配对/总数", "npt"],
-        ["未满足需求(项)", "un"],
-        ["未排期巡展", "uv"],
-        ["摘帽年份", "ey"],
-        ["深度贫困地区", "dp"],
+        [_COV["unmet_needs"], "un"],
+        [_COV["unmet_visits"], "uv"],
+        [_COV["exit_year"], "ey"],
+        [_COV["deep_poverty_area"], "dp"],
     ],
     "list": "hl",
     "listMax": 5,

@@ -725,8 +725,6 @@ def _write_figures(ctx: _Context, stage: Path, formats: tuple[str, ...], dpi: in
 def _write_pages(
     ctx: _Context, stage: Path, s: MapSettings, tiles: str | None, cb: ProgressCallback
 ) -> list[str]:
-    from geomatch.render.map_index import index_html, province_headlines
-
     provinces = sorted(ctx.coverage["province_adcode"].unique())
     page = _fit(
         lambda t: _national_html(ctx, t, s, tiles),
@@ -738,7 +736,7 @@ def _write_pages(
     (stage / "province").mkdir()
     written = ["national.html"]
     for i, pa in enumerate(provinces):
-        cb(0.3 + 0.65 * i / max(1, len(provinces)), f"province {pa}")
+        cb(0.15 + 0.75 * i / max(1, len(provinces)), f"province {pa}")
         page = _fit(
             functools.partial(_province_html, ctx, pa, s=s, tiles=tiles),
             s.province_tolerance,
@@ -747,10 +745,15 @@ def _write_pages(
         )
         (stage / "province" / f"{pa}.html").write_text(page, encoding="utf-8")
         written.append(f"province/{pa}.html")
-    figures = sorted(p.name for p in stage.glob("national.*") if p.suffix != ".html")
+    return written
+
+
+def _write_index(ctx: _Context, stage: Path, figures: list[str]) -> str:
+    from geomatch.render.map_index import index_html, province_headlines
+
     headlines = province_headlines(ctx.coverage, ctx.pairs)
     (stage / "index.html").write_text(index_html(headlines, ctx.manifest, figures), "utf-8")
-    return ["index.html", *written]
+    return "index.html"
 
 
 def write_maps(
@@ -812,12 +815,12 @@ def write_maps(
     ctx = _context(run, with_run_inputs(run, dataset))
     maps_dir = Path(maps_dir)
     with atomic_output_dir(maps_dir) as stage:
-        cb(0.05, "national figure")
-        written = _write_figures(ctx, stage, formats, dpi)
+        cb(0.05, "national map")  # pages first: a page above its size limit stops early
+        pages = _write_pages(ctx, stage, s, tiles, cb)
+        cb(0.9, "national figure")
+        figures = _write_figures(ctx, stage, formats, dpi)
         (stage / "report.html").write_text(_report(ctx, stage / "national.png"), encoding="utf-8")
-        written.append("report.html")
-        cb(0.2, "national map")
-        written += _write_pages(ctx, stage, s, tiles, cb)
+        written = [*figures, "report.html", _write_index(ctx, stage, figures), *pages]
         written += [str(p.relative_to(stage)) for p in copy_assets(stage / "assets")]
     n = sum(1 for w in written if w.startswith("province/"))
     cb(1.0, f"{n} province maps")

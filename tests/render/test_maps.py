@@ -20,11 +20,14 @@ _REMOTE = re.compile(
 _ANY_URL = re.compile(r"https?://", re.I)
 
 
-@pytest.fixture
-def maps_dir(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path) -> Path:
-    out = tmp_path / "maps"
-    write_maps(run_dir, out, mini_ds)
-    return out
+@pytest.fixture(scope="module")
+def maps_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.render.fixtures import load_mini_dataset, make_run
+
+    base = tmp_path_factory.mktemp("maps")
+    ds = load_mini_dataset()
+    write_maps(make_run(base / "run", ds), base / "maps", ds)
+    return base / "maps"
 
 
 def _pages(maps_dir: Path) -> list[Path]:
@@ -82,8 +85,8 @@ def test_names_are_data_not_markup(maps_dir: Path):
     assert "13812345678" not in text
 
 
-def test_chinese_labels_and_manifest_on_every_page(maps_dir: Path, run_dir: Path):
-    run = load_run(run_dir)
+def test_chinese_labels_and_manifest_on_every_page(maps_dir: Path):
+    run = load_run(maps_dir.parent / "run")
     for page in _pages(maps_dir):
         text = page.read_text("utf-8")
         assert "专家服务站团队" in text and "图例" in text
@@ -106,9 +109,9 @@ def test_bad_run_folder(tmp_path: Path, mini_ds: MiniDataset):
 def test_size_limit_simplifies_further_then_refuses(
     tmp_path: Path, mini_ds: MiniDataset, run_dir: Path
 ):
-    page = tmp_path / "m" / "national.html"
-    write_maps(run_dir, tmp_path / "m", mini_ds)
-    base = page.stat().st_size
+    s = MapSettings()
+    ctx = maps_mod._context(load_run(run_dir), mini_ds)
+    base = len(maps_mod._national_html(ctx, s.national_tolerance, s, None).encode("utf-8"))
     # A limit a little under the default page forces coarser polygons, and still fits.
     write_maps(
         run_dir,
