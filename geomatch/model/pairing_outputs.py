@@ -25,11 +25,13 @@ PAIRING_COLUMNS: Final[tuple[str, ...]] = run_table("pairings").columns
 #: :mod:`geomatch.solve.pairing_explain`).
 UNMET_COLUMNS: Final[tuple[str, ...]] = (
     "need_id",
+    "kind",
     "priority",
     "category",
     "adcode",
     "penalty",
     "reason",
+    "reason_zh",
     "detail",
     "fix_helper_id",
     "fix_distance_km",

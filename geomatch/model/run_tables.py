@@ -163,6 +163,7 @@ _UNMET = _table(
     "pairing",
     _c("need_id", "str", "需求编号", "the need, or museum:<adcode>:<n> for a visit", key=True),
     _c("reason", "str", "原因", "reason code", key=True),
+    _c("reason_zh", "str", "原因说明", "the reason code in Chinese (pairing)"),
     _c("stage", "str", "环节", "pairing | museum | caravan"),
     _c("priority", "str", "优先级"),
     _c("category", "str", "产业类别"),

@@ -64,7 +64,7 @@ from geomatch.model.pairing_outputs import PAIRING_COLUMNS
 from geomatch.model.pairing_settings import PairingSettings
 from geomatch.progress import ProgressCallback, null_progress, scaled
 from geomatch.solve.pairing_cpsat import solve_cpsat
-from geomatch.solve.pairing_explain import explain_unmet
+from geomatch.solve.pairing_explain import GENERIC_KIND, explain_unmet, shortfall_summary
 from geomatch.solve.pairing_flow import solve_flow
 from geomatch.solve.pairing_model import ArcModel, GroupCaps, ModelSolution
 
@@ -104,6 +104,9 @@ class PairingResult:
     pairings: pd.DataFrame
     unmet: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    #: ``unmet_summary.csv``: shortfall per province, county and need kind, one fix each
+    #: (:func:`geomatch.solve.pairing_explain.shortfall_summary`).
+    unmet_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def unmet_penalties(needs: pd.DataFrame, settings: PairingSettings) -> np.ndarray:
@@ -790,7 +793,8 @@ def solve_pairing(
         n_locked=int(p.locked_need.sum()),
     )
     progress(1.0, f"{summary['n_pairings']:,} pairs, {summary['n_unmet']:,} unmet")
-    return PairingResult(pairings=pairings, unmet=unmet, summary=summary)
+    short = shortfall_summary(unmet, p.n, settings) if explain else pd.DataFrame()
+    return PairingResult(pairings=pairings, unmet=unmet, summary=summary, unmet_summary=short)
 
 
 def _exact_applies(model: ArcModel, settings: PairingSettings) -> bool:
@@ -821,6 +825,7 @@ def _unmet_table(
         return pd.DataFrame(
             {
                 "need_id": n["need_id"].to_numpy()[~met],
+                "kind": n["kind"].replace("", GENERIC_KIND).to_numpy()[~met],
                 "priority": n["priority"].to_numpy()[~met],
                 "penalty": p.penalty[~met],
                 "reason": "",
@@ -1073,7 +1078,7 @@ def pair_from_locations(
         "candidate_seconds": round(t_cand, 3),
         "seconds": round(time.perf_counter() - t0, 3),
     }
-    return PairingResult(result.pairings, result.unmet, summary)
+    return replace(result, summary=summary)
 
 
 def run_pairing_scenario(
@@ -1112,15 +1117,15 @@ def run_pairing_scenario(
         progress=progress,
         seed=int(scenario.scenario.seed),
     )
-    return PairingResult(
-        result.pairings, result.unmet, {**result.summary, "scenario": scenario.name}
-    )
+    return replace(result, summary={**result.summary, "scenario": scenario.name})
 
 
 def write_pairing_outputs(result: PairingResult, out_dir: Path) -> None:
-    """Write ``pairings.csv``, ``unmet.csv`` and ``summary.json`` into ``out_dir``."""
+    """Write ``pairings.csv``, ``unmet.csv``, ``unmet_summary.csv`` and ``summary.json``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(result.pairings, out_dir / "pairings.csv")
     write_csv(result.unmet, out_dir / "unmet.csv")
+    if len(result.unmet_summary.columns):
+        write_csv(result.unmet_summary, out_dir / "unmet_summary.csv")
     write_json(result.summary, out_dir / "summary.json")

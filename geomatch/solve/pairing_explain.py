@@ -38,7 +38,7 @@ from geomatch.candidates.build import isin_ids
 from geomatch.model.pairing_outputs import UNMET_COLUMNS
 from geomatch.model.pairing_settings import PairingSettings
 
-__all__ = ["REASONS", "explain_unmet"]
+__all__ = ["REASONS", "REASON_ZH", "explain_unmet", "shortfall_summary"]
 
 REASONS: tuple[str, ...] = (
     "no_location",
@@ -52,6 +52,24 @@ REASONS: tuple[str, ...] = (
     "cost_above_penalty",
     "side_constraint",
 )
+
+
+#: ``reason_zh`` of ``unmet.csv``: the reason code in the planners' words.
+REASON_ZH: dict[str, str] = {
+    "no_location": "需求没有经纬度",
+    "no_candidate": "候选对文件没有为该需求列出任何专家",
+    "no_specialty_match": "没有任何专家的专长能服务这一类别",
+    "language": "专长合适的专家都不会该需求要求的语言",
+    "level": "没有专长合适的高级职称专家",
+    "relation": "对口协作省份没有专长合适的专家",
+    "no_candidate_in_radius": "搜索半径内没有专长合适的专家",
+    "capacity_taken": "所有可配对专家的帮扶能力已被其他需求占满",
+    "cost_above_penalty": "有空余能力的专家配对成本高于未满足代价",
+    "side_constraint": "专家有空余能力，但附加约束（每位专家只驻一个站等）不允许",
+}
+
+#: Kind of an unmet need whose file gives none.
+GENERIC_KIND = "need"
 
 
 def _fmt_int(values: np.ndarray) -> np.ndarray:
@@ -152,6 +170,7 @@ def explain_unmet(
     base = pd.DataFrame({"need_id": np.asarray(unmet_need_ids, dtype=object)})
     info = nidx.loc[base["need_id"]]
     base["priority"] = info["priority"].to_numpy()
+    base["kind"] = info["kind"].replace("", GENERIC_KIND).to_numpy()
     base["category"] = info["category"].to_numpy()
     base["adcode"] = info["adcode"].to_numpy()
     base["penalty"] = penalties.loc[base["need_id"]].to_numpy()
@@ -301,4 +320,66 @@ def explain_unmet(
         base.loc[with_arcs, "fix_helper_id"] = hid
         base.loc[with_arcs, "fix_distance_km"] = dkm
         base.loc[with_arcs, "fix"] = fix
+    base["reason_zh"] = base["reason"].map(REASON_ZH).fillna("")
     return base[list(UNMET_COLUMNS)]
+
+
+def _fix_zh(reason: str, k: int, cat: str, kind: str, km: float, radius: float) -> str:
+    """One fix for ``k`` unmet needs of one county and kind (planners' Chinese)."""
+    from geomatch.model.categories import CATEGORY_ZH, NEED_KIND_ZH
+
+    what = CATEGORY_ZH.get(cat, cat or "相应专长")
+    role = "驻站专家" if kind == "station" else "专家"
+    where = f"在 {int(-(-km // 100) * 100)} 公里内" if km == km and km > 0 else ""
+    fixes = {
+        "capacity_taken": f"{where}增加 {k} 名{what}{role}",
+        "no_candidate_in_radius": f"在 {radius:g} 公里内增加 {k} 名{what}{role}，或扩大搜索半径",
+        "no_specialty_match": f"增加 {k} 名{what}专长的{role}（目前没有这一专长）",
+        "language": f"增加 {k} 名会当地语言的{what}{role}",
+        "level": f"增加 {k} 名{what}高级职称{role}",
+        "relation": f"在对口协作省份增加 {k} 名{what}{role}",
+        "cost_above_penalty": f"提高这 {k} 项{NEED_KIND_ZH.get(kind, '需求')}的优先级或未满足代价",
+        "side_constraint": f"放宽附加约束或增加 {k} 名{what}{role}",
+        "no_location": f"补充这 {k} 项需求的经纬度",
+        "no_candidate": f"在候选对文件中为这 {k} 项需求增加候选专家",
+    }
+    return fixes.get(reason, "")
+
+
+def shortfall_summary(
+    unmet: pd.DataFrame, needs: pd.DataFrame, settings: PairingSettings
+) -> pd.DataFrame:
+    """``unmet_summary.csv``: shortfall per province, county and need kind, one fix each.
+
+    ``needs_total`` counts the needs of the county and kind, ``unmet_needs`` and
+    ``shortfall`` (capacity units missing, one per unmet need) those left unmet; ``reason``
+    is their most frequent reason and ``fix`` the one action that answers it, e.g.
+    "在 900 公里内增加 3 名医疗健康驻站专家" (the distance: the farthest cheapest
+    candidate that would take one of them with one more unit of capacity).
+    """
+    from geomatch.model.run_tables import conform, empty_table
+
+    kind_all = needs["kind"].replace("", GENERIC_KIND)
+    total = pd.DataFrame({"adcode": needs["adcode"], "kind": kind_all}).value_counts().rename("n")
+    rows = []
+    if len(unmet) and "kind" in unmet.columns:
+        for (adcode, kind), g in unmet.groupby(["adcode", "kind"], sort=True):
+            reason = str(g["reason"].mode().iloc[0])
+            r = g[g["reason"] == reason]
+            cat = str(r["category"].mode().iloc[0]) if r["category"].ne("").any() else ""
+            km = float(pd.to_numeric(r["fix_distance_km"], errors="coerce").max())
+            rows.append(
+                {
+                    "province_adcode": f"{adcode[:2]}0000" if adcode else "",
+                    "province": "",
+                    "adcode": adcode,
+                    "county": "",
+                    "kind": kind,
+                    "needs_total": int(total.get((adcode, kind), len(g))),
+                    "unmet_needs": len(g),
+                    "shortfall": len(g),
+                    "reason": reason,
+                    "fix": _fix_zh(reason, len(r), cat, str(kind), km, settings.radius_km),
+                }
+            )
+    return conform(pd.DataFrame(rows), "unmet_summary") if rows else empty_table("unmet_summary")

@@ -1,20 +1,23 @@
-"""National-scale pairing benchmark and peer solvers (networkx, HiGHS).
+"""National-scale pairing benchmark and peer solvers (raw OR-Tools, networkx, HiGHS).
 
-The instance (fixed seed): ``needs`` western needs (default 128,000) and ``helpers``
-helpers (default 100,000, capacity 2 each), with categories/specialties, a few minority
-language requirements and priority classes, written as the generic ``helpers.csv`` and
-``needs.csv``. Measured:
+The instance (issue 11's shape, a fresh seed per run unless given): ``needs`` needs
+(default 128,000) all in the west (lon 75–105°E) and ``helpers`` helpers (default
+100,000, capacity 2) all in the east (lon 106–122°E) at distinct points — or, with
+``pooled``, on 200 eastern city points — in six categories written in Chinese (种植,
+养殖, 医疗健康, 电商, 光伏, 休闲农业), a few minority-language needs and priority
+classes, no arcs file. The nearest helpers of every need are then the same few on the
+eastern edge. Measured:
 
 * **end to end**: ``geomatch pair --helpers … --needs … --out DIR`` in a fresh process
-  (CLI start-up, reading and validating the files, candidate search, solve, explanations,
-  writing ``pairings.csv``): wall time and peak resident memory of that process;
-* **raw solve**: OR-Tools' min-cost-flow time on the same arcs (``solve_seconds`` in
-  ``summary.json``); the target is end to end ≤ 3 × raw solve and ≤ 2 GiB;
+  (CLI start-up, reading and validating the files, candidate search, the exact solve with
+  pricing, explanations, writing): wall time and peak resident memory;
+* **raw solve** in the same run: OR-Tools' ``SimpleMinCostFlow.solve`` on a network of
+  the same size — the same needs and helpers, 20 nearest compatible arcs per need — the
+  target is end to end ≤ 3 × raw solve and ≤ 2 GiB;
 * **peers on a subsample** (default 2,500 needs and their candidate arcs, as
-  ``arcs.csv``): ``geomatch pair --arcs`` end to end — on its quick path and, with
-  ``GEOMATCH_QUICK=0``, on the full path — against a networkx ``network_simplex`` script
-  end to end (all fresh processes reading the same files), and HiGHS
-  (``scipy.optimize.linprog``, the LP is integral) — same optimum required.
+  ``arcs.csv``): ``geomatch pair --arcs`` end to end against a networkx
+  ``network_simplex`` script end to end (fresh processes reading the same files), and
+  HiGHS (``scipy.optimize.linprog``, the LP is integral) — same optimum required.
 """
 
 from __future__ import annotations
@@ -31,18 +34,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geomatch.model.categories import CATEGORIES
 from geomatch.progress import ProgressCallback, null_progress
 
 __all__ = [
+    "CATEGORIES_ZH",
     "highs_pair",
     "make_instance",
     "networkx_pair",
+    "raw_flow_seconds",
     "run_national_bench",
     "run_process",
 ]
 
 log = logging.getLogger(__name__)
+
+
+#: The six categories of the instance, as a planner writes them.
+CATEGORIES_ZH = ("种植", "养殖", "医疗健康", "电商", "光伏", "休闲农业")
 
 
 def make_instance(
@@ -52,35 +60,39 @@ def make_instance(
     helpers: int = 100_000,
     capacity: int = 2,
     seed: int = 20161207,
+    pooled: bool = False,
 ) -> tuple[Path, Path]:
-    """Write a synthetic national instance (``helpers.csv``, ``needs.csv``) into ``folder``.
+    """Write an instance (``helpers.csv``, ``needs.csv``) into ``folder``.
 
-    Helpers live in eastern, central and south-western China (lon 98–122°E, lat
-    22–42°N), needs in the central and western provinces (lon 95–118°E, lat 22–42°N), so
-    that candidate sets overlap and capacity (2 × helpers) binds locally; 3 % of needs
-    require Tibetan or Uyghur, spoken by 5 % of helpers; priorities 10 % remaining,
-    10 % newly poor, 5 % returned, the rest ordinary.
+    Needs uniform over lon 75–105°E, lat 24–42°N; helpers over lon 106–122°E, lat
+    22–41°N (distinct points, 4 decimals), or with ``pooled`` on 200 such city points.
+    3 % of needs require Tibetan or Uyghur, spoken by 5 % of helpers; priorities 10 %
+    remaining, 10 % newly poor, 5 % returned, the rest ordinary.
     """
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    specs = np.array(CATEGORIES)
+    cats = np.array(CATEGORIES_ZH)
     langs = rng.choice(["zh", "zh;bo", "zh;ug"], helpers, p=[0.95, 0.025, 0.025])
+    lon, lat = rng.uniform(106, 122, helpers), rng.uniform(22, 41, helpers)
+    if pooled:
+        city = rng.integers(0, 200, helpers)
+        lon, lat = rng.uniform(106, 122, 200)[city], rng.uniform(22, 41, 200)[city]
     h = pd.DataFrame(
         {
             "helper_id": [f"H{i:06d}" for i in range(helpers)],
             "capacity": capacity,
-            "lon": rng.uniform(98, 122, helpers).round(4),
-            "lat": rng.uniform(22, 42, helpers).round(4),
-            "specialty": rng.choice(specs, helpers),
+            "lon": lon.round(4),
+            "lat": lat.round(4),
+            "specialty": rng.choice(cats, helpers),
             "languages": langs,
         }
     )
     n = pd.DataFrame(
         {
             "need_id": [f"N{i:06d}" for i in range(needs)],
-            "lon": rng.uniform(95, 118, needs).round(4),
-            "lat": rng.uniform(22, 42, needs).round(4),
-            "category": rng.choice(specs, needs),
+            "lon": rng.uniform(75, 105, needs).round(4),
+            "lat": rng.uniform(24, 42, needs).round(4),
+            "category": rng.choice(cats, needs),
             "priority": rng.choice(
                 ["remaining", "newly_poor", "returned", "ordinary"], needs, p=[0.1, 0.1, 0.05, 0.75]
             ),
@@ -93,16 +105,36 @@ def make_instance(
     return hp, np_
 
 
-def _export_arcs(helpers_csv: Path, needs_csv: Path, arcs_csv: Path) -> int:
-    """Write the first-round candidate arcs (default settings) as an ``arcs.csv``."""
+def raw_flow_seconds(helpers_csv: Path, needs_csv: Path, arcs_per_need: int = 20) -> dict[str, Any]:
+    """OR-Tools min-cost flow on the same needs and helpers with ``arcs_per_need`` nearest
+    compatible arcs each: the raw solve time (``solve()`` only) and the network's size."""
+    from ortools.graph.python import min_cost_flow
+
     from geomatch.candidates import build_candidates
     from geomatch.io import read_helpers, read_needs
     from geomatch.model.pairing_settings import PairingSettings
+    from geomatch.solve.pairing import unmet_penalties
 
-    s = PairingSettings(relation_mode="ignore")
-    arcs = build_candidates(read_helpers(helpers_csv), read_needs(needs_csv), s)
-    arcs[["helper_id", "need_id", "cost", "distance_km"]].to_csv(arcs_csv, index=False)
-    return len(arcs)
+    s = PairingSettings(
+        relation_mode="ignore", k_nearest=arcs_per_need, k_relation=0, pool_helpers=False
+    )
+    h, n = read_helpers(helpers_csv), read_needs(needs_csv)
+    arcs = build_candidates(h, n, s)
+    hid, nid = pd.Index(h["helper_id"]), pd.Index(n["need_id"])
+    H, N = len(h), len(n)
+    ah = hid.get_indexer(arcs["helper_id"]).astype(np.int64)
+    an = nid.get_indexer(arcs["need_id"]).astype(np.int64)
+    tails = np.r_[np.zeros(H, np.int64), 1 + ah, np.zeros(N, np.int64)]
+    heads = np.r_[1 + np.arange(H), 1 + H + an, 1 + H + np.arange(N)]
+    caps = np.r_[h["capacity"].to_numpy(np.int64), np.ones(len(arcs) + N, np.int64)]
+    costs = np.r_[np.zeros(H, np.int64), arcs["cost"].to_numpy(np.int64), unmet_penalties(n, s)]
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    supplies = np.r_[N, np.zeros(H, np.int64), -np.ones(N, np.int64)].astype(np.int64)
+    smcf.set_nodes_supplies(np.arange(1 + H + N, dtype=np.int64), supplies)
+    t0 = time.perf_counter()
+    smcf.solve()
+    return {"arcs": len(arcs), "raw_solve_seconds": round(time.perf_counter() - t0, 3)}
 
 
 def run_process(
@@ -201,83 +233,40 @@ def highs_pair(helpers: pd.DataFrame, needs: pd.DataFrame, arcs: pd.DataFrame) -
     return float(res.fun)
 
 
-def run_national_bench(
-    work: Path,
-    *,
-    needs: int = 128_000,
-    helpers: int = 100_000,
-    sub_needs: int = 2_500,
-    skip_full: bool = False,
-    repeats: int = 5,
-    progress: ProgressCallback | None = None,
+def _full_run(exe: str, hp: Path, np_: Path, out: Path) -> dict[str, Any]:
+    """``geomatch pair`` on the whole instance in a fresh process, with the raw peer."""
+    wall, peak, rc, tail = run_process(
+        [exe, "-q", "pair", "--helpers", str(hp), "--needs", str(np_), "--out", str(out)]
+    )
+    if rc != 0:
+        raise RuntimeError(f"geomatch pair failed ({rc}): {tail}")
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    raw = raw_flow_seconds(hp, np_)
+    return {
+        "end_to_end_seconds": round(wall, 2),
+        "peak_mib": peak,
+        "status": s["status"],
+        "optimal_over": s.get("optimal_over"),
+        "objective": s["objective"],
+        "bound": s.get("bound"),
+        "gap": s.get("gap"),
+        "pairings": s["n_pairings"],
+        "unmet": s["n_unmet"],
+        "arcs_final": s["n_arcs"],
+        "pricing_rounds": len(s.get("pricing_rounds", [])),
+        "solve_seconds_all_rounds": s.get("solve_seconds_all_rounds"),
+        "pricing_seconds": s.get("pricing_seconds"),
+        "candidate_seconds": s.get("candidate_seconds"),
+        "raw_peer_arcs": raw["arcs"],
+        "raw_peer_solve_seconds": raw["raw_solve_seconds"],
+        "ratio_end_to_end_over_raw_peer": round(wall / max(raw["raw_solve_seconds"], 1e-9), 2),
+    }
+
+
+def _subsample_peers(
+    exe: str, work: Path, hp: Path, np_: Path, sub_needs: int, repeats: int
 ) -> dict[str, Any]:
-    """Run the national-scale benchmark in ``work`` (instance files are kept there).
-
-    The subsample runs ``repeats`` times each, interleaved: ``geomatch pair --arcs`` on
-    its quick path (the default), the same command on the full path
-    (``GEOMATCH_QUICK=0``) and the networkx script; medians are reported.
-    """
-    progress = progress or null_progress
-    exe = _geomatch_exe()
-    res: dict[str, Any] = {"needs": needs, "helpers": helpers, "capacity": 2}
-    hp, np_ = make_instance(work / "instance", needs=needs, helpers=helpers)
-    progress(0.1, "instance written")
-    if not skip_full:
-        out = work / "full"
-        wall, peak, rc, tail = run_process(
-            [exe, "-q", "pair", "--helpers", str(hp), "--needs", str(np_), "--out", str(out)]
-        )
-        if rc != 0:
-            raise RuntimeError(f"geomatch pair failed ({rc}): {tail}")
-        s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-        raw_all = float(s.get("solve_seconds_all_rounds", s["solve_seconds"]))
-        res.update(
-            {
-                "end_to_end_seconds": round(wall, 2),
-                "peak_mib": peak,
-                "raw_solve_seconds_final": s["solve_seconds"],
-                "raw_solve_seconds_all_rounds": raw_all,
-                "candidate_seconds": s.get("candidate_seconds"),
-                "rounds": len(s.get("expansion_rounds", [])),
-                "arcs": s["n_arcs"],
-                "pairings": s["n_pairings"],
-                "unmet": s["n_unmet"],
-                "objective": s["objective"],
-                "ratio_end_to_end_over_raw_all_rounds": round(wall / max(raw_all, 1e-9), 2),
-            }
-        )
-        # first-round arcs through --arcs: files → pairings.csv with one solve
-        arcs_csv = work / "full_arcs.csv"
-        n_arcs = _export_arcs(hp, np_, arcs_csv)
-        wall2, peak2, rc, tail = run_process(
-            [
-                exe,
-                "-q",
-                "pair",
-                "--helpers",
-                str(hp),
-                "--needs",
-                str(np_),
-                "--arcs",
-                str(arcs_csv),
-                "--out",
-                str(work / "full_arcs"),
-            ]
-        )
-        if rc != 0:
-            raise RuntimeError(f"geomatch pair --arcs failed ({rc}): {tail}")
-        s2 = json.loads((work / "full_arcs" / "summary.json").read_text(encoding="utf-8"))
-        res["same_arcs_via_file"] = {
-            "arcs": n_arcs,
-            "end_to_end_seconds": round(wall2, 2),
-            "peak_mib": peak2,
-            "raw_solve_seconds": s2["solve_seconds"],
-            "objective": s2["objective"],
-            "ratio_end_to_end_over_raw": round(wall2 / max(s2["solve_seconds"], 1e-9), 2),
-        }
-    progress(0.6, "full instance done")
-
-    # subsample: the first sub_needs needs with their candidate arcs, shared by all peers
+    """``geomatch pair --arcs`` against networkx and HiGHS on a subsample's files."""
     from geomatch.candidates import build_candidates
     from geomatch.io import read_helpers, read_needs
     from geomatch.model.pairing_settings import PairingSettings
@@ -294,71 +283,74 @@ def run_national_bench(
     used[["helper_id", "capacity"]].to_csv(sub / "helpers.csv", index=False)
     nf[["need_id", "unmet_penalty"]].to_csv(sub / "needs.csv", index=False)
     arcs.to_csv(sub / "arcs.csv", index=False)
-    pair_args = [
-        exe,
-        "-q",
-        "pair",
-        "--helpers",
-        str(sub / "helpers.csv"),
-        "--needs",
-        str(sub / "needs.csv"),
-        "--arcs",
-        str(sub / "arcs.csv"),
-        "--out",
-    ]
-    nx_args = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "networkx",
-        str(sub / "helpers.csv"),
-        str(sub / "needs.csv"),
-        str(sub / "arcs.csv"),
-        str(sub / "networkx.csv"),
-    ]
-    # interleaved repeats, so that a busy moment on the machine hits all three alike
-    walls: dict[str, list[float]] = {"quick": [], "full": [], "networkx": []}
+    files = [str(sub / f) for f in ("helpers.csv", "needs.csv", "arcs.csv")]
+    pair_args = [exe, "-q", "pair", "--helpers", files[0], "--needs", files[1]]
+    pair_args += ["--arcs", files[2], "--out", str(sub / "geomatch")]
+    nx_args = [sys.executable, str(Path(__file__).resolve()), "networkx", *files]
+    nx_args.append(str(sub / "networkx.csv"))
+    # interleaved repeats, so that a busy moment on the machine hits both alike
+    walls: dict[str, list[float]] = {"geomatch": [], "networkx": []}
     for _ in range(repeats):
-        for name, args, env in (
-            ("quick", [*pair_args, str(sub / "geomatch")], None),
-            ("full", [*pair_args, str(sub / "geomatch-full")], {"GEOMATCH_QUICK": "0"}),
-            ("networkx", nx_args, None),
-        ):
-            wall, _peak, rc, tail = run_process(args, env=env)
+        for name, args in (("geomatch", pair_args), ("networkx", nx_args)):
+            wall, _peak, rc, tail = run_process(args)
             if rc != 0:
                 raise RuntimeError(f"{name} run failed ({rc}): {tail}")
             walls[name].append(wall)
     g_sum = json.loads((sub / "geomatch" / "summary.json").read_text(encoding="utf-8"))
-    f_sum = json.loads((sub / "geomatch-full" / "summary.json").read_text(encoding="utf-8"))
-    same_files = all(
-        (sub / "geomatch" / f).read_bytes() == (sub / "geomatch-full" / f).read_bytes()
-        for f in ("pairings.csv", "unmet.csv")
-    )
     nx_cost = int((sub / "networkx.csv.cost").read_text().strip())
     med = {k: float(np.median(v)) for k, v in walls.items()}
-    progress(0.9, "networkx done")
     t0 = time.perf_counter()
     hi_cost = highs_pair(used, nf, arcs)
-    hi_sec = time.perf_counter() - t0
-    res["subsample"] = {
+    return {
         "needs": len(nf),
         "helpers": len(used),
         "arcs": len(arcs),
         "geomatch_cost": g_sum["objective"],
-        "geomatch_full_path_cost": f_sum["objective"],
         "networkx_cost": nx_cost,
         "highs_cost": round(hi_cost, 3),
-        "equal": g_sum["objective"] == f_sum["objective"] == nx_cost == round(hi_cost),
-        "quick_and_full_files_identical": same_files,
+        "equal": g_sum["objective"] == nx_cost == round(hi_cost),
         "repeats": repeats,
-        "geomatch_end_to_end_seconds": round(med["quick"], 3),
-        "geomatch_full_path_end_to_end_seconds": round(med["full"], 3),
+        "geomatch_end_to_end_seconds": round(med["geomatch"], 3),
         "geomatch_raw_solve_seconds": g_sum["solve_seconds"],
         "networkx_end_to_end_seconds": round(med["networkx"], 3),
-        "highs_seconds_in_process": round(hi_sec, 2),
-        "speedup_vs_networkx": round(med["networkx"] / med["quick"], 2),
-        "full_path_speedup_vs_networkx": round(med["networkx"] / med["full"], 2),
+        "highs_seconds_in_process": round(time.perf_counter() - t0, 2),
+        "speedup_vs_networkx": round(med["networkx"] / med["geomatch"], 2),
         "walls_seconds": {k: [round(w, 3) for w in v] for k, v in walls.items()},
     }
+
+
+def run_national_bench(
+    work: Path,
+    *,
+    needs: int = 128_000,
+    helpers: int = 100_000,
+    sub_needs: int = 2_500,
+    skip_full: bool = False,
+    repeats: int = 5,
+    seed: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Run the benchmark in ``work`` (instance files are kept there).
+
+    A fresh instance (``seed`` drawn at random unless given, and reported) with helpers
+    at distinct points, then the same with helpers pooled at city points, each against
+    the raw OR-Tools solve of the same size; then the subsample peers.
+    """
+    progress = progress or null_progress
+    exe = _geomatch_exe()
+    seed = int.from_bytes(os.urandom(4), "little") if seed is None else seed
+    res: dict[str, Any] = {"needs": needs, "helpers": helpers, "capacity": 2, "seed": seed}
+    hp, np_ = make_instance(work / "instance", needs=needs, helpers=helpers, seed=seed)
+    progress(0.1, "instance written")
+    if not skip_full:
+        res["distinct_points"] = _full_run(exe, hp, np_, work / "full")
+        progress(0.4, "distinct points done")
+        php, pnp = make_instance(
+            work / "instance-pooled", needs=needs, helpers=helpers, seed=seed, pooled=True
+        )
+        res["city_points"] = _full_run(exe, php, pnp, work / "full-pooled")
+    progress(0.7, "full instances done")
+    res["subsample"] = _subsample_peers(exe, work, hp, np_, sub_needs, repeats)
     progress(1.0, "done")
     return res
 

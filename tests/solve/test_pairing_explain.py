@@ -91,3 +91,36 @@ def test_arcs_file_without_candidates_is_no_candidate() -> None:
         helpers, needs, arcs, PairingSettings(relation_mode="ignore"), arcs_given=True
     )
     assert r.unmet.set_index("need_id").loc["y", "reason"] == "no_candidate"
+
+
+def test_unmet_rows_have_kind_reason_zh_and_a_county_summary() -> None:
+    from geomatch.solve.pairing import pair_from_locations
+    from geomatch.solve.pairing_explain import REASON_ZH
+
+    h = pd.DataFrame(
+        {
+            "helper_id": ["H1", "H2"],
+            "capacity": [1, 1],
+            "lon": [104.0, 116.4],
+            "lat": [30.0, 39.9],
+            "specialty": ["health", "crop"],
+        }
+    )
+    n = pd.DataFrame(
+        {
+            "need_id": ["a", "b", "c", "d"],
+            "kind": ["station", "station", "station", ""],
+            "adcode": ["510104", "510104", "510104", "620102"],
+            "lon": [104.1, 104.2, 104.3, 103.8],
+            "lat": [30.0, 30.1, 30.2, 36.0],
+            "category": ["health", "health", "health", "solar"],
+        }
+    )
+    r = pair_from_locations(h, n, PairingSettings(relation_mode="ignore"))
+    assert (r.unmet["kind"] != "").all()
+    assert r.unmet["reason_zh"].tolist() == [REASON_ZH[c] for c in r.unmet["reason"]]
+    s = r.unmet_summary.set_index("adcode")
+    assert s.loc["510104", "unmet_needs"] == 2 and s.loc["510104", "needs_total"] == 3
+    assert s.loc["510104", "fix"] == "在 100 公里内增加 2 名医疗健康驻站专家"
+    assert s.loc["620102", "province_adcode"] == "620000"
+    assert "光伏" in s.loc["620102", "fix"]
