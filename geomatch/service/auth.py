@@ -16,6 +16,7 @@ Roles
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -25,17 +26,19 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from geomatch.errors import InputError
-from geomatch.service.models import Province, User
+from geomatch.errors import GeomatchError, InputError
+from geomatch.service.models import Province, User, utcnow
 
 __all__ = [
     "ROLES",
+    "AccessDeniedError",
     "Principal",
     "Role",
     "add_user",
     "hash_token",
     "issue_token",
     "lookup_token",
+    "principal_of",
     "province_of",
 ]
 
@@ -44,6 +47,10 @@ ROLES: tuple[Role, ...] = ("national", "planner", "analyst")
 
 _PROVINCE_RE = re.compile(r"\d{2}0000")
 _NAME_RE = re.compile(r"[\w.\-@]{1,64}")
+
+
+class AccessDeniedError(GeomatchError):
+    """The user's role or province does not allow the request (HTTP 403, audited)."""
 
 
 def hash_token(token: str) -> str:
@@ -92,21 +99,31 @@ class Principal:
 
         Raises
         ------
-        PermissionError
+        AccessDeniedError
             A planner asked for another province.
         """
         if self.province is None:
             return requested
         if requested is not None and requested != self.province:
-            raise PermissionError(
-                f"user {self.name!r} is a planner of province {self.province} and may not "
-                f"see province {requested}"
+            raise AccessDeniedError(
+                f"用户 {self.name} 是省份 {self.province} 的规划员，不能查看省份 {requested} "
+                f"(a planner of province {self.province} may not see province {requested})"
             )
         return self.province
 
 
+def principal_of(user: User) -> Principal:
+    """The request identity of a user row."""
+    return Principal(user.id, user.name, user.role, user.province_adcode)  # type: ignore[arg-type]
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite returns naive timestamps: they are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def lookup_token(session: Session, token: str) -> Principal | None:
-    """The active user a token belongs to, or ``None``."""
+    """The active user a token belongs to (``None`` when unknown, disabled or expired)."""
     if not token or len(token) > 256:
         return None
     user = session.execute(
@@ -114,11 +131,19 @@ def lookup_token(session: Session, token: str) -> Principal | None:
     ).scalar_one_or_none()
     if user is None:
         return None
-    return Principal(user.id, user.name, user.role, user.province_adcode)  # type: ignore[arg-type]
+    if user.token_expires_at is not None and _aware(user.token_expires_at) <= utcnow():
+        return None
+    return principal_of(user)
 
 
 def add_user(
-    session: Session, name: str, role: str, province: str | None = None, *, rotate: bool = False
+    session: Session,
+    name: str,
+    role: str,
+    province: str | None = None,
+    *,
+    rotate: bool = False,
+    expires_days: float | None = None,
 ) -> str:
     """Create a user (or, with ``rotate``, give an existing one a new token).
 
@@ -133,6 +158,8 @@ def add_user(
     province
         The planner's province code (``620000``); required for planners, refused for the
         other roles. Checked against the loaded provinces when there are any.
+    expires_days
+        Days the token works (``None``: it does not expire).
 
     Returns
     -------
@@ -174,6 +201,11 @@ def add_user(
             f"--province is only for planners; a {role} user sees all provinces",
             column="--province",
         )
+    if expires_days is not None and not 0 < expires_days <= 3650:
+        raise InputError(
+            f"token expiry {expires_days} days is outside 0–3650", column="--expires-days"
+        )
+    expires = None if expires_days is None else utcnow() + dt.timedelta(days=expires_days)
     token = issue_token()
     existing = session.execute(sa.select(User).where(User.name == name)).scalar_one_or_none()
     if existing is not None:
@@ -185,6 +217,7 @@ def add_user(
         existing.role = role
         existing.province_adcode = province
         existing.token_hash = hash_token(token)
+        existing.token_expires_at = expires
         existing.active = True
     else:
         session.add(
@@ -193,6 +226,7 @@ def add_user(
                 role=role,
                 province_adcode=province,
                 token_hash=hash_token(token),
+                token_expires_at=expires,
                 active=True,
             )
         )

@@ -124,7 +124,7 @@ class ServiceCaches:
 
     auth_ttl_s: float = 30.0
     principals: TTLCache[object] = field(init=False)
-    latest_run: TTLCache[int] = field(default_factory=lambda: TTLCache(1.0, 4))
+    latest_run: TTLCache[str] = field(default_factory=lambda: TTLCache(1.0, 4))
     coverage: BytesLRU = field(default_factory=lambda: BytesLRU(64 * 1024 * 1024))
     files: BytesLRU = field(default_factory=lambda: BytesLRU(256 * 1024 * 1024))
     flights: SingleFlight = field(default_factory=SingleFlight)

@@ -20,7 +20,32 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from geomatch.errors import GeomatchError
 
-__all__ = ["ServiceDatabaseError", "is_postgres", "make_engine", "migrate", "session_scope"]
+__all__ = [
+    "TABLE_MODULES",
+    "ServiceDatabaseError",
+    "is_postgres",
+    "load_table_modules",
+    "make_engine",
+    "migrate",
+    "schema_revision",
+    "session_scope",
+]
+
+#: Modules declaring tables on :class:`geomatch.service.models.Base` (records, cycle).
+TABLE_MODULES = ("geomatch.service.models", "geomatch.records.orm", "geomatch.cycle.orm")
+
+
+def load_table_modules() -> None:
+    """Import every module of :data:`TABLE_MODULES` that exists, so the metadata is whole."""
+    import importlib
+
+    for name in TABLE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise
+
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +98,25 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "geomatch.service:migrations")
+    return cfg
+
+
+def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
+    """``(revision of the database, newest revision of the migrations)``."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head
+
+
 def migrate(engine: Engine) -> None:
     """Upgrade the database to the newest schema revision (idempotent).
 
@@ -82,10 +126,8 @@ def migrate(engine: Engine) -> None:
         The database cannot be reached, or PostGIS is missing on PostgreSQL.
     """
     from alembic import command
-    from alembic.config import Config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", "geomatch.service:migrations")
+    cfg = _alembic_config()
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn

@@ -1,14 +1,19 @@
 """Runs executed in worker processes, and recovery after a crash.
 
 :class:`JobManager` starts one worker process per run
-(``python -m geomatch.service.worker RUN_ID``, see :mod:`geomatch.service.worker`), waits
+(``python -m geomatch.service.worker RUN_UID``, see :mod:`geomatch.service.worker`), waits
 for it in a thread, and marks the run ``interrupted`` when the worker died without
 recording an end (killed, out of memory). A watchdog thread does the same for runs whose
 worker this server did not start (a worker that outlived a previous server).
 
 :class:`JobManager` runs at most ``max_workers`` runs at a time (``GEOMATCH_MAX_WORKERS``,
 default 1: a national run uses a core fully); further runs wait ``queued`` and start in
-order when a worker ends.
+order when a worker ends. The limit is also held in the database by worker leases
+(:mod:`geomatch.service.leases`): a worker that finds every slot taken — say by a worker
+that outlived a previous server — exits at once and its run stays queued.
+
+:meth:`JobManager.cancel` ends the worker of a cancelled run (SIGTERM; the worker
+releases its slot on the way out).
 
 :func:`recover_runs` runs at start-up: a run left ``running`` (or ``queued`` with a
 worker) whose worker is no longer alive is marked ``interrupted``; runs still waiting in
@@ -31,7 +36,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from geomatch.service.config import ServiceSettings
 from geomatch.service.db import session_scope
+from geomatch.service.leases import active_leases, release_leases_of
 from geomatch.service.models import Run, utcnow
+from geomatch.service.worker import EXIT_NO_SLOT
 
 __all__ = ["JobManager", "recover_runs", "worker_alive"]
 
@@ -40,8 +47,8 @@ log = logging.getLogger(__name__)
 _ACTIVE = ("queued", "running")
 
 
-def worker_alive(pid: int | None, run_id: int) -> bool:
-    """Whether ``pid`` is alive and is the worker of ``run_id`` (guards against pid reuse)."""
+def worker_alive(pid: int | None, uid: str) -> bool:
+    """Whether ``pid`` is alive and is the worker of run ``uid`` (guards against pid reuse)."""
     if not pid or pid <= 0:
         return False
     try:
@@ -56,7 +63,7 @@ def worker_alive(pid: int | None, run_id: int) -> bool:
             args = cmdline.read_bytes().split(b"\0")
         except OSError:
             return False
-        if b"geomatch.service.worker" not in args or str(run_id).encode() not in args:
+        if b"geomatch.service.worker" not in args or uid.encode() not in args:
             return False
         stat = Path(f"/proc/{pid}/stat")
         try:  # a zombie has finished: it is not working on the run any more
@@ -75,17 +82,19 @@ def _mark_interrupted(session: Session, run_id: int, reason: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _started_runs(session: Session) -> list[tuple[int, int | None]]:
-    """``(run id, worker pid)`` of the active runs that a worker was started for.
+def _started_runs(session: Session) -> list[tuple[int, str, int | None]]:
+    """``(run id, uid, worker pid)`` of the active runs that a worker was started for.
 
     A queued run that never started (no pid) is left out: it stays in the queue and
     starts again.
     """
     rows = session.execute(
-        sa.select(Run.id, Run.worker_pid, Run.status).where(Run.status.in_(_ACTIVE))
+        sa.select(Run.id, Run.uid, Run.worker_pid, Run.status).where(Run.status.in_(_ACTIVE))
     ).all()
     return [
-        (run_id, pid) for run_id, pid, status in rows if not (status == "queued" and pid is None)
+        (run_id, uid, pid)
+        for run_id, uid, pid, status in rows
+        if not (status == "queued" and pid is None)
     ]
 
 
@@ -93,8 +102,8 @@ def recover_runs(factory: sessionmaker[Session]) -> list[int]:
     """Mark runs whose worker is gone as ``interrupted``; return their ids."""
     done: list[int] = []
     with session_scope(factory) as session:
-        for run_id, pid in _started_runs(session):
-            if worker_alive(pid, run_id):
+        for run_id, uid, pid in _started_runs(session):
+            if worker_alive(pid, uid):
                 log.info("run %s: worker %s is still working on it", run_id, pid)
                 continue
             if _mark_interrupted(session, run_id, "运行中断：服务重启时该运行的工作进程已不在"):
@@ -132,9 +141,11 @@ class JobManager:
             {
                 "GEOMATCH_DATABASE_URL": s.database_url,
                 "GEOMATCH_SERVICE_HOME": str(Path(s.service_home).resolve()),
-                "GEOMATCH_SCENARIO_DIR": str(Path(s.scenario_dir).resolve()),
+                "GEOMATCH_SCENARIO_DIR": str(s.scenario_folder().resolve()),
                 "GEOMATCH_PIPELINE": s.pipeline,
                 "GEOMATCH_PROGRESS_INTERVAL_S": str(s.progress_interval_s),
+                "GEOMATCH_MAX_WORKERS": str(s.max_workers),
+                "GEOMATCH_WORKER_LEASE_S": str(s.worker_lease_s),
             }
         )
         if s.data_dir is not None:
@@ -153,33 +164,30 @@ class JobManager:
         with self._dispatch_lock:
             if self._stop.is_set():
                 return started
-            with self._lock:
-                free = self.settings.max_workers - len(self._procs)
-            if free <= 0:
-                return started
             with session_scope(self.factory) as session:
-                waiting = (
-                    session.execute(
-                        sa.select(Run.id)
-                        .where(Run.status == "queued", Run.worker_pid.is_(None))
-                        .order_by(Run.id)
-                        .limit(free)
-                    )
-                    .scalars()
-                    .all()
-                )
-            for run_id in waiting:
-                self._start(run_id)
+                held = active_leases(session, self.settings.max_workers)
+                with self._lock:
+                    free = self.settings.max_workers - max(len(self._procs), held)
+                if free <= 0:
+                    return started
+                waiting = session.execute(
+                    sa.select(Run.id, Run.uid)
+                    .where(Run.status == "queued", Run.worker_pid.is_(None))
+                    .order_by(Run.id)
+                    .limit(free)
+                ).all()
+            for run_id, uid in waiting:
+                self._start(run_id, uid)
                 started.append(run_id)
         return started
 
-    def _start(self, run_id: int) -> int:
+    def _start(self, run_id: int, uid: str) -> int:
         """Start the worker of a queued run; return its pid."""
-        folder = self.settings.runs_dir / str(run_id)
+        folder = self.settings.runs_dir / uid
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "worker.log", "ab") as logfile:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "geomatch.service.worker", str(run_id)],
+                [sys.executable, "-m", "geomatch.service.worker", uid],
                 env=self.worker_env(),
                 stdin=subprocess.DEVNULL,
                 stdout=logfile,
@@ -204,8 +212,12 @@ class JobManager:
         code = proc.wait()
         with self._lock:
             self._procs.pop(run_id, None)
-        if self._stop.is_set():
-            return
+        if self._stop.is_set() or code == EXIT_NO_SLOT:
+            return  # no slot: the worker gave the run back to the queue
+        try:  # a dead child holds no slot: free it now rather than when its lease expires
+            release_leases_of(self.factory, proc.pid)
+        except Exception:
+            log.exception("run %s: could not free the slot of worker %s", run_id, proc.pid)
         reason = (
             f"运行中断：工作进程被信号 {-code} 终止"
             if code < 0
@@ -226,6 +238,7 @@ class JobManager:
             while not self._stop.wait(interval_s):
                 try:
                     self._check_orphans()
+                    self.dispatch()  # runs waiting for a slot held elsewhere
                 except Exception:
                     log.exception("watchdog check failed")
 
@@ -236,9 +249,17 @@ class JobManager:
         with self._lock:
             mine = set(self._procs)
         with session_scope(self.factory) as session:
-            for run_id, pid in _started_runs(session):
-                if run_id not in mine and not worker_alive(pid, run_id):
+            for run_id, uid, pid in _started_runs(session):
+                if run_id not in mine and not worker_alive(pid, uid):
                     _mark_interrupted(session, run_id, "运行中断：工作进程已不在")
+
+    def cancel(self, run_id: int) -> None:
+        """End the worker of a cancelled run, if this server started it."""
+        with self._lock:
+            proc = self._procs.get(run_id)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            log.info("run %s: cancelled, worker %s terminated", run_id, proc.pid)
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
         """Stop the workers of this server and mark their runs interrupted."""

@@ -126,8 +126,10 @@ class GeometryType(TypeDecorator[BaseGeometry]):
         if dialect.name == "postgresql":
             from geoalchemy2.shape import to_shape
 
-            return to_shape(value)
-        return shapely.from_wkt(value)
+            shape: BaseGeometry = to_shape(value)
+            return shape
+        geometry: BaseGeometry = shapely.from_wkt(value)
+        return geometry
 
 
 class Base(DeclarativeBase):

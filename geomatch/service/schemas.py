@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
     "AuditEntry",
@@ -13,6 +13,7 @@ __all__ = [
     "CoverageOut",
     "DatasetOut",
     "ErrorOut",
+    "HealthOut",
     "InputErrorOut",
     "MeOut",
     "ProvinceOut",
@@ -20,9 +21,21 @@ __all__ = [
     "RunOut",
     "RunRequest",
     "UnitOut",
+    "UtcDatetime",
+    "ValidationErrorOut",
+    "ValidationIssue",
 ]
 
-RunStatus = Literal["queued", "running", "done", "failed", "interrupted"]
+RunStatus = Literal["queued", "running", "done", "failed", "interrupted", "cancelled"]
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """Timestamps leave the service with their time zone (SQLite stores them naive, UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+#: A timestamp, always with its UTC offset in JSON (``2026-11-29T10:00:00Z``).
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 class RunRequest(BaseModel):
@@ -49,24 +62,38 @@ class RunRequest(BaseModel):
     )
 
 
+RunUid = Annotated[str, Field(description="public run id (random UUID)", examples=["5f0c1c3e-…"])]
+
+
 class RunCreated(BaseModel):
-    id: int
+    id: RunUid
     status: RunStatus
 
 
 class RunOut(BaseModel):
-    id: int
+    """A run (built from the ``runs`` row with ``model_validate(from_attributes=True)``)."""
+
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True)
+
+    id: RunUid = Field(validation_alias="uid")
     scenario: str
     status: RunStatus
     progress: float = Field(ge=0, le=1, description="fraction done, 0–1")
     message: str
-    error: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    tables: dict[str, int] = Field(description="rows per result table (when done)")
-    helpers: int | None = Field(default=None, description="uploaded helpers table used")
-    needs: int | None = Field(default=None, description="uploaded needs table used")
+    error: str = Field(description="why the run failed (no server paths)")
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
+    tables: dict[str, int] = Field(
+        default_factory=dict,
+        description="rows per result table (when done); a planner's province only",
+    )
+    helpers: int | None = Field(
+        default=None, validation_alias="helpers_dataset_id", description="uploaded helpers table"
+    )
+    needs: int | None = Field(
+        default=None, validation_alias="needs_dataset_id", description="uploaded needs table"
+    )
 
 
 class CountyCoverage(BaseModel):
@@ -86,12 +113,14 @@ class CountyCoverage(BaseModel):
 
 
 class CoverageOut(BaseModel):
-    run_id: int
+    run_id: RunUid
     province: str | None
     counties: list[CountyCoverage]
 
 
 class UnitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     adcode: str
     name: str
     province_adcode: str
@@ -103,6 +132,8 @@ class UnitOut(BaseModel):
 
 
 class ProvinceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     adcode: str
     name: str
     region: str
@@ -115,26 +146,50 @@ class MeOut(BaseModel):
 
 
 class DatasetOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True)
+
     id: int
     kind: str = Field(description="helpers | needs")
     filename: str
-    rows: int
+    rows: int = Field(validation_alias="n_rows")
     columns: list[str]
     sha256: str
-    created_at: dt.datetime
+    created_at: UtcDatetime
 
 
 class AuditEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True)
+
     id: int
-    user: str
-    action: str
+    user: str = Field(validation_alias="user_name")
+    action: str = Field(description="run, export, upload, cancel, denied, login …")
     target: str
     filter: dict[str, Any]
-    created_at: dt.datetime
+    created_at: UtcDatetime
 
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class ValidationIssue(BaseModel):
+    """One problem FastAPI found in a request (path, query or body)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """422: the request's parameters or body do not match the schema."""
+
+    detail: list[ValidationIssue]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "failing"]
+    version: str
+    checks: dict[str, str] = Field(description="each check: ok or what is wrong")
 
 
 class InputErrorDetail(BaseModel):

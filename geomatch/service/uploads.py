@@ -10,8 +10,11 @@ Hostile files are refused before anything is written: an upload larger than the 
 (read in chunks, never whole), a zip whose members would unpack past the size limit or
 compress better than ``max_zip_ratio`` (zip bombs; sizes are enforced while reading,
 whatever the headers claim), members with absolute paths, ``..`` or symbolic links, and
-nested archives. Files are only ever written under a fresh temporary folder with
-sanitised names.
+nested archives. Malformed archives (a bad CRC, a size header that lies, corrupt deflate
+data, a compression method Python cannot read such as deflate64) are bad input, never a
+server error. A CSV inside a zip goes through the same streaming shape check
+(:class:`~geomatch.service.limits.CsvShapeGuard`) as a plain one while it is unpacked.
+Files are only ever written under a fresh temporary folder with sanitised names.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import re
 import stat
 import tempfile
 import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -30,6 +35,7 @@ import pandas as pd
 from geomatch.errors import InputError
 from geomatch.io.schema import HELPERS_SCHEMA, NEEDS_SCHEMA, TableSchema, validate_table
 from geomatch.io.tables import read_table
+from geomatch.service.limits import CsvShapeGuard
 
 __all__ = [
     "DATA_SUFFIXES",
@@ -45,6 +51,11 @@ UploadKind = Literal["helpers", "needs"]
 DATA_SUFFIXES = (".csv", ".gpkg")
 _SCHEMAS: dict[str, TableSchema] = {"helpers": HELPERS_SCHEMA, "needs": NEEDS_SCHEMA}
 _MAX_MEMBERS = 50
+#: What reading a damaged zip member raises (bad CRC, short data, corrupt deflate, an
+#: unsupported method such as deflate64).
+_ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError, OSError)
+#: A streaming check for the named member (``None``: none).
+GuardFactory = Callable[[str], CsvShapeGuard | None]
 
 
 class UploadTooLargeError(InputError):
@@ -81,7 +92,30 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
 
 
 def _read_member(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, ratio: float, display: str
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: int,
+    ratio: float,
+    display: str,
+    guard: CsvShapeGuard | None = None,
+) -> bytes:
+    try:
+        return _read_checked(zf, info, budget, ratio, display, guard)
+    except _ZIP_DAMAGE as exc:
+        raise InputError(
+            f"压缩包成员 {info.filename!r} 已损坏或无法读取 (damaged zip member: "
+            f"{type(exc).__name__}: {exc})",
+            file=display,
+        ) from None
+
+
+def _read_checked(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: int,
+    ratio: float,
+    display: str,
+    guard: CsvShapeGuard | None,
 ) -> bytes:
     if info.file_size > budget:
         raise UploadTooLargeError(
@@ -97,6 +131,8 @@ def _read_member(
     out = bytearray()
     with zf.open(info) as fh:
         while chunk := fh.read(1 << 16):
+            if guard is not None:
+                guard.feed(chunk)
             out += chunk
             # Headers can lie: enforce the limits on what is actually read.
             if len(out) > budget or (
@@ -112,11 +148,16 @@ def _read_member(
 
 
 def _unzip(
-    data: bytes, display: str, max_unzipped: int, ratio: float, kind: str
+    data: bytes,
+    display: str,
+    max_unzipped: int,
+    ratio: float,
+    kind: str,
+    guard_for: GuardFactory | None = None,
 ) -> tuple[str, bytes]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError) as exc:
+    except _ZIP_DAMAGE as exc:
         raise InputError(f"not a readable zip archive ({exc})", file=display) from None
     with zf:
         infos = zf.infolist()
@@ -156,7 +197,9 @@ def _unzip(
         if not tables:
             raise InputError("the zip holds no .csv or .gpkg table", file=display)
         info = tables[0]
-        return info.filename, _read_member(zf, info, max_unzipped, ratio, display)
+        member = f"{display}:{safe_name(info.filename)}"
+        guard = guard_for(member) if guard_for is not None else None
+        return info.filename, _read_member(zf, info, max_unzipped, ratio, display, guard)
 
 
 def _layer_to_text(path: Path, display: str) -> pd.DataFrame:
@@ -188,6 +231,7 @@ def validate_upload(
     *,
     max_unzipped_bytes: int,
     max_zip_ratio: float,
+    guard_for: GuardFactory | None = None,
 ) -> ValidatedUpload:
     """Validate an uploaded helpers or needs table.
 
@@ -199,6 +243,8 @@ def validate_upload(
         The client's file name (only its sanitised base name is used).
     kind
         ``helpers`` or ``needs``.
+    guard_for
+        The streaming shape check of a CSV unpacked from a zip (by display name).
 
     Raises
     ------
@@ -220,7 +266,7 @@ def validate_upload(
     if not data:
         raise InputError("the upload is empty", file=display)
     if suffix == ".zip":
-        member, data = _unzip(data, display, max_unzipped_bytes, max_zip_ratio, kind)
+        member, data = _unzip(data, display, max_unzipped_bytes, max_zip_ratio, kind, guard_for)
         display = f"{display}:{safe_name(member)}"
         suffix = Path(member).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="geomatch-upload-") as tmp:

@@ -1,14 +1,18 @@
-"""The worker process of one run: ``python -m geomatch.service.worker RUN_ID``.
+"""The worker process of one run: ``python -m geomatch.service.worker RUN_UID``.
 
-It claims the queued run (``queued`` → ``running``, with its pid), calls the scenario
+It takes a worker slot (:mod:`geomatch.service.leases`; without a free slot it exits with
+:data:`EXIT_NO_SLOT` and the run stays queued), claims the queued run (``queued`` →
+``running``, with its pid), calls the scenario
 pipeline (``GEOMATCH_PIPELINE``, default :func:`geomatch.pipeline.run_scenario`) with a
 progress callback that writes the fraction into the run's row (at most every
 ``GEOMATCH_PROGRESS_INTERVAL_S`` seconds), then loads the run folder into the result
 tables and marks the run ``done`` in one transaction. On an error the run is marked
-``failed`` with the message; nothing of its results is stored.
+``failed`` with the message; nothing of its results is stored. A cancelled run stops at
+its next progress report (or on SIGTERM) and stores nothing.
 
-Files of run ``N``: ``<service home>/geomatch-runs/N/run/`` (the tables),
-``…/N/maps/`` (the HTML maps and their assets), ``…/N/worker.log``.
+Files of run ``U`` (its UUID): ``<service home>/geomatch-runs/U/run/`` (the tables),
+``…/U/maps/`` (the HTML maps and their assets), ``…/U/worker.log``. The folder is created
+when the run is queued and never reused.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +34,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from geomatch.errors import GeomatchError, InputError
 from geomatch.service.config import ServiceSettings, get_settings
 from geomatch.service.db import make_engine, session_scope
-from geomatch.service.models import Dataset, Helper, Need, Run, utcnow
+from geomatch.service.leases import acquire_lease
+from geomatch.service.models import Dataset, Helper, Need, Run, new_uid, utcnow
 from geomatch.service.results import store_results
+from geomatch.service.run_service import public_error
 
 __all__ = [
+    "EXIT_NO_SLOT",
+    "RunCancelledError",
     "execute_run",
     "import_run",
     "load_pipeline",
@@ -43,21 +53,28 @@ __all__ = [
 
 log = logging.getLogger("geomatch.service.worker")
 
+#: Exit code of a worker that found no free slot (the run stays queued; EX_TEMPFAIL).
+EXIT_NO_SLOT = 75
+
+
+class RunCancelledError(GeomatchError):
+    """The run was cancelled while it ran."""
+
 
 def load_pipeline(spec: str) -> Callable[..., Any]:
     """Import ``module:function`` (the scenario runner a worker calls)."""
     module, _, name = spec.partition(":")
     if not module or not name:
         raise GeomatchError(f"GEOMATCH_PIPELINE={spec!r}; expected 'module:function'")
-    fn = getattr(importlib.import_module(module), name, None)
+    fn: object = getattr(importlib.import_module(module), name, None)
     if not callable(fn):
         raise GeomatchError(f"GEOMATCH_PIPELINE={spec!r} names nothing callable")
     return fn
 
 
-def run_paths(settings: ServiceSettings, run_id: int) -> tuple[Path, Path]:
+def run_paths(settings: ServiceSettings, uid: str) -> tuple[Path, Path]:
     """The table folder and the maps folder of a run."""
-    base = settings.runs_dir / str(run_id)
+    base = settings.runs_dir / uid
     return base / "run", base / "maps"
 
 
@@ -78,11 +95,13 @@ class _Progress:
             return
         self.best, self.last = fraction, now
         with session_scope(self.factory) as session:
-            session.execute(
+            result = session.execute(
                 sa.update(Run)
                 .where(Run.id == self.run_id, Run.status == "running")
                 .values(progress=round(fraction, 4), message=str(message)[:500])
             )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                raise RunCancelledError(f"run {self.run_id} is no longer running")
 
 
 def scenario_with_data_dir(text: str, data_dir: Path) -> str:
@@ -155,7 +174,21 @@ def overlay_dataset(
     return out
 
 
-def _claim(factory: sessionmaker[Session], run_id: int) -> str | None:
+@dataclass(frozen=True)
+class _Claimed:
+    run_id: int
+    scenario: str
+
+
+def _run_of(factory: sessionmaker[Session], uid: str) -> int | None:
+    with factory() as session:
+        found: int | None = session.execute(
+            sa.select(Run.id).where(Run.uid == uid, Run.status == "queued")
+        ).scalar_one_or_none()
+        return found
+
+
+def _claim(factory: sessionmaker[Session], run_id: int) -> _Claimed | None:
     with session_scope(factory) as session:
         result = session.execute(
             sa.update(Run)
@@ -170,7 +203,18 @@ def _claim(factory: sessionmaker[Session], run_id: int) -> str | None:
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             return None
-        return session.execute(sa.select(Run.scenario).where(Run.id == run_id)).scalar_one()
+        scenario = session.execute(sa.select(Run.scenario).where(Run.id == run_id)).scalar_one()
+        return _Claimed(run_id, scenario)
+
+
+def _requeue(factory: sessionmaker[Session], run_id: int) -> None:
+    """Give a run back to the queue (no slot was free): another worker starts it later."""
+    with session_scope(factory) as session:
+        session.execute(
+            sa.update(Run)
+            .where(Run.id == run_id, Run.status == "queued")
+            .values(worker_pid=None, message="排队中（等待空闲的工作进程）")
+        )
 
 
 def _uploads(factory: sessionmaker[Session], run_id: int) -> dict[str, Path | None]:
@@ -239,50 +283,51 @@ def _dataset_lookups(scenario_file: Path) -> tuple[dict[str, str], dict[str, str
         return {}, {}
 
 
-def execute_run(settings: ServiceSettings, run_id: int) -> str:
-    """Execute a queued run to its end and return its final status.
+def _store(
+    factory: sessionmaker[Session], run_id: int, out: Path, scenario_file: Path
+) -> dict[str, int]:
+    """Load the run folder into the database, only if the run is still running."""
+    with session_scope(factory) as session:
+        status = session.execute(sa.select(Run.status).where(Run.id == run_id)).scalar_one()
+        if status != "running":
+            raise RunCancelledError(f"run {run_id} is {status}; its results are not stored")
+        needs, helpers = _lookups(session)
+        if _unknown_ids(out, needs, helpers):
+            more_needs, more_helpers = _dataset_lookups(scenario_file)
+            needs = {**more_needs, **needs}
+            helpers = {**more_helpers, **helpers}
+        return store_results(session, run_id, out, need_adcodes=needs, helper_provinces=helpers)
 
-    Returns
-    -------
-    str
-        ``done``, ``failed``, or ``skipped`` when the run was not queued.
-    """
-    engine = make_engine(settings.database_url)
-    factory = sessionmaker(engine, expire_on_commit=False)
-    scenario = _claim(factory, run_id)
-    if scenario is None:
-        log.warning("run %s is not queued; nothing to do", run_id)
-        return "skipped"
-    out, maps = run_paths(settings, run_id)
-    scenario_file = settings.scenario_dir / f"{scenario}.toml"
+
+def _pipeline_run(
+    settings: ServiceSettings, factory: sessionmaker[Session], claimed: _Claimed, uid: str
+) -> str:
+    """Run the scenario and store its results; return the final status."""
+    run_id = claimed.run_id
+    out, maps = run_paths(settings, uid)
+    scenario_file = settings.scenario_folder() / f"{claimed.scenario}.toml"
     try:
         if not scenario_file.is_file():
-            raise InputError("scenario file not found", file=scenario_file)
+            raise InputError(f"scenario {claimed.scenario!r} not found", file=scenario_file.name)
         uploads = _uploads(factory, run_id)
         if any(p is not None for p in uploads.values()):
             scenario_file = overlay_dataset(scenario_file, out.parent, **uploads)
             log.info(
-                "run %s: uploaded tables %s", run_id, {k: str(v) for k, v in uploads.items() if v}
+                "run %s: uploaded tables %s", uid, {k: str(v) for k, v in uploads.items() if v}
             )
         pipeline = load_pipeline(settings.pipeline)
         progress = _Progress(factory, run_id, settings.progress_interval_s)
-        log.info("run %s: scenario %s → %s", run_id, scenario_file, out)
+        log.info("run %s: scenario %s → %s", uid, scenario_file, out)
         pipeline(scenario_file, out, maps=maps, progress=progress)
-        with session_scope(factory) as session:
-            needs, helpers = _lookups(session)
-            if _unknown_ids(out, needs, helpers):
-                more_needs, more_helpers = _dataset_lookups(scenario_file)
-                needs = {**more_needs, **needs}
-                helpers = {**more_helpers, **helpers}
-            counts = store_results(
-                session, run_id, out, need_adcodes=needs, helper_provinces=helpers
-            )
-        log.info("run %s: done, stored %s", run_id, counts)
+        counts = _store(factory, run_id, out, scenario_file)
+        log.info("run %s: done, stored %s", uid, counts)
         return "done"
+    except RunCancelledError as exc:
+        log.warning("run %s: %s", uid, exc)
+        return "cancelled"
     except Exception as exc:
-        kind = type(exc).__name__
-        log.exception("run %s failed", run_id)
-        message = f"{kind}: {exc}"[:2000]
+        log.exception("run %s failed", uid)
+        message = public_error(f"{type(exc).__name__}: {exc}")[:2000]
         with session_scope(factory) as session:
             session.execute(
                 sa.update(Run)
@@ -290,6 +335,38 @@ def execute_run(settings: ServiceSettings, run_id: int) -> str:
                 .values(status="failed", error=message, message="失败", finished_at=utcnow())
             )
         return "failed"
+
+
+def execute_run(settings: ServiceSettings, uid: str) -> str:
+    """Execute a queued run to its end and return its final status.
+
+    Returns
+    -------
+    str
+        ``done``, ``failed``, ``cancelled``, ``waiting`` (no free worker slot: the run
+        stays queued) or ``skipped`` when the run was not queued.
+    """
+    engine = make_engine(settings.database_url)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    try:
+        run_id = _run_of(factory, uid)
+        if run_id is None:
+            log.warning("run %s is not queued; nothing to do", uid)
+            return "skipped"
+        lease = acquire_lease(factory, settings.max_workers, run_id, settings.worker_lease_s)
+        if lease is None:
+            log.info(
+                "run %s: all %d worker slots are held; it stays queued", uid, settings.max_workers
+            )
+            _requeue(factory, run_id)
+            return "waiting"
+        try:
+            claimed = _claim(factory, run_id)
+            if claimed is None:
+                return "skipped"
+            return _pipeline_run(settings, factory, claimed, uid)
+        finally:
+            lease.release()
     finally:
         engine.dispose()
 
@@ -300,7 +377,7 @@ def import_run(
     maps_dir: Path | None = None,
     *,
     scenario: str = "imported",
-) -> int:
+) -> str:
     """Publish a run folder made elsewhere (e.g. by ``geomatch demo``) as a finished run.
 
     The folder (and the maps folder) are copied under the service's runs folder, and the
@@ -308,8 +385,8 @@ def import_run(
 
     Returns
     -------
-    int
-        The new run's id.
+    str
+        The new run's public id (UUID).
     """
     import shutil
 
@@ -318,6 +395,7 @@ def import_run(
     try:
         with session_scope(factory) as session:
             run = Run(
+                uid=new_uid(),
                 scenario=scenario[:64],
                 status="running",
                 progress=0.0,
@@ -327,29 +405,36 @@ def import_run(
             )
             session.add(run)
             session.flush()
-            run_id = run.id
-            out, maps = run_paths(settings, run_id)
+            out, maps = run_paths(settings, run.uid)
             shutil.copytree(run_dir, out)
             if maps_dir is not None:
                 shutil.copytree(maps_dir, maps)
             needs, helpers = _lookups(session)
-            store_results(session, run_id, out, need_adcodes=needs, helper_provinces=helpers)
-        return run_id
+            store_results(session, run.id, out, need_adcodes=needs, helper_provinces=helpers)
+            return run.uid
     finally:
         engine.dispose()
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM (cancel, server stop): leave through ``finally`` so the lease is released."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m geomatch.service.worker RUN_ID``."""
+    """Entry point of ``python -m geomatch.service.worker RUN_UID``."""
     from geomatch.logs import configure_logging
 
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or not args[0].isdigit():
-        print("usage: python -m geomatch.service.worker RUN_ID", file=sys.stderr)
+    if len(args) != 1 or len(args[0]) != 36:
+        print("usage: python -m geomatch.service.worker RUN_UID", file=sys.stderr)
         return 2
     configure_logging(0)
-    status = execute_run(get_settings(), int(args[0]))
-    return 0 if status in ("done", "skipped") else 1
+    signal.signal(signal.SIGTERM, _terminate)
+    status = execute_run(get_settings(), args[0])
+    if status == "waiting":
+        return EXIT_NO_SLOT
+    return 0 if status in ("done", "skipped", "cancelled") else 1
 
 
 if __name__ == "__main__":

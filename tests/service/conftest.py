@@ -185,18 +185,49 @@ class Service:
     client: Any
     settings: ServiceSettings
     tokens: dict[str, str]
-    run_id: int = 0
+    run_id: str = ""
 
     def h(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
-    def wait(self, run_id: int, timeout: float = 60.0) -> dict[str, Any]:
+    def wait(self, run_id: str, timeout: float = 60.0) -> dict[str, Any]:
         end = time.monotonic() + timeout
         while True:
             body = self.client.get(f"/api/runs/{run_id}", headers=self.h("national")).json()
             if body["status"] not in ("queued", "running") or time.monotonic() > end:
                 return body
             time.sleep(0.2)
+
+
+def internal_id(settings: ServiceSettings, uid: str) -> int:
+    """The integer key of the run with public id ``uid`` (for the query functions)."""
+    from geomatch.service.db import make_engine
+    from geomatch.service.models import Run
+
+    engine = make_engine(settings.database_url)
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(Run.id).where(Run.uid == uid)).scalar_one()
+    engine.dispose()
+    return int(found)
+
+
+def form_csrf(html: str) -> str:
+    """The CSRF token of the first form of a page."""
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]*)"', html)
+    assert match, "the form carries no CSRF token"
+    return match.group(1)
+
+
+def browser_login(client: Any, token: str) -> Any:
+    """Log in through the form as a browser does (CSRF cookie + field); the 303 answer."""
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"token": token, "csrf_token": form_csrf(page.text)},
+        follow_redirects=False,
+    )
 
 
 def add_users(settings: ServiceSettings) -> dict[str, str]:
@@ -248,7 +279,7 @@ class Live:
     url: str
     settings: ServiceSettings
     tokens: dict[str, str]
-    run_id: int
+    run_id: str
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,8 @@ def service_env(settings: ServiceSettings) -> dict[str, str]:
             "GEOMATCH_PIPELINE": settings.pipeline,
             "GEOMATCH_LOAD_DATASET": "true" if settings.load_dataset else "false",
             "GEOMATCH_PROGRESS_INTERVAL_S": str(settings.progress_interval_s),
+            "GEOMATCH_WORKER_LEASE_S": str(settings.worker_lease_s),
+            "GEOMATCH_MAX_WORKERS": str(settings.max_workers),
             "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")]),
         }
     )

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from geomatch.service.auth import Principal
+from geomatch.service.auth import AccessDeniedError, Principal
 from geomatch.service.db import make_engine
 from geomatch.service.results import coverage_rows, result_frame
-from tests.service.conftest import Service
+from tests.service.conftest import Service, browser_login, internal_id
 
 WHO = ("national", "analyst", "gansu", "guizhou")
 
@@ -130,15 +130,16 @@ def test_coverage_json_scoped(service: Service) -> None:
 def test_scope_is_enforced_in_the_queries(service: Service) -> None:
     """The query functions themselves refuse or filter, whatever route calls them."""
     planner = Principal(0, "p", "planner", "520000")
+    run_id = internal_id(service.settings, service.run_id)
     engine = make_engine(service.settings.database_url)
     with Session(engine) as session:
-        rows = coverage_rows(session, planner, service.run_id, None)
+        rows = coverage_rows(session, planner, run_id, None)
         assert {r["province_adcode"] for r in rows} == {"520000"}
-        with pytest.raises(PermissionError):
-            coverage_rows(session, planner, service.run_id, "620000")
-        with pytest.raises(PermissionError):
-            result_frame(session, planner, service.run_id, "pairings", "620000")
-        frame = result_frame(session, planner, service.run_id, "museum_visits", None)
+        with pytest.raises(AccessDeniedError):
+            coverage_rows(session, planner, run_id, "620000")
+        with pytest.raises(AccessDeniedError):
+            result_frame(session, planner, run_id, "pairings", "620000")
+        frame = result_frame(session, planner, run_id, "museum_visits", None)
         assert frame is not None and set(frame["adcode"]) == {"520322"}
     engine.dispose()
 
@@ -160,17 +161,20 @@ def test_exports_are_audited(service: Service) -> None:
 @pytest.mark.parametrize(
     ("path", "code"),
     [
-        ("/api/runs/0", 422),
-        ("/api/runs/-1", 422),
-        ("/api/runs/99999999999999999999", 422),
-        ("/api/runs/abc", 422),
-        ("/api/runs/424242", 404),
+        ("/api/runs/0", 404),
+        ("/api/runs/1", 404),  # run ids are UUIDs, not counters
+        ("/api/runs/-1", 404),
+        ("/api/runs/" + "9" * 40, 422),
+        ("/api/runs/abc", 404),
+        ("/api/runs/00000000-0000-4000-8000-000000000000", 404),
         ("/api/runs/1/secrets.csv", 422),
         ("/api/runs/424242/pairings.csv", 404),
         ("/api/coverage?province=abc", 422),
         ("/api/coverage?province=990000", 404),
         ("/api/runs/1/pairings.csv?province=990000", 404),
         ("/api/coverage?run=424242", 404),
+        ("/province/990000", 404),
+        ("/province/62", 404),
         ("/maps/province/62012", 422),
         ("/maps/province/990000", 404),
         ("/maps/assets/../../geomatch.db", 404),
@@ -215,12 +219,12 @@ def test_login_sets_cookie_for_pages(service: Service) -> None:
     c: TestClient = service.client
     r = c.get("/")
     assert r.status_code == 401 and "访问令牌" in r.text
-    r = c.post("/login", data={"token": "wrong"})
+    r = browser_login(c, "wrong")
     assert r.status_code == 401
-    r = c.post("/login", data={"token": service.tokens["gansu"]}, follow_redirects=False)
+    r = browser_login(c, service.tokens["gansu"])
     assert r.status_code == 303 and r.headers["location"] == "/province/620000"
     cookie = r.cookies.get(service.settings.cookie_name)
-    assert cookie
+    assert cookie and cookie != service.tokens["gansu"]  # a session id, never the token
     c.cookies.set(service.settings.cookie_name, cookie)
     page = c.get("/province/620000")
     assert page.status_code == 200 and "永登县" in page.text and "皋兰县" in page.text

@@ -11,11 +11,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.orm import Session
 
-from geomatch.service.db import make_engine, migrate
+from geomatch.service.db import load_table_modules, make_engine, migrate
 from geomatch.service.models import Base, Unit
 
 
 def _diff(url: str) -> list[object]:
+    load_table_modules()  # the records' and cycle's tables share the metadata
     engine = make_engine(url)
     migrate(engine)
     migrate(engine)  # a second start changes nothing

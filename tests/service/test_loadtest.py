@@ -11,7 +11,7 @@ from tests.service.conftest import Live
 def test_load_generator_counts_requests_and_errors(live: Live) -> None:
     good = [ClientSpec(live.tokens["gansu"], "620000"), ClientSpec(live.tokens["national"], None)]
     stats, kinds, seconds = run_load(
-        live.url, good * 3, ["620000", "520000"], duration_s=1.0, think_s=0.02, warmup_s=0.2
+        live.url, good * 3, ["620000", "520000"], duration_s=1.0, think_s=0.02, warmup_s=1.5
     )
     assert seconds == 1.0 and kinds == {}
     by_name = {s.name: s for s in stats}

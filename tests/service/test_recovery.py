@@ -24,14 +24,14 @@ def _db(url: str, sql: str, **params: object) -> list[tuple]:  # type: ignore[ty
     return rows
 
 
-def _worker_pid(url: str, run_id: int) -> int:
-    (pid,) = _db(url, "SELECT worker_pid FROM runs WHERE id=:r", r=run_id)[0]
+def _worker_pid(url: str, run_id: str) -> int:
+    (pid,) = _db(url, "SELECT worker_pid FROM runs WHERE uid=:r", r=run_id)[0]
     return int(pid)
 
 
 def _poll(
     server: LiveServer,
-    run_id: int,
+    run_id: str,
     h: dict[str, str],
     until: Callable[[dict[str, Any]], bool],
     *,
@@ -49,8 +49,8 @@ def _poll(
     return run
 
 
-def _start_run(server: LiveServer, h: dict[str, str], scenario: str) -> int:
-    return int(
+def _start_run(server: LiveServer, h: dict[str, str], scenario: str) -> str:
+    return str(
         httpx.post(
             server.url + "/api/runs", json={"scenario": scenario}, headers=h, timeout=10
         ).json()["id"]
@@ -58,7 +58,8 @@ def _start_run(server: LiveServer, h: dict[str, str], scenario: str) -> int:
 
 
 def test_kill9_during_run_then_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = make_settings(tmp_path)
+    # a short lease: the killed worker's slot frees after 3 s, not the default 30 s
+    settings = make_settings(tmp_path, worker_lease_s=3.0)
     seed_units(settings.database_url)
     out = geomatch_cli(["users", "add", "chief", "--role", "national"], settings)
     assert out.returncode == 0, out.stderr
@@ -89,7 +90,7 @@ def test_kill9_during_run_then_restart(tmp_path) -> None:  # type: ignore[no-unt
         server.kill9()
         os.kill(pid, signal.SIGKILL)
         time.sleep(0.3)
-        assert _db(settings.database_url, "SELECT status FROM runs WHERE id=:r", r=run_id) == [
+        assert _db(settings.database_url, "SELECT status FROM runs WHERE uid=:r", r=run_id) == [
             ("running",)
         ]
 
@@ -99,7 +100,9 @@ def test_kill9_during_run_then_restart(tmp_path) -> None:  # type: ignore[no-unt
         assert run["tables"] == {} and run["finished_at"]
         for table in ("result_rows", "run_tables", "coverage"):
             assert _db(
-                settings.database_url, f"SELECT count(*) FROM {table} WHERE run_id=:r", r=run_id
+                settings.database_url,
+                f"SELECT count(*) FROM {table} t JOIN runs ON runs.id = t.run_id WHERE runs.uid=:r",
+                r=run_id,
             ) == [(0,)]
         assert _db(settings.database_url, "PRAGMA integrity_check") == [("ok",)]
         # the run that was waiting in the queue is started by the new server
@@ -157,7 +160,7 @@ def test_graceful_stop_interrupts_runs(tmp_path) -> None:  # type: ignore[no-unt
         pid = _worker_pid(settings.database_url, run_id)
     finally:
         server.stop()  # SIGINT: uvicorn's graceful shutdown
-    assert _db(settings.database_url, "SELECT status FROM runs WHERE id=:r", r=run_id) == [
+    assert _db(settings.database_url, "SELECT status FROM runs WHERE uid=:r", r=run_id) == [
         ("interrupted",)
     ]
     from geomatch.service.jobs import worker_alive

@@ -53,7 +53,11 @@ def test_full_run_through_the_api(backend_service: Service) -> None:
     engine = make_engine(svc.settings.database_url)
     with engine.connect() as conn:
         n = conn.execute(
-            sa.text("SELECT count(*) FROM result_rows WHERE run_id = :r"), {"r": run_id}
+            sa.text(
+                "SELECT count(*) FROM result_rows r JOIN runs ON runs.id = r.run_id "
+                "WHERE runs.uid = :r"
+            ),
+            {"r": run_id},
         ).scalar()
         assert n == 5 + 2 + 3 + 2 + 5 + 2
         if engine.dialect.name == "postgresql":
@@ -75,11 +79,11 @@ def test_full_run_through_the_api(backend_service: Service) -> None:
     engine.dispose()
 
 
-def _worker_pid(svc: Service, run_id: int) -> int | None:
+def _worker_pid(svc: Service, run_id: str) -> int | None:
     engine = make_engine(svc.settings.database_url)
     with engine.connect() as conn:
         pid = conn.execute(
-            sa.text("SELECT worker_pid FROM runs WHERE id = :r"), {"r": run_id}
+            sa.text("SELECT worker_pid FROM runs WHERE uid = :r"), {"r": run_id}
         ).scalar()
     engine.dispose()
     return pid

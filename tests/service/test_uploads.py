@@ -109,13 +109,14 @@ def test_zip_bomb_refused(service: Service) -> None:
 
 def test_lying_zip_headers_refused(service: Service) -> None:
     """A member whose header understates its size is stopped while reading."""
-    from geomatch.service.uploads import UploadTooLargeError, _read_member
+    from geomatch.errors import InputError
+    from geomatch.service.uploads import _read_member
 
     data = _zip({"helpers.csv": b"a" * 100_000})
     zf = zipfile.ZipFile(io.BytesIO(data))
     info = zf.infolist()[0]
     info.file_size = 10  # the header lies
-    with pytest.raises((UploadTooLargeError, zipfile.BadZipFile)):
+    with pytest.raises(InputError):  # too large or damaged: never an unhandled error
         _read_member(zf, info, budget=50_000, ratio=1000.0, display="x.zip")
 
 
@@ -141,9 +142,13 @@ def test_symlink_member_refused(service: Service) -> None:
 
 
 def test_upload_size_limit(service: Service) -> None:
+    # over the cap by the header (refused before reading) …
     big = b"helper_id,capacity\n" + b"H,1\n" * (int(service.settings.max_upload_bytes / 4) + 10)
-    r = _post(service, "big.csv", big)
+    r = _post(service, "big.csv", big + b"H,1\n" * 20_000)
     assert r.status_code == 413
+    # … and a file just over the upload limit inside the envelope's allowance
+    r = _post(service, "big.gpkg", b"x" * (service.settings.max_upload_bytes + 10))
+    assert r.status_code == 413 and "larger than" in r.text
 
 
 def test_upload_roles_and_kind(service: Service) -> None:

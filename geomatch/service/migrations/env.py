@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+from geomatch.service.db import load_table_modules
 from geomatch.service.models import Base
+
+load_table_modules()
 
 config = context.config
 connection = config.attributes.get("connection")

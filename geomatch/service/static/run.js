@@ -5,7 +5,7 @@
   if (!box) { return; }
   var id = box.getAttribute("data-run");
   var names = { queued: "排队中", running: "运行中", done: "已完成", failed: "失败",
-                interrupted: "已中断" };
+                interrupted: "已中断", cancelled: "已取消" };
   function show(run) {
     var st = document.getElementById("status");
     st.textContent = names[run.status] || run.status;
