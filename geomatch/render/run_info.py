@@ -99,6 +99,12 @@ def print_run_info(info: RunInfo, console: Any) -> None:
         )
     console.print(head)
     if info.provinces.empty:
+        console.print(
+            Text(
+                "此运行没有各省数字（没有 coverage.csv，结对行没有县级代码）；"
+                "`geomatch map`/`geomatch report` 会按数据集计算。"
+            )
+        )
         return
     table = Table(title="各省 per province", title_justify="left")
     table.add_column("省级代码")

@@ -124,3 +124,37 @@ def test_cli_map_and_export_on_the_shared_fixture(fixture_ds: object, tmp_path: 
         ]
     )
     assert code == 2
+
+
+def test_cli_report_info_and_figure_formats(fixture_ds: object, tmp_path: Path, capsys):
+    from tests.conftest import MINI_DATA
+
+    run = synthetic_run(fixture_ds, tmp_path / "run")
+    pc = fixture_ds.poor_counties  # type: ignore[attr-defined]
+    pa, pname = str(pc["province_adcode"].iloc[0]), str(pc["province"].iloc[0])
+    data = ["--data", str(MINI_DATA)]
+    out = tmp_path / "r.html"
+    code = main(["report", "--run", str(run), "--province", pname[:2], "--out", str(out), *data])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "各县专家服务站团队" in printed and str(pc["name"].iloc[0]) in printed
+    assert pname in out.read_text("utf-8")
+    assert main(["report", "--run", str(run), "--province", "火星", *data]) == 2
+    assert "province" in capsys.readouterr().err
+    assert main(["info", "--run", str(run)]) == 0
+    assert "没有各省数字" in capsys.readouterr().out  # a bare run: no coverage.csv
+    from geomatch.dataset import load_dataset
+    from geomatch.io.output import write_csv
+    from geomatch.render.run import add_coverage, load_run
+
+    cov = add_coverage(load_run(run), load_dataset(MINI_DATA)).coverage
+    write_csv(cov, run / "coverage.csv")
+    assert main(["info", "--run", str(run)]) == 0
+    printed = capsys.readouterr().out
+    assert pa in printed and pname in printed
+    maps = tmp_path / "maps"
+    args = ["map", "--run", str(run), "--out", str(maps), "--format", "svg", "--png-dpi", "72"]
+    assert main([*args, *data]) == 0
+    assert (maps / "national.svg").is_file() and (maps / "national.png").is_file()
+    assert (maps / "index.html").is_file()
+    assert main(["map", "--run", str(run), "--out", str(tmp_path / "m2"), "--format", "gif"]) == 2
