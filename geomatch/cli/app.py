@@ -61,6 +61,7 @@ def _register_all() -> None:
         records_cmd,
         render_cmd,
         service_cmd,
+        sweep_cmd,
         tours_cmd,
     )
 
@@ -75,6 +76,7 @@ def _register_all() -> None:
         service_cmd,
         cycle_cmd,
         records_cmd,
+        sweep_cmd,
     ):
         module.register(app)
 

@@ -128,9 +128,15 @@ class ToursSettings(BaseModel):
     priority_weight: dict[str, float] = Field(
         default_factory=lambda: {"remaining": 4.0, "deep": 2.0, "other": 1.0}
     )
-    #: Solver time per province (museum tours), seconds; provinces with fewer than 100
-    #: visits get a proportional share (at least 0.5 s).
-    museum_time_limit_s: float = Field(4.0, gt=0)
+    #: Search budget per province (museum tours) in local-search moves (OR-Tools
+    #: branches): a deterministic budget, so a schedule is the same on every machine
+    #: and executor; provinces with fewer than 100 visits get a proportional share (at
+    #: least 50). 0 = no move budget (the time limit alone, results then vary by machine).
+    museum_search_branches: int = Field(400, ge=0)
+    #: Safety cap on solver time per province (museum tours), seconds; provinces with
+    #: fewer than 100 visits get a proportional share (at least 0.5 s). With a move
+    #: budget it should not bind (when it does, results depend on machine speed).
+    museum_time_limit_s: float = Field(30.0, gt=0)
 
     # --- science caravans ------------------------------------------------------
     #: Length of a working day (caravan day trips; museum set moves per travel day).
@@ -142,9 +148,12 @@ class ToursSettings(BaseModel):
     #: Caravan season (``MM-DD``); trips run on weekdays within it, outside closures.
     caravan_season_start: str = "03-01"
     caravan_season_end: str = "11-30"
-    #: Solver time per county (caravan day trips), seconds; counties with fewer than 100
-    #: stops get a proportional share (at least 0.03 s).
-    caravan_time_limit_s: float = Field(0.2, gt=0)
+    #: Search budget per county (caravan day trips) in local-search moves, as
+    #: ``museum_search_branches`` (proportional share below 100 stops, at least 10).
+    caravan_search_branches: int = Field(100, ge=0)
+    #: Safety cap on solver time per county (caravan day trips), seconds; counties with
+    #: fewer than 100 stops get a proportional share (at least 0.03 s).
+    caravan_time_limit_s: float = Field(2.0, gt=0)
 
     # --- travel model ----------------------------------------------------------
     #: Road distance / great-circle distance between linked county seats (and inside a
@@ -164,8 +173,10 @@ class ToursSettings(BaseModel):
     #: Optional road graph (GraphML as osmnx writes it) used instead of the county graph.
     road_graph: str = ""
 
-    #: Worker processes for the per-county caravan problems (1 = in process).
-    workers: int = Field(2, ge=1)
+    #: Worker processes for the province and county problems: ``> 1`` starts a local
+    #: Dask cluster of that many processes for the run's tours; 1 = in process. A run
+    #: inside a Dask task (a sweep) or given an executor ignores it.
+    workers: int = Field(1, ge=1)
 
     @field_validator("caravan_season_start", "caravan_season_end")
     @classmethod

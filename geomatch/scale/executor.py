@@ -131,7 +131,7 @@ class _DaskBatch(Batch[R]):
 
         n = len(self.futures)
         if progress is not None and n:
-            for k, _ in enumerate(as_completed(self.futures), start=1):  # type: ignore[no-untyped-call]
+            for k, _ in enumerate(as_completed(self.futures, loop=self.client.loop), start=1):  # type: ignore[no-untyped-call]
                 progress(k / n, label)
         out: list[R] = self.client.gather(self.futures)  # type: ignore[no-untyped-call]
         return out

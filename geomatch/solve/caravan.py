@@ -18,11 +18,13 @@ possible (skip penalty above the cost of all days). Before solving, a stop with
 after solving, stops the days cannot hold are ``no_trip_days``; a county with no day in
 season has its stops ``season_closed``.
 
-The solver's budget per county is ``caravan_time_limit_s · min(1, stops / 100)`` (at
-least 30 ms); the first solution comes from the savings heuristic, improved by guided
-local search. Trips are dated on the county's available days in order (first trip on the first
-weekday of the season). Counties are independent: they are solved in chunks through an
-:class:`geomatch.scale.executor.Executor` (in process, or as Dask tasks).
+The solver's budget per county is ``caravan_search_branches · min(1, stops / 100)``
+local-search moves (at least 10; deterministic, so a county's trips are the same on any
+machine), capped by ``caravan_time_limit_s`` scaled alike; the first solution comes from
+the savings heuristic, improved by guided local search. Trips are dated on the county's
+available days in order (first trip on the first weekday of the season). Counties are
+independent: they are solved in chunks through an :class:`geomatch.scale.executor.Executor`
+(in process, or as Dask tasks).
 """
 
 from __future__ import annotations
@@ -225,8 +227,15 @@ def county_problem(
     )
 
 
-def solve_county(cc: CountyCaravan, time_limit_s: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Solve one county; returns its tour rows and unmet rows."""
+def solve_county(
+    cc: CountyCaravan, time_limit_s: float, branches: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Solve one county; returns its tour rows and unmet rows.
+
+    ``branches`` is the local-search budget in moves at 100 stops (deterministic; a
+    proportional share below, at least 10; 0 = ``time_limit_s`` alone), ``time_limit_s``
+    the time cap at 100 stops (a proportional share below, at least 30 ms).
+    """
     rows: list[dict[str, Any]] = []
     unmet: list[dict[str, Any]] = []
 
@@ -259,8 +268,9 @@ def solve_county(cc: CountyCaravan, time_limit_s: float) -> tuple[pd.DataFrame, 
     if cc.problem is None:
         return _frames(rows, unmet)
     F = hierarchical_vehicle_cost(cc.problem)
-    # The budget grows with the stops: full time from 100 stops, at least 30 ms.
-    tl = max(0.03, time_limit_s * min(1.0, cc.problem.n_customers / 100))
+    # The budget grows with the stops: the full budget from 100 stops.
+    share = min(1.0, cc.problem.n_customers / 100)
+    tl = max(0.03, time_limit_s * share)
     sol = solve_vrptw(
         cc.problem,
         time_limit_s=tl,
@@ -268,6 +278,7 @@ def solve_county(cc: CountyCaravan, time_limit_s: float) -> tuple[pd.DataFrame, 
         vehicle_cost=F,
         eliminate_routes=False,
         first_solution=FIRST_SOLUTION,
+        branch_limit=max(10, round(branches * share)) if branches else 0,
     )
     viol = check_routes(cc.problem, sol.routes, require_all=False)
     if viol:  # never expected: the routing model enforces the same rules
@@ -313,10 +324,10 @@ def _frames(
 
 
 def solve_counties(
-    ccs: Sequence[CountyCaravan], time_limit_s: float
+    ccs: Sequence[CountyCaravan], time_limit_s: float, branches: int = 0
 ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     """:func:`solve_county` over a chunk of counties (one executor task)."""
-    return [solve_county(cc, time_limit_s) for cc in ccs]
+    return [solve_county(cc, time_limit_s, branches) for cc in ccs]
 
 
 def county_problems(
@@ -422,7 +433,11 @@ def submit_caravans(
     n_chunks = 1 if executor.parallelism <= 1 else min(len(ccs), 8 * executor.parallelism)
     by_size = sorted(range(len(ccs)), key=lambda i: (-len(ccs[i].stops), i))
     chunks = [by_size[k::n_chunks] for k in range(n_chunks)] if ccs else []
-    solve = functools.partial(solve_counties, time_limit_s=settings.caravan_time_limit_s)
+    solve = functools.partial(
+        solve_counties,
+        time_limit_s=settings.caravan_time_limit_s,
+        branches=settings.caravan_search_branches,
+    )
     batch = executor.submit(solve, [[ccs[i] for i in ch] for ch in chunks], label="caravan")
     return CaravanJob(list(ccs), chunks, batch, t0)
 

@@ -53,6 +53,7 @@ from geomatch.errors import GeomatchError, InputError
 from geomatch.model.tours_settings import ToursSettings
 from geomatch.progress import ProgressCallback
 from geomatch.solve.tour_data import closures_for, museum_location, poor_by_province
+from geomatch.solve.vrptw import search_with_move_budget
 from geomatch.travel import TravelModel, build_travel_model, terrain_of
 
 __all__ = [
@@ -233,7 +234,7 @@ def province_problem(
 
 
 def _solve_routing(
-    pp: ProvinceProblem, n_sets: int, time_limit_s: float, solution_limit: int = 0
+    pp: ProvinceProblem, n_sets: int, time_limit_s: float, branches: int = 0
 ) -> list[list[tuple[int, int, int]]]:
     """Solve one province; returns per set the ordered ``(county index, visit_no, start)``."""
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -287,8 +288,6 @@ def _solve_routing(
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
-    if solution_limit:
-        routing.AddSearchMonitor(solver.BranchesLimit(solution_limit))
     sol = None
     start = _double_rounds(pp, n_sets)
     node_of = {nd: k for k, nd in enumerate(nodes)}
@@ -296,11 +295,11 @@ def _solve_routing(
         [[node_of[(ci, v)] for ci, v, _st in r] for r in start], True
     )
     if init is not None:
-        sol = routing.SolveFromAssignmentWithParameters(init, params)
+        sol = search_with_move_budget(routing, params, branches, init)
     else:
         log.debug("province %s: the double-round start was rejected", pp.province_adcode)
     if sol is None:
-        sol = routing.SolveWithParameters(params)
+        sol = search_with_move_budget(routing, params, branches)
     if sol is None:
         params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED
         sol = routing.SolveWithParameters(params)
@@ -411,14 +410,17 @@ def schedule_province(
         if n_sets == 0:
             n_sets = math.ceil((1.0 + s.fleet_margin) * workload_bound(pp))
     n_sets = int(n_sets)
+    # Budgets grow with the visits: the full budget from 100 visits.
+    share = min(1.0, int(pp.max_visits.sum()) / 100)
     if time_limit_s is None:
-        # Budget grows with the visits: the full limit from 100 visits, at least 0.5 s.
-        n_visits = int(pp.max_visits.sum())
-        tl = max(0.5, s.museum_time_limit_s * min(1.0, n_visits / 100))
+        tl = max(0.5, s.museum_time_limit_s * share)
+        branches = max(50, round(s.museum_search_branches * share))
     else:
-        tl = float(time_limit_s)
+        tl, branches = float(time_limit_s), 0
+    if s.museum_search_branches == 0:
+        branches = 0
     t0 = time.perf_counter()
-    routes = _repair_order(_solve_routing(pp, n_sets, tl))
+    routes = _repair_order(_solve_routing(pp, n_sets, tl, branches))
     jan1 = dt.date(s.year, 1, 1)
     rows = []
     for r, route in enumerate(routes):

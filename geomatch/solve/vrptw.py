@@ -64,6 +64,7 @@ __all__ = [
     "hierarchical_vehicle_cost",
     "read_solomon",
     "route_distance",
+    "search_with_move_budget",
     "solve_vrptw",
 ]
 
@@ -423,6 +424,7 @@ def solve_vrptw(
     eliminate_routes: bool = True,
     initial_routes: Sequence[Sequence[int]] | None = None,
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
+    branch_limit: int = 0,
 ) -> VrptwSolution:
     """Solve a VRPTW with the hierarchical objective.
 
@@ -451,6 +453,10 @@ def solve_vrptw(
     first_solution
         OR-Tools only: first-solution strategy (a ``FirstSolutionStrategy`` name;
         ``SAVINGS`` suits problems without time windows but the day length).
+    branch_limit
+        OR-Tools only, without route elimination: stop the local search after this
+        many moves (search branches), a deterministic budget; the time limit then only
+        caps it. 0 = the time limit alone.
 
     Returns
     -------
@@ -471,7 +477,15 @@ def solve_vrptw(
         routes = _solve_portfolio(problem, time_limit_s, seed, scale, F, t0)
     elif backend == "ortools":
         routes = _solve_ortools(
-            problem, time_limit_s, scale, F, eliminate_routes, initial_routes, t0, first_solution
+            problem,
+            time_limit_s,
+            scale,
+            F,
+            eliminate_routes,
+            initial_routes,
+            t0,
+            first_solution,
+            branch_limit,
         )
     else:
         raise InputError(
@@ -563,6 +577,7 @@ def _solve_ortools(
     initial: Sequence[Sequence[int]] | None,
     t0: float,
     first: str = "PARALLEL_CHEAPEST_INSERTION",
+    branch_limit: int = 0,
 ) -> list[list[int]]:
     ints = _integer_data(problem, scale)
     fixed = round(F * scale)
@@ -575,12 +590,13 @@ def _solve_ortools(
     # of it when routes are not eliminated).
     share = 0.4 if eliminate and problem.skip_penalty is None else 1.0
     params = _ortools_params(time_limit_s * share, first)
+    budget = int(branch_limit) if share == 1.0 else 0
     sol = None
     if initial:
         init = routing.ReadAssignmentFromRoutes([list(r) for r in initial if r], True)
-        sol = routing.SolveFromAssignmentWithParameters(init, params) if init else None
+        sol = search_with_move_budget(routing, params, budget, init) if init else None
     if sol is None:
-        sol = routing.SolveWithParameters(params)
+        sol = search_with_move_budget(routing, params, budget)
     if sol is None:
         # No first solution in time (a busy machine, a tight budget): once more, longer,
         # with the cheapest-arc heuristic.
@@ -637,6 +653,37 @@ def _solve_ortools(
         if sol3 is not None:
             best = _extract(m3, r3, sol3)
     return best
+
+
+def search_with_move_budget(
+    routing: pywrapcp.RoutingModel,
+    params: routing_parameters_pb2.RoutingSearchParameters,
+    branches: int,
+    start: pywrapcp.Assignment | None = None,
+) -> pywrapcp.Assignment | None:
+    """Solve an OR-Tools routing model with a deterministic local-search budget.
+
+    The first solution (``start``, else the first-solution strategy of ``params``) is
+    not counted; the local search that follows stops after ``branches`` moves (search
+    branches, on top of the ``2 · (indices + vehicles)`` that restoring the start may
+    take) or at the time limit of ``params``, whichever comes first. The same model and
+    budget give the same solution on any machine as long as the time limit does not
+    bind. ``branches = 0``: the time limit alone. Returns the assignment or ``None``.
+    """
+    if not branches:
+        if start is not None:
+            return routing.SolveFromAssignmentWithParameters(start, params)
+        return routing.SolveWithParameters(params)
+    if start is None:
+        first = type(params)()
+        first.CopyFrom(params)
+        first.solution_limit = 1
+        start = routing.SolveWithParameters(first)
+        if start is None:
+            return None
+    restore = 2 * (routing.Size() + routing.vehicles())
+    routing.AddSearchMonitor(routing.solver().BranchesLimit(int(branches) + restore))
+    return routing.SolveFromAssignmentWithParameters(start, params)
 
 
 def _stop_when_below(routing: pywrapcp.RoutingModel, limit: int) -> Callable[[], None]:
