@@ -33,6 +33,7 @@ __all__ = [
     "Window",
     "changes_frame",
     "default_window",
+    "national_problem",
     "read_objections",
     "read_windows",
     "recommended_frame",
@@ -115,7 +116,11 @@ def unit_stage(candidates: pd.DataFrame, rules: CommendRules) -> UnitStage:
     return UnitStage(recommended.reset_index(drop=True), shortfalls)
 
 
-def _problem(recommended: pd.DataFrame, rules: CommendRules, drop: set[str]) -> NationalProblem:
+def national_problem(
+    recommended: pd.DataFrame, rules: CommendRules, drop: set[str] | frozenset[str] = frozenset()
+) -> NationalProblem:
+    """The national stage's data from recommended candidates (minus ``drop``); merit is
+    scaled to integers with ``merit_decimals``."""
     rows = recommended[~recommended["candidate_id"].isin(drop)]
     scale = 10**rules.merit_decimals
     return NationalProblem(
@@ -192,13 +197,13 @@ def run_commendation(
     default = default_window(rules)
     given = windows or {}
     all_windows = {u: given.get(u, default) for u in sorted(set(stage.recommended["unit"]))}
-    first = select(_problem(stage.recommended, rules, set()), rules)
+    first = select(national_problem(stage.recommended, rules), rules)
     withdrawn: dict[str, dt.date] = {}
     final = first
     if objections_file is not None:
         withdrawn = read_objections(objections_file, stage.recommended, all_windows)
         if withdrawn:
-            problem = _problem(stage.recommended, rules, set(withdrawn))
+            problem = national_problem(stage.recommended, rules, set(withdrawn))
             final = reselect(problem, rules, first.selected)
     return CommendResult(candidates, stage, all_windows, first, final, withdrawn)
 

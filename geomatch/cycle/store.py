@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import sqlalchemy as sa
 
-from geomatch.cycle.commend import Window, window_violations
+from geomatch.cycle.commend import Window, national_problem, window_violations
 from geomatch.cycle.evaluate import UNIT_INDICATORS, Evaluation
 from geomatch.cycle.national import NationalProblem, NationalSelection, reselect, select
 from geomatch.cycle.orm import CycleQuota, CycleRecommendation, CycleUnitScore
@@ -236,16 +236,10 @@ def recommendations(
 
 
 def _problem(rows: list[CycleRecommendation], rules: CommendRules) -> NationalProblem:
+    cols = ["candidate_id", "kind", "unit", "category", "deep_poverty", "merit"]
     live = [r for r in rows if r.status != "withdrawn"]
-    scale = 10**rules.merit_decimals
-    return NationalProblem(
-        ids=tuple(r.candidate_id for r in live),
-        kinds=tuple(r.kind for r in live),
-        units=tuple(r.unit for r in live),
-        categories=tuple(r.category for r in live),
-        deep=tuple(r.deep_poverty for r in live),
-        merit=tuple(round(r.merit * scale) for r in live),
-    )
+    frame = pd.DataFrame([{c: getattr(r, c) for c in cols} for r in live], columns=cols)
+    return national_problem(frame, rules)
 
 
 def _mark(rows: list[CycleRecommendation], sel: NationalSelection) -> dict[str, Any]:
