@@ -326,8 +326,7 @@ class Pricer:
         """
         order = np.argsort(reach_km, kind="stable")
         for chunk in np.array_split(order, min(4, len(order))):
-            todo, kk = chunk, min(k, len(members))
-            first = True
+            todo, kk, seen = chunk, min(k, len(members)), 0
             while len(todo):
                 bound = float(reach_km[todo].max())
                 chord = 2.0 * np.sin(min(bound / EARTH_RADIUS_KM, np.pi) / 2.0) * (1 + 1e-12)
@@ -337,27 +336,30 @@ class Pricer:
                 dist, pos = dist.reshape(len(todo), kk), pos.reshape(len(todo), kk)
                 km = 2.0 * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0)) * EARTH_RADIUS_KM
                 ok = np.isfinite(dist) & (km <= reach_km[todo][:, None])
-                if first:  # the nearest hub bounds every hub of the bucket (P2)
+                if seen == 0:  # the nearest hub bounds every hub of the bucket (P2)
                     near = needs[todo][ok[:, 0]]
                     lb = self.alpha * km[ok[:, 0], 0] - 0.5 + fit + lo + rnd.extra[near]
                     np.minimum.at(found.lower, near, lb)
-                    first = False
-                rows, cols = np.nonzero(ok)
+                new = ok.copy()
+                new[:, :seen] = False  # the hubs of the previous query were recorded then
+                rows, cols = np.nonzero(new)
                 need, helper = needs[todo][rows], members[pos[rows, cols]]
                 fits = np.full(len(rows), fit, dtype=np.int64)
-                found.need.append(need)
-                found.helper.append(helper)
-                found.dist.append(km[rows, cols])
-                found.fit.append(fits)
+                cost = self._costs(need, helper, km[rows, cols], fits)[-1]
+                rc = cost + rnd.extra[need] + rnd.mu[helper] - rnd.pi[need]
+                neg = rc < 0
+                found.need.append(need[neg])
+                found.helper.append(helper[neg])
+                found.dist.append(km[rows, cols][neg])
+                found.fit.append(fits[neg])
                 found.checked += len(rows)
                 if not rnd.grow or kk >= len(members):
                     break
-                cost = self._costs(need, helper, km[rows, cols], fits)[-1]
-                rc = cost + rnd.extra[need] + rnd.mu[helper] - rnd.pi[need]
                 hit = np.zeros(len(todo), dtype=bool)
-                hit[rows[rc < 0]] = True
+                hit[rows[neg]] = True
                 # undecided: all k within reach and no violator among them
-                todo, kk = todo[ok[:, -1] & ~hit], min(kk * 4, len(members))
+                undecided = ok[:, -1] & ~hit
+                todo, seen, kk = todo[undecided], kk, min(kk * 4, len(members))
 
     def _costs(
         self, need: np.ndarray, helper: np.ndarray, dist_km: np.ndarray, fit: np.ndarray
@@ -385,12 +387,9 @@ class Pricer:
             dist = np.zeros(0)
         travel, rel, rel_cost, cost = self._costs(need, helper, dist, fit)
         rc = cost + rnd.extra[need] + rnd.mu[helper] - rnd.pi[need]
-        keep = rc < 0
-        # one row per pair (the most negative), then the best per need
+        # one row per pair (a relation pool may find a pair again), then the best per need
         key = need.astype(np.int64) * max(self.n_helpers, 1) + helper
-        order = np.lexsort((rc, key))
-        first = order[np.r_[True, key[order][1:] != key[order][:-1]]] if len(key) else order
-        sel = first[keep[first]]
+        sel = np.unique(key, return_index=True)[1] if self.use_relation else np.arange(len(key))
         score = cost + rnd.mu[helper] if rnd.scores else rc
         sel = sel[_keep_cheapest(need[sel], score[sel], per_need)]
         return PricedArcs(

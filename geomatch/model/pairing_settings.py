@@ -38,7 +38,8 @@ class PairingSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # --- candidates -----------------------------------------------------------------
-    #: Wall-clock limit of the solver, seconds (CP-SAT; the flow path is exact and fast).
+    #: Wall-clock limit, seconds: CP-SAT's, and the column generation's — stopped before
+    #: its proof, the pairing is ``feasible`` with a bound and gap.
     time_limit_s: float = Field(60.0, gt=0)
     #: Search radius around a need, great-circle km (0 = unlimited).
     radius_km: float = Field(3500.0, ge=0)

@@ -31,7 +31,9 @@ Formulation
 
 Solvers: with uniform loads per helper and side-constraint groups that nest inside
 helpers this is a min-cost flow (:mod:`geomatch.solve.pairing_flow`, exact, the
-national path); otherwise a generalised assignment problem with side constraints for
+national path); from locations the optimum is proven over every compatible pair by
+column generation with node potentials (:mod:`geomatch.solve.pairing_exact`, which
+writes out the argument); otherwise a generalised assignment problem with side constraints for
 CP-SAT (:mod:`geomatch.solve.pairing_cpsat`, time limit, hint from the flow relaxation,
 bound and gap reported). Equity ``minmax`` on a network finds by bisection the smallest
 longest trip ``D*`` at which the unmet penalty is still minimal, then the cheapest pairing

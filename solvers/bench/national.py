@@ -49,6 +49,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+#: ``--time-limit`` of the full runs (seconds).
+_PROOF_LIMIT_S = 1800
+
 #: The six categories of the instance, as a planner writes them.
 CATEGORIES_ZH = ("种植", "养殖", "医疗健康", "电商", "光伏", "休闲农业")
 
@@ -235,9 +238,9 @@ def highs_pair(helpers: pd.DataFrame, needs: pd.DataFrame, arcs: pd.DataFrame) -
 
 def _full_run(exe: str, hp: Path, np_: Path, out: Path) -> dict[str, Any]:
     """``geomatch pair`` on the whole instance in a fresh process, with the raw peer."""
-    wall, peak, rc, tail = run_process(
-        [exe, "-q", "pair", "--helpers", str(hp), "--needs", str(np_), "--out", str(out)]
-    )
+    args = [exe, "-q", "pair", "--helpers", str(hp), "--needs", str(np_), "--out", str(out)]
+    # a time limit long enough for the proof: the status says whether it was reached
+    wall, peak, rc, tail = run_process([*args, "--time-limit", str(_PROOF_LIMIT_S)])
     if rc != 0:
         raise RuntimeError(f"geomatch pair failed ({rc}): {tail}")
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
