@@ -4,12 +4,19 @@
   :func:`with_run_inputs` gives a bring-your-own run its own needs and helpers;
 * :mod:`geomatch.render.coverage` — :func:`build_coverage`, one row per poor county;
 * :mod:`geomatch.render.kpi` — :func:`build_kpi`, headline figures and targets;
-* :mod:`geomatch.render.maps` — :func:`write_maps`, offline folium maps (folium is
-  imported there only, lazily); :mod:`geomatch.render.geometry` light web geometry;
-  ``static/`` the maps' own script and style sheet;
-* :mod:`geomatch.render.static` — the national PNG;
+* :mod:`geomatch.render.maps` — :func:`write_maps`, offline maps (index, national and
+  province pages, figure, report); its parts: :mod:`~geomatch.render.map_page` (folium,
+  imported there only, lazily), :mod:`~geomatch.render.map_layers` (layer data),
+  :mod:`~geomatch.render.map_index` (``index.html``), :mod:`~geomatch.render.search`
+  (pinyin for the search box), :mod:`~geomatch.render.geometry` (light web geometry, the
+  台湾/南海诸岛 context layer); ``static/`` the maps' own script and style sheet;
+* :mod:`geomatch.render.static` — the national figure (PNG, SVG, PDF);
 * :mod:`geomatch.render.exports` — :func:`export_run` (CSV, XLSX, GeoPackage, ICS), with
-  :mod:`geomatch.render.labels` (Chinese labels) and :mod:`geomatch.render.ics` (RFC 5545);
+  :mod:`geomatch.render.labels` (Chinese labels), :mod:`geomatch.render.units` (unit names,
+  a province or county named on the command line) and :mod:`geomatch.render.ics` (RFC 5545);
+* :mod:`geomatch.render.shortfall` — shortfall per county and need kind with one fix;
+* :mod:`geomatch.render.province_report` — ``geomatch report``, the province report;
+  :mod:`geomatch.render.run_info` — ``geomatch info --run``;
 * :mod:`geomatch.render.report` — :func:`write_report`, the one-page summary;
 * :mod:`geomatch.render.manifest_view` — the run manifest as shown on maps and exports.
 

@@ -158,17 +158,12 @@ def _unmet(run: RunTables, dataset: Any, names: UnitNames) -> pd.DataFrame:
     um = um.merge(n[add], on="need_id", how="left")
     um["adcode"] = as_text(um["adcode"].where(um["adcode"] != "", um["_adcode"]).fillna(""))
     um = um.drop(columns="_adcode")
-    h = (
-        _helpers(dataset)[["helper_id", "helper_name"]]
-        if "helper_name" in _helpers(dataset)
-        else None
-    )
-    if h is not None:
-        um = um.merge(
-            h.rename(columns={"helper_id": "fix_helper_id", "helper_name": "fix_helper_name"}),
-            on="fix_helper_id",
-            how="left",
+    helpers = _helpers(dataset)
+    if "helper_name" in helpers.columns:  # the name of the helper the fix names
+        fix = helpers[["helper_id", "helper_name"]].rename(
+            columns={"helper_id": "fix_helper_id", "helper_name": "fix_helper_name"}
         )
+        um = um.merge(fix, on="fix_helper_id", how="left")
     return _place(um, um["adcode"], names)
 
 
