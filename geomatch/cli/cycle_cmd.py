@@ -77,6 +77,13 @@ def commend(
         bool,
         typer.Option("--national-export", help="全国办导出：推荐表中身份证号不打码。"),
     ] = False,
+    records_db: Annotated[
+        bool,
+        typer.Option(
+            "--records-db",
+            help="推荐表空白栏从服务数据库的名册、协议与进展补全（服务地区、服务天数、带动脱贫人数）。",
+        ),
+    ] = False,
 ) -> None:
     """表彰推荐：单位推荐、公示、全国评选（CP-SAT 最优）与推荐表（附件1、附件2）。"""
     from geomatch.cycle.candidates import read_candidates
@@ -86,6 +93,11 @@ def commend(
 
     r = load_rules(rules)
     cands = read_candidates(candidates, r.categories)
+    if records_db:
+        from geomatch.cycle.forms_fill import fill_from_records
+
+        with _session_factory()() as session:
+            cands = fill_from_records(cands, session)
     given = read_windows(windows, r) if windows is not None else None
     result = run_commendation(cands, r, windows=given, objections_file=objections)
     with atomic_output_dir(out) as stage:
