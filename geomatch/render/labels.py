@@ -32,6 +32,7 @@ __all__ = [
     "VALUE_ZH",
     "check_labels",
     "column_zh",
+    "fix_text_zh",
     "fix_zh",
     "label_table",
 ]
@@ -192,6 +193,16 @@ def fix_zh(reason: Any, helper: Any = "", distance_km: Any = "") -> str:
     return f"{text}：最近的对口帮扶方 {who}{at}"
 
 
+def fix_text_zh(fix: Any, reason: Any) -> str:
+    """A fix as planners read it: kept when Chinese, else the Chinese fix of its reason
+    followed by the original text (which may name a helper) in brackets."""
+    text = "" if pd.isna(fix) else str(fix)
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return text
+    zh = fix_zh(reason)
+    return f"{zh}（{text}）" if text and zh else zh or text
+
+
 def check_labels(labels: str) -> str:
     """Validate the ``labels`` option (``en`` or ``zh``)."""
     if labels not in ("en", "zh"):
@@ -220,11 +231,12 @@ def _explain_zh(out: pd.DataFrame) -> None:
     reason = out["reason"].astype("str")
     if "detail" in out.columns:
         out["detail"] = reason.map(_DETAIL_ZH).fillna(out["detail"])
-    if "fix" in out.columns:
-        helper = out.get("fix_helper_id", pd.Series("", index=out.index))
+    if "fix" in out.columns and "fix_helper_id" in out.columns:
         km = out.get("fix_distance_km", pd.Series("", index=out.index))
-        fixes = [fix_zh(r, h, k) for r, h, k in zip(reason, helper, km, strict=True)]
+        fixes = [fix_zh(r, h, k) for r, h, k in zip(reason, out["fix_helper_id"], km, strict=True)]
         out["fix"] = pd.Series(fixes, index=out.index).where(lambda s: s != "", out["fix"])
+    elif "fix" in out.columns:  # a summary: its fix names no helper column
+        out["fix"] = [fix_text_zh(f, r) for f, r in zip(out["fix"], reason, strict=True)]
 
 
 def label_table(df: pd.DataFrame, labels: str, table: str | None = None) -> pd.DataFrame:

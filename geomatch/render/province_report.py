@@ -29,7 +29,7 @@ import pandas as pd
 from geomatch.errors import GeomatchError, InputError
 from geomatch.io.output import atomic_write_bytes, mask_personal_numbers
 from geomatch.model.categories import CATEGORY_ZH, STATION_ROLES
-from geomatch.render.labels import REASON_ZH, VALUE_ZH, fix_zh
+from geomatch.render.labels import REASON_ZH, VALUE_ZH, fix_text_zh
 from geomatch.render.manifest_view import manifest_html, manifest_rows
 from geomatch.render.run import (
     RunTables,
@@ -121,15 +121,6 @@ def _counties(cov: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _fix_text(fix: Any, reason: Any) -> str:
-    """The summary's fix when it is Chinese; else the Chinese fix of its reason."""
-    text = "" if pd.isna(fix) else str(fix)
-    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
-        return text
-    zh = fix_zh(reason)
-    return f"{zh}（{text}）" if text and zh else zh or text
-
-
 def _shortfall(summary: pd.DataFrame, pa: str) -> pd.DataFrame:
     s = summary[(as_text(summary["province_adcode"]) == pa) & (as_text(summary["adcode"]) != "")]
     s = s.sort_values(["adcode", "unmet_needs"], ascending=[True, False])
@@ -140,7 +131,7 @@ def _shortfall(summary: pd.DataFrame, pa: str) -> pd.DataFrame:
             "需求类型": s["kind"].map(lambda k: kinds.get(k, k)),
             "未满足": s["unmet_needs"],
             "主要原因": s["reason"].map(lambda r: REASON_ZH.get(r, r)),
-            "建议": [_fix_text(f, r) for f, r in zip(s["fix"], s["reason"], strict=True)],
+            "建议": [fix_text_zh(f, r) for f, r in zip(s["fix"], s["reason"], strict=True)],
         }
     ).reset_index(drop=True)
 

@@ -167,3 +167,36 @@ def test_info_run(run_dir: Path):
     facts = dict(info.facts)
     assert facts["seed"] == "20161207" and facts["status"] == "optimal"
     assert info.rows["pairings"] == 27 and info.rows["coverage"] is None
+
+
+def test_run_unmet_summary_is_used_when_present(
+    tmp_path: Path, mini_ds: MiniDataset, run_dir: Path
+):
+    """The pairing's unmet_summary.csv wins over the aggregation of unmet.csv; its English
+    fix is shown behind the Chinese fix of its reason."""
+    import pandas as pd
+
+    from geomatch.render.exports import export_run
+    from geomatch.render.province_report import write_province_report
+
+    pd.DataFrame(
+        {
+            "province_adcode": ["620000"],
+            "province": ["甘肃省"],
+            "adcode": ["621126"],
+            "county": ["岷县"],
+            "kind": ["station"],
+            "needs_total": [3],
+            "unmet_needs": [3],
+            "shortfall": [4],
+            "reason": ["capacity_taken"],
+            "fix": ["give helper H001 (1234 km) 4 more unit(s) of capacity"],
+        }
+    ).to_csv(run_dir / "unmet_summary.csv", index=False)
+    _, rep = write_province_report(run_dir, "62", tmp_path / "r.html", dataset=mini_ds)
+    assert len(rep.shortfall) == 1
+    fix = rep.shortfall["建议"].iloc[0]
+    assert fix.startswith("为帮扶方增加能力") and "H001" in fix
+    out = export_run(run_dir, "csv", tmp_path / "zh", dataset=mini_ds, labels="zh")
+    back = pd.read_csv(out / "unmet_summary.csv", encoding="utf-8-sig", dtype=str)
+    assert back["建议"].iloc[0] == fix and back["主要原因"].iloc[0] == "帮扶方能力已满"
