@@ -134,8 +134,6 @@ class RunResult:
     def with_tables(self, **tables: pd.DataFrame) -> RunResult:
         """A copy with these tables added or replaced (put in their contract)."""
         frames = {name: conform(df, name) for name, df in tables.items()}
-        for name in frames:
-            run_table(name)
         return dataclasses.replace(self, **frames, present=self.present | frozenset(frames))
 
     def with_manifest(self, manifest: Mapping[str, Any]) -> RunResult:
@@ -146,21 +144,26 @@ class RunResult:
         """Same tables (values and dtypes), summaries and manifest; ``run_dir`` aside."""
         if self.present != other.present:
             return False
-        if any(getattr(self, k) != getattr(other, k) for k in JSON_FILES):
-            return False
-        return all(self.table(n).equals(other.table(n)) for n in RUN_TABLES) and all(
-            (self.table(n).dtypes == other.table(n).dtypes).all()
-            and list(self.table(n).columns) == list(other.table(n).columns)
-            for n in RUN_TABLES
-        )
+        for attr in JSON_FILES:  # as text, so that NaN equals NaN
+            mine, theirs = (json.dumps(getattr(r, attr), sort_keys=True) for r in (self, other))
+            if mine != theirs:
+                return False
+        for name in RUN_TABLES:
+            a, b = self.table(name), other.table(name)
+            if list(a.columns) != list(b.columns) or list(a.dtypes) != list(b.dtypes):
+                return False
+            if not a.equals(b):
+                return False
+        return True
 
 
 def write_run(result: RunResult, out: str | Path) -> RunResult:
     """Write the run folder ``out`` all-or-nothing; return the result with its ``run_dir``.
 
     Writes ``<table>.csv`` for every table in ``result.present``, ``summary.json``,
-    ``manifest.json`` and, when tours ran, ``tours_summary.json``. Files of an earlier
-    run in ``out`` that this run does not rewrite are left as they were.
+    ``manifest.json`` and, when tours ran, ``tours_summary.json``. Table files of an
+    earlier run in ``out`` that this run did not produce are removed, so the folder reads
+    back as this run; other files there (maps, notes) are left as they were.
     """
     from geomatch.io.output import atomic_output_dir, write_csv, write_json
 
@@ -173,6 +176,11 @@ def write_run(result: RunResult, out: str | Path) -> RunResult:
             doc = getattr(result, attr)
             if doc or attr != "tours_summary":
                 write_json(doc, stage / file)
+    stale = [run_table(n).file for n in RUN_TABLES if n not in result.present]
+    if not result.tours_summary:
+        stale.append(JSON_FILES["tours_summary"])
+    for file in stale:
+        (out / file).unlink(missing_ok=True)
     log.debug("run written to %s: %s", out, ", ".join(sorted(result.present)))
     return dataclasses.replace(result, run_dir=out)
 

@@ -129,6 +129,30 @@ def test_tiny_round_trip(tmp_path: Path) -> None:
     assert fixed.same_as(back)
 
 
+def test_rewritten_folder_reads_back_as_the_new_run(tmp_path: Path) -> None:
+    full = _tiny().with_tables(
+        caravan_tours=pd.DataFrame(
+            {"caravan_id": ["CV-1"], "date": ["2020-03-02"], "seq": [1], "stop_code": ["522629205"]}
+        )
+    )
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "notes.txt").write_text("kept", encoding="utf-8")
+    write_run(full, tmp_path / "run")
+    assert (tmp_path / "run" / "caravan_tours.csv").is_file()
+    smaller = _tiny()
+    write_run(smaller, tmp_path / "run")
+    back = read_run(tmp_path / "run")
+    assert back.present == smaller.present and back.caravan_tours.empty
+    assert (tmp_path / "run" / "notes.txt").read_text(encoding="utf-8") == "kept"
+
+
+def test_same_as_compares_summaries_with_nan() -> None:
+    a = RunResult.of({"pairings": _tiny().pairings}, summary={"gap": float("nan")})
+    b = RunResult.of({"pairings": _tiny().pairings}, summary={"gap": float("nan")})
+    assert a.same_as(b)
+    assert not a.same_as(RunResult.of({"pairings": _tiny().pairings}, summary={"gap": 0.0}))
+
+
 def test_read_run_names_file_row_and_column(tmp_path: Path) -> None:
     write_run(_tiny(), tmp_path / "run")
     path = tmp_path / "run" / "pairings.csv"
