@@ -19,14 +19,20 @@ from geomatch.solve.pairing import pair_from_locations, unmet_penalties
 CATS = ["crop", "livestock", "health", "agritourism"]
 
 
-def _instance(seed: int, n_needs: int, n_helpers: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _instance(
+    seed: int, n_needs: int, n_helpers: int, *, cities: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
+    lon, lat = rng.uniform(106, 121, n_helpers), rng.uniform(23, 40, n_helpers)
+    if cities:  # helpers pooled at a few city points (hubs)
+        city = rng.integers(0, cities, n_helpers)
+        lon, lat = lon[:cities][city], lat[:cities][city]
     helpers = pd.DataFrame(
         {
             "helper_id": [f"H{i:03d}" for i in range(n_helpers)],
             "capacity": rng.integers(1, 3, n_helpers),
-            "lon": rng.uniform(106, 121, n_helpers).round(4),
-            "lat": rng.uniform(23, 40, n_helpers).round(4),
+            "lon": lon.round(4),
+            "lat": lat.round(4),
             "specialty": rng.choice(CATS, n_helpers),
         }
     )
@@ -42,8 +48,16 @@ def _instance(seed: int, n_needs: int, n_helpers: int) -> tuple[pd.DataFrame, pd
     return helpers, needs
 
 
-def _highs_optimum(helpers: pd.DataFrame, needs: pd.DataFrame, s: PairingSettings) -> int:
-    """min Σ c x + Σ p u over every compatible pair within the radius (MILP, HiGHS)."""
+def _highs_optimum(
+    helpers: pd.DataFrame,
+    needs: pd.DataFrame,
+    s: PairingSettings,
+    *,
+    relation: np.ndarray | None = None,
+) -> int:
+    """min Σ c x + Σ p u over every compatible pair within the radius — and, given the
+    need × helper ``relation`` matrix, every relation pair at any distance with the bonus
+    surcharge on the others (MILP, HiGHS)."""
     from scipy.optimize import LinearConstraint, milp
     from scipy.sparse import coo_matrix, hstack, identity
 
@@ -59,8 +73,14 @@ def _highs_optimum(helpers: pd.DataFrame, needs: pd.DataFrame, s: PairingSetting
     fit = np.array(
         [[SPECIALTY_FIT[c].get(sp, -1) for sp in helpers["specialty"]] for c in needs["category"]]
     )
-    n_idx, h_idx = np.nonzero((fit >= 0) & (km <= s.radius_km))
+    near = km <= s.radius_km
+    surcharge = np.zeros(km.shape)
+    if relation is not None:
+        near = near | relation
+        surcharge = np.where(relation, 0, s.relation_bonus)
+    n_idx, h_idx = np.nonzero((fit >= 0) & near)
     cost = np.rint(km[n_idx, h_idx] * s.detour_factor * s.cost_per_km) + fit[n_idx, h_idx]
+    cost = cost + surcharge[n_idx, h_idx]
     N, H, A = len(needs), len(helpers), len(n_idx)
     pen = unmet_penalties(needs, s).astype(float)
     eq = hstack([coo_matrix((np.ones(A), (n_idx, np.arange(A))), shape=(N, A)), identity(N)])
@@ -94,6 +114,16 @@ def test_optimum_over_all_compatible_pairs_matches_highs(seed: int) -> None:
     assert (load <= cap.reindex(load.index)).all()
 
 
+def test_helpers_pooled_at_city_points() -> None:
+    helpers, needs = _instance(6, 70, 45, cities=5)
+    s = PairingSettings(relation_mode="ignore", k_nearest=1, price_per_need=1)
+    r = pair_from_locations(helpers, needs, s)
+    assert r.summary["status"] == "optimal"
+    assert r.summary["objective"] == _highs_optimum(helpers, needs, s)
+    load = r.pairings.groupby("helper_id").size()
+    assert (load <= helpers.set_index("helper_id")["capacity"].reindex(load.index)).all()
+
+
 def test_nearest_candidates_alone_would_starve() -> None:
     # the first restricted set (2 nearest per need) cannot reach the optimum: the proof
     # needs pricing rounds, and the answer still equals HiGHS over all pairs
@@ -115,3 +145,23 @@ def test_time_limit_before_proof_is_feasible_with_valid_bound() -> None:
         assert r.summary["gap"] is not None
     else:  # proven in the first round
         assert r.summary["objective"] == opt
+
+
+def test_relation_preference_and_pairs_beyond_the_radius() -> None:
+    # relation pairs count at any distance; others only within radius_km
+    helpers, needs = _instance(7, 50, 30)
+    rng = np.random.default_rng(7)
+    helpers["province_adcode"] = rng.choice(["310000", "320000", "440000"], len(helpers))
+    needs["adcode"] = rng.choice(["650102", "530102", "620102"], len(needs))
+    relations = pd.DataFrame(
+        {"east_province_adcode": ["310000", "440000"], "west_adcode": ["650000", "530000"]}
+    )
+    s = PairingSettings(relation_mode="preference", radius_km=1500, k_nearest=1, k_relation=1)
+    r = pair_from_locations(helpers, needs, s, relations=relations)
+    assert r.summary["status"] == "optimal"
+    paired = {"650102": {"310000"}, "530102": {"440000"}, "620102": set()}
+    hp = helpers.set_index("helper_id")["province_adcode"]
+    rel = np.array(
+        [[hp.iloc[j] in paired[a] for j in range(len(helpers))] for a in needs["adcode"]]
+    )
+    assert r.summary["objective"] == _highs_optimum(helpers, needs, s, relation=rel)
