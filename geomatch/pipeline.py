@@ -12,7 +12,8 @@ sweeps all call these two functions, so every front end runs the same stages
 stage                  function                                               tables
 ====================== ====================================================== ===========
 pairing                :func:`geomatch.solve.pairing.run_pairing_scenario`    pairings,
-                                                                              unmet
+                                                                              unmet,
+                                                                              unmet_summary
 tours                  :func:`geomatch.solve.tours.run_tours_scenario`        museum_visits,
                                                                               caravan_tours,
                                                                               unmet
@@ -124,16 +125,15 @@ def solve_scenario(
     cb(0.45, "tours")
     tours = run_tours_scenario(ds, sc, progress=scaled(progress, 0.45, 0.85))
     cb(0.85, "coverage")
-    result = RunResult.of(
-        {
-            "pairings": pairing.pairings,
-            "unmet": merge_unmet(pairing.unmet, tours.unmet),
-            "museum_visits": tours.museum_visits,
-            "caravan_tours": tours.caravan_tours,
-        },
-        summary=pairing.summary,
-        tours_summary=tours.summary,
-    )
+    tables = {
+        "pairings": pairing.pairings,
+        "unmet": merge_unmet(pairing.unmet, tours.unmet),
+        "museum_visits": tours.museum_visits,
+        "caravan_tours": tours.caravan_tours,
+    }
+    if len(pairing.unmet_summary.columns):
+        tables["unmet_summary"] = pairing.unmet_summary
+    result = RunResult.of(tables, summary=pairing.summary, tours_summary=tours.summary)
     result = add_coverage(result, ds)
     manifest = build_manifest(
         command=command,

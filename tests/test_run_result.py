@@ -178,8 +178,11 @@ def test_province_scope_from_the_declared_column() -> None:
 def test_demo_like_run_equals_its_folder_read_back(mini_result: RunResult, tmp_path: Path) -> None:
     """The mini scenario run end to end: the folder read back is the run in memory."""
     r = mini_result
-    assert r.present >= {"pairings", "unmet", "museum_visits", "caravan_tours", "coverage", "kpi"}
+    assert r.present == set(RUN_TABLES)
     assert len(r.pairings) and len(r.coverage) and len(r.kpi)
+    # the shortfall table accounts for every unmet need of the pairing, once
+    pairing_unmet = r.unmet[r.unmet["stage"] == "pairing"]
+    assert int(r.unmet_summary["unmet_needs"].sum()) == len(pairing_unmet) > 0
     write_run(r, tmp_path / "run")
     back = read_run(tmp_path / "run")
     for name in RUN_TABLES:
