@@ -10,7 +10,8 @@ handful of real counties:
   320508, 杭州 上城 330102, 宁波 海曙 330203, 青岛 市南 370202, 长沙 芙蓉 430102, 广州
   越秀 440104 (the cities that help 贵州 in the 2016 east–west pairing, plus a central one);
 * the provinces and prefectures of those counties (real dissolved polygons), the
-  pairing relations whose western side is 贵州, the museums of those provinces;
+  pairing relations whose western side is 贵州, the museums of those provinces, and the
+  national maps' context layer (copied whole, 90 kB);
 * needs from the same generator and seed as the national scenario (so they equal the
   national needs of these counties), and helpers from the same rules scaled to 160
   experts and 10 organisations at these cities (capacity below demand, as nationally).
@@ -19,12 +20,14 @@ handful of real counties:
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 from typing import Final
 
 import pandas as pd
 
 from geomatch.databuild.build import write_dataset
+from geomatch.databuild.context_layers import CONTEXT_FILE
 from geomatch.databuild.synthetic import (
     ScenarioRules,
     generate_helpers,
@@ -90,8 +93,14 @@ def mini_tables(
 def build_mini_dataset(full: Path, out: Path = MINI_DIR) -> dict[str, int]:
     """Write the mini fixture cut from the built dataset ``full`` into ``out``.
 
+    The national maps' context layer (台湾, 南海诸岛; :mod:`~geomatch.databuild.context_layers`)
+    is copied whole, so that a run on the fixture draws the same maps.
+
     Returns the row count per file.
     """
     counts = write_dataset(mini_tables(Path(full)), Path(out))
+    context = Path(full) / CONTEXT_FILE
+    if context.is_file() and context.resolve() != (Path(out) / CONTEXT_FILE).resolve():
+        shutil.copyfile(context, Path(out) / CONTEXT_FILE)
     log.info("mini fixture in %s: %s", out, counts)
     return counts
