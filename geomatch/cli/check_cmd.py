@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from geomatch.cli.pair_cmd import AllowUnknown
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -26,13 +28,7 @@ def register(app: typer.Typer) -> None:
         data: Annotated[
             Path | None, typer.Option(help="Dataset folder for code checks (default: embedded).")
         ] = None,
-        allow_unknown: Annotated[
-            bool,
-            typer.Option(
-                "--allow-unknown",
-                help="未知类别/专长作为独立类别（只与自身匹配）而不报错。",
-            ),
-        ] = False,
+        allow_unknown: AllowUnknown = False,
     ) -> None:
         """检查专家/需求/候选对文件：表头（含中文别名）、取值、类别词表、编号与区划代码。
 

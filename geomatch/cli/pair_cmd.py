@@ -19,7 +19,16 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["register"]
+__all__ = ["AllowUnknown", "register"]
+
+#: ``--allow-unknown`` of ``pair`` and ``check`` (the category vocabulary's escape).
+AllowUnknown = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unknown",
+        help="未知类别/专长作为独立类别（只与自身匹配）而不报错。",
+    ),
+]
 
 log = logging.getLogger("geomatch.cli")
 
@@ -69,13 +78,7 @@ def register(app: typer.Typer) -> None:
                 help="A previous pairings.csv: changing one of its pairs costs change_penalty.",
             ),
         ] = None,
-        allow_unknown: Annotated[
-            bool,
-            typer.Option(
-                "--allow-unknown",
-                help="未知类别/专长作为独立类别（只与自身匹配）而不报错。",
-            ),
-        ] = False,
+        allow_unknown: AllowUnknown = False,
     ) -> None:
         """Pair eastern helpers with western needs at minimum cost (exact min-cost flow,
         CP-SAT for per-pair loads and side constraints)."""
