@@ -335,7 +335,17 @@ def score_units(raw: pd.DataFrame, ind: Indicators, weights: dict[str, float]) -
 
 
 def evaluate(inp: EvaluationInputs, ind: Indicators) -> Evaluation:
-    """Grade the agreements, then score and rank the units."""
+    """Grade the agreements, then score and rank the units.
+
+    Raises
+    ------
+    InputError
+        No agreement is in force in the year (nothing to evaluate).
+    """
+    if inp.agreements.empty:
+        raise InputError(
+            f"no agreement is signed, filed, active or completed in {inp.year}: nothing to evaluate"
+        )
     grades = grade_agreements(inp, ind)
     kind = grades["helper_kind"] == "society"
     grades["society"] = grades["helper_id"].where(~kind, grades["helper_id"].map(inp.society_of))

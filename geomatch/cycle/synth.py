@@ -21,10 +21,13 @@ embedded dataset. Rule (seed ``20200815`` by default):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = ["SOURCE", "synthetic_candidates"]
 
@@ -64,7 +67,7 @@ class _Places:
     partners: dict[str, list[str]]  # eastern province → western provinces it helps
 
 
-def _load_places(dataset: Any) -> _Places:
+def _load_places(dataset: Dataset) -> _Places:
     rel = dataset.pairing_relations
     partners: dict[str, list[str]] = {}
     for east, west in zip(rel["east_province_adcode"], rel["west_province_adcode"], strict=True):
@@ -134,7 +137,7 @@ def _candidate(
     }
 
 
-def _units(dataset: Any, helpers: pd.DataFrame, key: frozenset[str]) -> list[tuple[str, str]]:
+def _units(dataset: Dataset, helpers: pd.DataFrame, key: frozenset[str]) -> list[tuple[str, str]]:
     provinces = sorted(str(a) for a in dataset.provinces["adcode"])
     societies = sorted(set(helpers.loc[helpers["kind"] == "society", "institution"]))
     kinds = [(p, "key" if p in key else "other") for p in provinces]
@@ -142,7 +145,7 @@ def _units(dataset: Any, helpers: pd.DataFrame, key: frozenset[str]) -> list[tup
 
 
 def synthetic_candidates(
-    dataset: Any, key_provinces: frozenset[str], *, seed: int = 20200815
+    dataset: Dataset, key_provinces: frozenset[str], *, seed: int = 20200815
 ) -> pd.DataFrame:
     """The synthetic candidates table (see the module doc) for ``dataset``."""
     rng = np.random.default_rng(seed)

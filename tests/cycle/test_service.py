@@ -94,6 +94,8 @@ def test_evaluation_scores_and_quotas_by_role(api: Api) -> None:
             c.post("/api/cycle/evaluate", json={"year": 2020}, headers=api.h(who)).status_code
             == 403
         )
+    empty = c.post("/api/cycle/evaluate", json={"year": 2013}, headers=api.h("nat"))
+    assert empty.status_code == 422 and "nothing to evaluate" in empty.json()["detail"]
     r = c.post("/api/cycle/evaluate", json={"year": 2020}, headers=api.h("nat"))
     assert r.status_code == 200 and r.json()["agreements"] == 3
     mine = c.get("/api/cycle/scores?year=2020", headers=api.h("gz")).json()

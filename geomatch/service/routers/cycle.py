@@ -42,7 +42,7 @@ from geomatch.cycle.schemas import (
     UnitScoreOut,
     YearIn,
 )
-from geomatch.errors import GeomatchError, InfeasibleError, InputError
+from geomatch.errors import DatasetMissingError, GeomatchError, InfeasibleError, InputError
 from geomatch.service.auth import AccessDeniedError, Principal
 from geomatch.service.deps import (
     CsrfForm,
@@ -92,7 +92,10 @@ def run_evaluation(session: Session, year: int, data_dir: Path | None) -> Evalua
 def post_evaluate(
     body: EvaluateIn, session: DbSession, user: NationalUser, settings: Settings
 ) -> EvaluateOut:
-    return run_evaluation(session, body.year, settings.data_dir)
+    try:
+        return run_evaluation(session, body.year, settings.data_dir)
+    except InputError as exc:
+        raise unprocessable(exc) from None
 
 
 @api.get("/scores", response_model=list[UnitScoreOut], responses=ERRORS, summary="Unit scores")
@@ -213,7 +216,12 @@ def post_spotcheck(
             for r in stored
         ]
     )
-    poor = pd.DataFrame(load_dataset(root=settings.data_dir).poor_counties.drop(columns="geometry"))
+    try:
+        poor = pd.DataFrame(
+            load_dataset(root=settings.data_dir).poor_counties.drop(columns="geometry")
+        )
+    except DatasetMissingError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from None
     try:
         sample = draw_sample(
             poor.drop_duplicates("adcode"), provinces=body.provinces,
@@ -320,7 +328,10 @@ def evaluate_form(
 ) -> Response:
     if user.role != "national":
         raise AccessDeniedError("只有全国科协可以运行评估")
-    out = run_evaluation(session, year, settings.data_dir)
+    try:
+        out = run_evaluation(session, year, settings.data_dir)
+    except InputError as exc:
+        return _back(year, f"未评估：{exc}")
     return _back(year, f"已评估 {out.units} 个单位、{out.agreements} 份协议")
 
 
