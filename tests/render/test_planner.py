@@ -200,3 +200,21 @@ def test_run_unmet_summary_is_used_when_present(
     out = export_run(run_dir, "csv", tmp_path / "zh", dataset=mini_ds, labels="zh")
     back = pd.read_csv(out / "unmet_summary.csv", encoding="utf-8-sig", dtype=str)
     assert back["建议"].iloc[0] == fix and back["主要原因"].iloc[0] == "帮扶方能力已满"
+
+
+def test_pinyin_table_agrees_with_pypinyin_on_real_names(fixture_ds: object):
+    """The compact table (one reading per character + phrase exceptions) gives the same
+    pinyin as pypinyin reading each whole name, on the shared fixture's real names."""
+    ds = fixture_ds
+    names = sorted(
+        {*ds.townships["name"], *ds.villages["name"], *ds.poor_counties["name"]}  # type: ignore[attr-defined]
+    )
+    table = pinyin_table([*names, "吕河镇", "二九〇农场", "长顺县"])
+    for name in [*names, "吕河镇", "二九〇农场", "长顺县"]:
+        want = "".join(name_pinyin(name))
+        got = (
+            table.names[name].replace(" ", "")
+            if name in table.names
+            else "".join(table.chars.get(c, c.lower()) for c in name)
+        )
+        assert got == want, name
