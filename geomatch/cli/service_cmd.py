@@ -26,6 +26,9 @@ def users_add(
     province: Annotated[
         str | None, typer.Option(help="Province code of a planner, e.g. 620000 (甘肃省).")
     ] = None,
+    expires_days: Annotated[
+        float | None, typer.Option(help="Days the token works (default: no expiry).")
+    ] = None,
 ) -> None:
     """Create a user; the API token is printed as the last line (only its hash is stored)."""
     from geomatch.errors import InputError
@@ -40,7 +43,7 @@ def users_add(
         )
     factory = prepare_database(get_settings())
     with session_scope(factory) as session:
-        token = add_user(session, name, role, province)
+        token = add_user(session, name, role, province, expires_days=expires_days)
     typer.echo(
         f"user {name} ({role}{', ' + province if province else ''}) created; "
         "keep this token, it is not shown again:"
@@ -49,7 +52,12 @@ def users_add(
 
 
 @users_app.command("token")
-def users_token(name: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+def users_token(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    expires_days: Annotated[
+        float | None, typer.Option(help="Days the new token works (default: no expiry).")
+    ] = None,
+) -> None:
     """Issue a new token for an existing user (the old one stops working)."""
     import sqlalchemy as sa
 
@@ -67,7 +75,14 @@ def users_token(name: Annotated[str, typer.Argument(help="Login name.")]) -> Non
             raise InputError(
                 f"no user {name!r}; create it with `geomatch users add`", column="NAME"
             )
-        token = add_user(session, name, user.role, user.province_adcode, rotate=True)
+        token = add_user(
+            session,
+            name,
+            user.role,
+            user.province_adcode,
+            rotate=True,
+            expires_days=expires_days,
+        )
     typer.echo(f"new token for {name}; the old one no longer works:")
     typer.echo(token)
 
@@ -85,10 +100,27 @@ def users_list() -> None:
     factory = prepare_database(get_settings())
     with session_scope(factory) as session:
         for u in session.execute(sa.select(User).order_by(User.name)).scalars():
+            expires = u.token_expires_at.isoformat() if u.token_expires_at else "-"
             typer.echo(
                 f"{u.name}\t{u.role}\t{u.province_adcode or '-'}\t"
-                f"{'active' if u.active else 'disabled'}"
+                f"{'active' if u.active else 'disabled'}\t{expires}"
             )
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Disable a user: the token and every browser session stop working at once."""
+    from geomatch.errors import InputError
+    from geomatch.service.app import prepare_database
+    from geomatch.service.auth import disable_user
+    from geomatch.service.config import get_settings
+    from geomatch.service.db import session_scope
+
+    factory = prepare_database(get_settings())
+    with session_scope(factory) as session:
+        if not disable_user(session, name):
+            raise InputError(f"no user {name!r}", column="NAME")
+    typer.echo(f"user {name} disabled; `geomatch users token {name}` enables it again")
 
 
 def register(app: typer.Typer) -> None:

@@ -195,6 +195,9 @@ def _include_routers(app: FastAPI) -> None:
     from geomatch.service.routers import cycle  # annual cycle (issue 13)
 
     app.include_router(cycle.router)
+    from geomatch.service.routers import sweeps  # scenario sweeps on Dask (issue 14)
+
+    app.include_router(sweeps.router)
     app.include_router(maps.router)
     app.include_router(pages.router)
 

@@ -35,6 +35,7 @@ __all__ = [
     "Principal",
     "Role",
     "add_user",
+    "disable_user",
     "hash_token",
     "issue_token",
     "lookup_token",
@@ -232,3 +233,23 @@ def add_user(
         )
     session.flush()
     return token
+
+
+def disable_user(session: Session, name: str) -> bool:
+    """Disable a user and revoke their browser sessions; whether the user exists.
+
+    The token stops working at once for new lookups (a server remembers a checked token
+    for ``GEOMATCH_AUTH_CACHE_S`` seconds at most).
+    """
+    from geomatch.service.models import BrowserSession
+
+    user = session.execute(sa.select(User).where(User.name == name)).scalar_one_or_none()
+    if user is None:
+        return False
+    user.active = False
+    session.execute(
+        sa.update(BrowserSession)
+        .where(BrowserSession.user_id == user.id, BrowserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return True

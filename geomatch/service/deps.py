@@ -214,9 +214,7 @@ async def known_province(request: Request, province: str | None) -> None:
     if province is None:
         return
     now = time.monotonic()
-    cached: tuple[float, frozenset[str]] | None = getattr(
-        request.app.state, "province_codes", None
-    )
+    cached: tuple[float, frozenset[str]] | None = getattr(request.app.state, "province_codes", None)
     if cached is None or cached[0] < now:
         codes = await run_in_threadpool(_province_codes, request.app.state.session_factory)
         cached = (now + 60.0, codes)

@@ -25,16 +25,22 @@ from sqlalchemy.orm import Session
 
 from geomatch.errors import InputError
 from geomatch.io.tables import read_table
+from geomatch.model.run_tables import RUN_TABLES, conform, province_scope
 from geomatch.render.coverage import COVERAGE_CONTRACT_COLUMNS
-from geomatch.render.run import RESULT_TABLES
 from geomatch.service.auth import Principal, province_of
-from geomatch.service.models import Coverage, ResultRow, Run, RunTable, Unit, utcnow
+from geomatch.service.models import Coverage, Need, ResultRow, Run, RunTable, Unit, utcnow
+
+#: The tables of a run the service stores (the run-table contract's).
+RESULT_TABLES: tuple[str, ...] = tuple(RUN_TABLES)
 
 __all__ = [
     "COVERAGE_COLUMNS",
+    "FOREIGN_MARK",
     "RESULT_TABLES",
+    "TEXT_COLUMNS",
     "coverage_rows",
     "latest_done_run",
+    "mask_foreign_ids",
     "result_frame",
     "store_results",
 ]
@@ -44,48 +50,46 @@ log = logging.getLogger(__name__)
 #: Columns of ``coverage.csv`` (one row per poor county) the service stores: the contract.
 COVERAGE_COLUMNS: tuple[str, ...] = COVERAGE_CONTRACT_COLUMNS
 _COUNTS = ("museum_visits", "caravan_visits", "experts", "unmet_needs")
-_CODE = re.compile(r"\d{6}(\d{3}(\d{3})?)?")
-_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
-_ID_LIKE = re.compile(r"(^|_)(id|code|adcode|date)$")
+#: Free-text columns a planner reads (other provinces' ids are masked in them).
+TEXT_COLUMNS = ("detail", "fix")
+#: What replaces another province's need id or administrative code in those texts.
+FOREIGN_MARK = "（他省）"
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-:.]*")
 
 
-def _typed(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts; numeric columns as numbers, codes and ids stay text."""
-    cols: dict[str, list[Any]] = {}
-    for col in df.columns:
-        text = df[col].astype(str)
-        filled = text[text != ""]
-        numeric = (
-            not _ID_LIKE.search(str(col))
-            and len(filled) > 0
-            and bool(filled.str.fullmatch(_NUMBER).all())
-        )
-        if numeric:
-            nums = pd.to_numeric(filled)
-            as_int = bool((nums % 1 == 0).all()) and not filled.str.contains(r"[.eE]").any()
-            cols[col] = [
-                None if v == "" else (int(v) if as_int else float(v)) for v in text.tolist()
-            ]
-        else:
-            cols[col] = text.tolist()
-    return [dict(zip(cols, values, strict=True)) for values in zip(*cols.values(), strict=True)]
+def _json_value(value: Any) -> Any:
+    """A cell as JSON: ``None`` for missing, Python numbers and booleans, text else."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
 
 
-def _province_from_code(value: Any) -> str | None:
-    text = str(value or "").strip()
-    return province_of(text) if _CODE.fullmatch(text) else None
+def _typed(df: pd.DataFrame, name: str) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts, typed by the run-table contract (:func:`conform`)."""
+    typed = conform(df, name) if name in RUN_TABLES else df.astype("str")
+    columns = [str(c) for c in typed.columns]
+    return [
+        dict(zip(columns, map(_json_value, row), strict=True))
+        for row in typed.itertuples(index=False, name=None)
+    ]
 
 
-def _row_province(row: Mapping[str, Any], need_adcodes: Mapping[str, str]) -> str | None:
-    for key in ("province_adcode", "adcode", "county_adcode", "stop_code", "unit_code"):
-        if key in row:
-            p = _province_from_code(row[key])
-            if p is not None:
-                return p
-    need = row.get("need_id")
-    if need is not None and str(need) in need_adcodes:
-        return _province_from_code(need_adcodes[str(need)])
-    return None
+def _provinces(df: pd.DataFrame, name: str, need_adcodes: Mapping[str, str]) -> list[str | None]:
+    """Each row's province from the table's declared scope column (:func:`province_scope`).
+
+    A row whose scope column is empty but which names a need (an uploaded table's needs
+    carry no county in the result) takes the province of that need's county.
+    """
+    scopes = province_scope(df, name) if name in RUN_TABLES else pd.Series([""] * len(df))
+    needs = df["need_id"].astype("str").tolist() if "need_id" in df.columns else [""] * len(df)
+    out: list[str | None] = []
+    for scope, need in zip(scopes.tolist(), needs, strict=True):
+        if not scope and need in need_adcodes:
+            scope = province_of(str(need_adcodes[need]))
+        out.append(scope or None)
+    return out
 
 
 def store_results(
@@ -135,7 +139,8 @@ def store_results(
             log.warning("run %s: no %s", run_id, path.name)
             continue
         df = read_table(path)
-        records = _typed(df)
+        records = _typed(df, name)
+        provinces = _provinces(df, name, need_adcodes)
         session.add(
             RunTable(
                 run_id=run_id, name=name, columns=list(map(str, df.columns)), n_rows=len(records)
@@ -149,7 +154,7 @@ def store_results(
                     "run_id": run_id,
                     "table_name": name,
                     "row_no": i,
-                    "province_adcode": _row_province(rec, need_adcodes),
+                    "province_adcode": provinces[i],
                     "helper_province_adcode": helper_provinces.get(str(helper))
                     if helper is not None
                     else None,
@@ -229,7 +234,7 @@ def coverage_rows(
 
     Raises
     ------
-    PermissionError
+    AccessDeniedError
         A planner asked for another province.
     """
     scope = principal.scope(province)
@@ -271,9 +276,13 @@ def result_frame(
     A planner sees the rows of their province; for pairings also the rows whose helper
     comes from their province. Returns ``None`` when the run has no such table.
 
+    For a planner, other provinces' need ids and administrative codes in the free-text
+    columns (:data:`TEXT_COLUMNS`: ``detail``, ``fix``) are replaced by
+    :data:`FOREIGN_MARK`, so nothing they read names another province's units.
+
     Raises
     ------
-    PermissionError
+    AccessDeniedError
         A planner asked for another province.
     """
     scope = principal.scope(province)
@@ -301,4 +310,29 @@ def result_frame(
         s = frame[col]
         if pd.api.types.is_float_dtype(s) and s.isna().any() and (s.dropna() % 1 == 0).all():
             frame[col] = s.astype("Int64")
+    if principal.province is not None:
+        frame = mask_foreign_ids(session, frame, principal.province)
     return frame
+
+
+def mask_foreign_ids(session: Session, frame: pd.DataFrame, province: str) -> pd.DataFrame:
+    """Replace other provinces' need ids and codes in :data:`TEXT_COLUMNS` of ``frame``."""
+    texts = [c for c in TEXT_COLUMNS if c in frame.columns]
+    if not texts or frame.empty:
+        return frame
+    foreign = set(
+        session.execute(sa.select(Need.need_id).where(Need.province_adcode != province)).scalars()
+    )
+    prefix = province[:2]
+
+    def mask(match: re.Match[str]) -> str:
+        token = match.group(0)
+        is_code = token.isdigit() and len(token) in (6, 9, 12)
+        if token in foreign or (is_code and not token.startswith(prefix)):
+            return FOREIGN_MARK
+        return token
+
+    out = frame.copy()
+    for col in texts:
+        out[col] = [v if not isinstance(v, str) else _TOKEN.sub(mask, v) for v in out[col].tolist()]
+    return out

@@ -25,6 +25,10 @@ def free_port() -> int:
 
 def service_env(settings: ServiceSettings) -> dict[str, str]:
     env = dict(os.environ)
+    # a private temporary folder, so a test can see whether the server spooled anything
+    tmp = Path(settings.service_home) / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    env["TMPDIR"] = str(tmp)
     env.update(
         {
             "GEOMATCH_DATABASE_URL": settings.database_url,

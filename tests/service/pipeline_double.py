@@ -72,13 +72,14 @@ def run_scenario(
             pd.DataFrame(
                 pairs, columns=["need_id", "helper_id", "cost", "load", "distance_km"]
             ).assign(
+                adcode=[NEEDS[p[0]] for p in pairs],
                 reason=[
                     '=HYPERLINK("x")',
                     "east-west pair",
                     "nearest",
                     "nearest",
                     "联系人 620102199001011234",
-                ]
+                ],
             ),
             stage / "pairings.csv",
         )
@@ -86,8 +87,16 @@ def run_scenario(
             pd.DataFrame(
                 {
                     "need_id": ["N4", "N7"],
+                    "adcode": ["621126", "522732"],
                     "reason": ["no_capacity", "no_candidate"],
                     "stage": ["pairing", "pairing"],
+                    # the texts name needs and counties of other provinces (masked for
+                    # a planner) and of their own (kept)
+                    "detail": [
+                        "H1 已满：N5 (520322) 与 N6 成本更低；同省 N3 (620122) 已结对",
+                        "无候选：最近的 N1 在 620121，N7 本身在 522732",
+                    ],
+                    "fix": ["给 H1 增加 1 个名额（替代 N5）", "扩大半径至 N2 所在 620121"],
                 }
             ),
             stage / "unmet.csv",
@@ -141,6 +150,7 @@ def run_scenario(
         write_csv(
             pd.DataFrame(
                 {
+                    "scope": ["province", "province"],
                     "province_adcode": ["620000", "520000"],
                     "province": ["甘肃省", "贵州省"],
                     "poor_counties": [3, 2],

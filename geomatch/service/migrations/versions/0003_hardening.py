@@ -6,7 +6,8 @@ Create Date: 2026-11-29
 
 * ``runs.uid`` — the run's public id (random UUID; existing runs get one each), its result
   folder's name, never reused even after a database reset;
-* ``runs.idempotency_key`` (unique per user) and ``runs.cancel_requested``;
+* ``runs.idempotency_key`` (unique per user), ``runs.cancel_requested`` and the status
+  ``cancelled``;
 * ``worker_leases`` — one row per worker slot, renewed by the worker while it runs, so
   ``GEOMATCH_MAX_WORKERS`` holds across servers and after a crash;
 * ``browser_sessions`` — server-side, expiring browser logins with their CSRF token;
@@ -26,6 +27,8 @@ branch_labels = None
 depends_on = None
 
 _TZ = sa.DateTime(timezone=True)
+_STATUSES = "('queued', 'running', 'done', 'failed', 'interrupted', 'cancelled')"
+_OLD_STATUSES = "('queued', 'running', 'done', 'failed', 'interrupted')"
 
 
 def _add_run_uids() -> None:
@@ -40,6 +43,8 @@ def _add_run_uids() -> None:
     for (run_id,) in bind.execute(sa.select(runs.c.id)).all():
         bind.execute(sa.update(runs).where(runs.c.id == run_id).values(uid=str(uuid.uuid4())))
     with op.batch_alter_table("runs") as batch:
+        batch.drop_constraint("ck_runs_status", type_="check")
+        batch.create_check_constraint("ck_runs_status", f"status IN {_STATUSES}")
         batch.alter_column("uid", existing_type=sa.String(36), nullable=False)
         batch.create_index("ix_runs_uid", ["uid"], unique=True)
         batch.create_index("ux_runs_idempotency", ["created_by", "idempotency_key"], unique=True)
@@ -81,7 +86,10 @@ def downgrade() -> None:
         batch.drop_column("token_expires_at")
     op.drop_table("browser_sessions")
     op.drop_table("worker_leases")
+    op.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'cancelled'")
     with op.batch_alter_table("runs") as batch:
+        batch.drop_constraint("ck_runs_status", type_="check")
+        batch.create_check_constraint("ck_runs_status", f"status IN {_OLD_STATUSES}")
         batch.drop_index("ux_runs_idempotency")
         batch.drop_index("ix_runs_uid")
         batch.drop_column("cancel_requested")
