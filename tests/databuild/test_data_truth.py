@@ -318,8 +318,11 @@ def test_prefecture_seats_are_the_city_governments(ds: Dataset) -> None:
     # 重庆: 渝中区, not 万州 (224 km away)
     assert pref.at["500100", "seat_adcode"] == "500103"
     assert pref.at["330100", "seat_adcode"] in {"330102", "330105", "330106"}
-    inside = shapely.contains_xy(pref.geometry.to_numpy(), pref["seat_lon"], pref["seat_lat"])
-    assert inside.mean() > 0.99
+    assert shapely.contains_xy(pref.geometry.to_numpy(), pref["seat_lon"], pref["seat_lat"]).all()
+    # helpers live at their own city's seat
+    h = ds.helpers
+    polys = pref.loc[h["city_adcode"], "geometry"].to_numpy()
+    assert shapely.contains_xy(polys, h["lon"], h["lat"]).all()
 
 
 def test_provenance_names_every_raw_file() -> None:
