@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -65,6 +65,9 @@ from geomatch.render.units import (
     unit_names,
 )
 
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
+
 __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_TABLES",
@@ -91,7 +94,7 @@ class ExportFilter:
     county: str | None = None
 
     @classmethod
-    def of(cls, dataset: Any, province: str | None, county: str | None) -> ExportFilter:
+    def of(cls, dataset: Dataset, province: str | None, county: str | None) -> ExportFilter:
         """Resolve the command-line values (:class:`~geomatch.errors.InputError` if unknown)."""
         p = resolve_province(dataset, province) if province is not None else None
         c = resolve_county(dataset, county) if county is not None else None
@@ -105,7 +108,7 @@ class ExportFilter:
 _HELPER_ATTRS = ("name", "kind", "specialty", "city", "province", "institution")
 
 
-def _helpers(dataset: Any) -> pd.DataFrame:
+def _helpers(dataset: Dataset) -> pd.DataFrame:
     h = dataset.helpers
     cols = [c for c in _HELPER_ATTRS if c in h.columns]
     out = h[["helper_id", *cols]].copy()
@@ -126,7 +129,7 @@ def _place(df: pd.DataFrame, county: pd.Series, names: UnitNames) -> pd.DataFram
     return df
 
 
-def _pairings(run: RunTables, dataset: Any, names: UnitNames) -> pd.DataFrame:
+def _pairings(run: RunTables, dataset: Dataset, names: UnitNames) -> pd.DataFrame:
     pj = needs_of_pairings(run.pairings, dataset.needs)
     needs = dataset.needs
     unit = pd.DataFrame({"need_id": as_text(needs["need_id"])})
@@ -141,7 +144,7 @@ def _pairings(run: RunTables, dataset: Any, names: UnitNames) -> pd.DataFrame:
     return _place(pj, pj["adcode"], names)
 
 
-def _unmet(run: RunTables, dataset: Any, names: UnitNames) -> pd.DataFrame:
+def _unmet(run: RunTables, dataset: Dataset, names: UnitNames) -> pd.DataFrame:
     um = run.unmet.copy()
     needs = dataset.needs
     n = pd.DataFrame({"need_id": as_text(needs["need_id"]), "_adcode": as_text(needs["adcode"])})
@@ -182,7 +185,7 @@ def _caravan(run: RunTables, names: UnitNames) -> pd.DataFrame:
 
 def export_tables(
     run: RunTables,
-    dataset: Any,
+    dataset: Dataset,
     *,
     province: str | None = None,
     county: str | None = None,
@@ -315,7 +318,7 @@ def _write_xlsx(
     return out
 
 
-def _pair_lines(p: pd.DataFrame, dataset: Any) -> gpd.GeoDataFrame:
+def _pair_lines(p: pd.DataFrame, dataset: Dataset) -> gpd.GeoDataFrame:
     """Pairs as lines helper → need (no line when either end has no location)."""
     h = dataset.helpers.reindex(columns=["helper_id", "lon", "lat"]).copy()
     h["helper_id"] = as_text(h["helper_id"])
@@ -341,7 +344,9 @@ def _points(df: pd.DataFrame, codes: pd.Series, pos: pd.DataFrame) -> gpd.GeoDat
     )
 
 
-def _gpkg_layers(tables: Mapping[str, pd.DataFrame], dataset: Any) -> dict[str, gpd.GeoDataFrame]:
+def _gpkg_layers(
+    tables: Mapping[str, pd.DataFrame], dataset: Dataset
+) -> dict[str, gpd.GeoDataFrame]:
     pc = dataset.poor_counties.drop_duplicates("adcode")
     seats = pd.DataFrame(
         {"lon": pc["seat_lon"].to_numpy(), "lat": pc["seat_lat"].to_numpy()},
@@ -391,7 +396,7 @@ def _gpkg_ready(gdf: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_gpkg(
-    tables: Mapping[str, pd.DataFrame], manifest: Mapping[str, Any], dataset: Any, out: Path
+    tables: Mapping[str, pd.DataFrame], manifest: Mapping[str, Any], dataset: Dataset, out: Path
 ) -> Path:
     import pyogrio
 
@@ -419,7 +424,7 @@ def _write_gpkg(
 
 
 def _events(
-    tables: Mapping[str, pd.DataFrame], dataset: Any, province: str
+    tables: Mapping[str, pd.DataFrame], dataset: Dataset, province: str
 ) -> tuple[list[CalendarEvent], list[CalendarEvent]]:
     museums = dataset.museums if getattr(dataset, "museums", None) is not None else None
     museum_name = ""
@@ -494,7 +499,7 @@ def _events(
 def _write_ics(
     tables: Mapping[str, pd.DataFrame],
     manifest: Mapping[str, Any],
-    dataset: Any,
+    dataset: Dataset,
     out: Path,
     province: str | None,
 ) -> Path:
@@ -552,7 +557,7 @@ def export_run(
     fmt: str,
     out: Path,
     *,
-    dataset: Any = None,
+    dataset: Dataset | None = None,
     province: str | None = None,
     county: str | None = None,
     labels: str = "en",

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,6 +22,9 @@ import shapely
 import shapely.geometry
 
 from geomatch.errors import DatasetMissingError
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = [
     "feature_collection",
@@ -130,7 +133,7 @@ def js_json(obj: Any) -> str:
     )
 
 
-def load_context_layers(dataset: Any) -> gpd.GeoDataFrame:
+def load_context_layers(dataset: Dataset) -> gpd.GeoDataFrame:
     """The context layer of the national maps (台湾/香港/澳门, 南海诸岛, the nine-dash line).
 
     Read from the dataset's folder (``dataset.root``) and, for datasets without one (test

@@ -30,7 +30,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -50,6 +50,9 @@ from geomatch.render.geometry import (
 from geomatch.render.map_page import copy_assets, finish_page, folium_kit, new_map
 from geomatch.render.run import RunTables, add_coverage, as_text, load_run, with_run_inputs
 from geomatch.render.search import pinyin_table
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = ["MapSettings", "write_maps"]
 
@@ -115,13 +118,13 @@ class MapSettings:
 @dataclass
 class _Context:
     run: RunTables
-    dataset: Any
+    dataset: Dataset
     coverage: gpd.GeoDataFrame  # one row per poor county, with county geometry
     pairs: pd.DataFrame  # pairings + need county + helper attributes
     manifest: dict[str, Any]
 
 
-def run_coverage(run: RunTables, dataset: Any) -> pd.DataFrame:
+def run_coverage(run: RunTables, dataset: Dataset) -> pd.DataFrame:
     """The run's coverage table: as the pipeline wrote it, computed only for a run without it.
 
     A pairing-only run (``geomatch pair``) has no ``coverage.csv``; the coverage stage
@@ -147,7 +150,7 @@ _HELPER_COLUMNS = (
 )
 
 
-def _pairs(run: RunTables, dataset: Any, cov: pd.DataFrame) -> pd.DataFrame:
+def _pairs(run: RunTables, dataset: Dataset, cov: pd.DataFrame) -> pd.DataFrame:
     """Pairings with the need's county and the helper's (masked) attributes, ``h_*``."""
     pj = needs_of_pairings(run.pairings, dataset.needs)
     keep = [c for c in _HELPER_COLUMNS if c in dataset.helpers.columns]
@@ -168,7 +171,7 @@ def _pairs(run: RunTables, dataset: Any, cov: pd.DataFrame) -> pd.DataFrame:
     return pj
 
 
-def _context(run: RunTables, dataset: Any) -> _Context:
+def _context(run: RunTables, dataset: Dataset) -> _Context:
     cov = run_coverage(run, dataset)
     geo = dataset.poor_counties.drop_duplicates("adcode")[["adcode", "geometry"]].copy()
     geo["adcode"] = as_text(geo["adcode"])
@@ -759,7 +762,7 @@ def _write_index(ctx: _Context, stage: Path, figures: list[str]) -> str:
 def write_maps(
     run_dir: Path,
     maps_dir: Path,
-    dataset: Any,
+    dataset: Dataset,
     *,
     tiles: str | None = None,
     progress: ProgressCallback | None = None,

@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
@@ -41,6 +41,9 @@ from geomatch.render.run import (
 )
 from geomatch.render.shortfall import county_shortfall
 from geomatch.render.units import ProvinceChoice, resolve_province, unit_names
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = [
     "REPORT_FORMATS",
@@ -154,7 +157,7 @@ def _museum(cov: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _caravan(ct: pd.DataFrame, dataset: Any) -> pd.DataFrame:
+def _caravan(ct: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     cols = ["县", "乡镇", "乡镇代码", "日期", "到达行政村"]
     if ct.empty:
         return pd.DataFrame(columns=cols)
@@ -183,7 +186,7 @@ def _caravan(ct: pd.DataFrame, dataset: Any) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
-def build_province_report(run: RunTables, dataset: Any, province: str) -> ProvinceReport:
+def build_province_report(run: RunTables, dataset: Dataset, province: str) -> ProvinceReport:
     """The report's tables for ``province`` (code or Chinese name).
 
     Raises
@@ -349,7 +352,7 @@ def html_to_pdf(page: str, out: Path, *, timeout: float = 120.0) -> Path:
 
 
 def write_province_report(
-    run_dir: Path, province: str, out: Path, *, fmt: str = "html", dataset: Any = None
+    run_dir: Path, province: str, out: Path, *, fmt: str = "html", dataset: Dataset | None = None
 ) -> tuple[Path, ProvinceReport]:
     """Write the province report of a run as HTML or PDF.
 

@@ -10,7 +10,7 @@ import base64
 import html
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,6 +19,9 @@ from geomatch.render.coverage import coverage_of_run
 from geomatch.render.kpi import NOT_MODELLED, PEOPLE_PROXY, kpi_of_run
 from geomatch.render.manifest_view import manifest_html
 from geomatch.render.run import RunTables, load_run, load_run_dataset, with_run_inputs
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = ["render_report", "write_report"]
 
@@ -128,7 +131,7 @@ def write_report(
     run_dir: Path,
     maps_dir: Path,
     *,
-    dataset: Any = None,
+    dataset: Dataset | None = None,
     out: Path | None = None,
 ) -> Path:
     """Write the one-page summary of a run.

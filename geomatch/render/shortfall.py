@@ -11,7 +11,7 @@ or nearness fixes most of them).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 import pandas as pd
 
@@ -20,13 +20,16 @@ from geomatch.render.labels import fix_zh
 from geomatch.render.run import RunTables, as_text
 from geomatch.render.units import unit_names
 
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
+
 __all__ = ["TOUR_KINDS", "county_shortfall", "summarise_unmet"]
 
 #: The kind of an unmet row of the tours (it has no need kind).
 TOUR_KINDS: Final = {"museum": "museum_visit", "caravan": "caravan_stop"}
 
 
-def county_shortfall(run: RunTables, dataset: Any) -> pd.DataFrame:
+def county_shortfall(run: RunTables, dataset: Dataset) -> pd.DataFrame:
     """The run's ``unmet_summary`` when it has one, else :func:`summarise_unmet`."""
     if "unmet_summary" in run.present:
         return run.unmet_summary.copy()
@@ -64,7 +67,7 @@ def _fix(g: pd.DataFrame, reason: str) -> str:
     return fix_zh(reason, helper, km)
 
 
-def summarise_unmet(unmet: pd.DataFrame, dataset: Any) -> pd.DataFrame:
+def summarise_unmet(unmet: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     """``unmet_summary`` from ``unmet.csv``: one row per county × kind (no total rows).
 
     Parameters

@@ -5,12 +5,15 @@ named on the command line (``--province 520000``, ``52``, ``贵州``, ``贵州�
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from geomatch.errors import InputError
 from geomatch.render.run import as_text
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = ["ProvinceChoice", "UnitNames", "resolve_county", "resolve_province", "unit_names"]
 
@@ -54,7 +57,7 @@ def _names(df: pd.DataFrame, code: str = "code") -> dict[str, str]:
     return dict(zip(as_text(df[code]), df["name"].astype("str"), strict=False))
 
 
-def unit_names(dataset: Any) -> UnitNames:
+def unit_names(dataset: Dataset) -> UnitNames:
     """The names of every unit of the dataset (poor counties' names win over cnmaps')."""
     county = _names(dataset.counties, "adcode")
     county.update(_names(dataset.poor_counties.drop_duplicates("adcode"), "adcode"))
@@ -71,7 +74,7 @@ def unit_names(dataset: Any) -> UnitNames:
     )
 
 
-def resolve_province(dataset: Any, text: str) -> ProvinceChoice:
+def resolve_province(dataset: Dataset, text: str) -> ProvinceChoice:
     """The province named by ``text``: ``520000``, ``52``, ``贵州省`` or ``贵州``.
 
     Raises
@@ -99,7 +102,7 @@ def resolve_province(dataset: Any, text: str) -> ProvinceChoice:
     )
 
 
-def resolve_county(dataset: Any, text: str) -> str:
+def resolve_county(dataset: Dataset, text: str) -> str:
     """The adcode of the poor county named by ``text`` (adcode or unique Chinese name).
 
     Raises

@@ -36,7 +36,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,9 @@ from geomatch.scale.executor import Batch, Executor, InProcessExecutor
 from geomatch.solve.tour_data import closures_for
 from geomatch.solve.vrptw import VrptwProblem, check_routes, hierarchical_vehicle_cost, solve_vrptw
 from geomatch.travel import haversine_matrix_km, terrain_of
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = [
     "CARAVAN_NEED_KINDS",
@@ -331,7 +334,7 @@ def solve_counties(
 
 
 def county_problems(
-    dataset: Any,
+    dataset: Dataset,
     settings: ToursSettings,
     *,
     needs: pd.DataFrame | None = None,
@@ -443,7 +446,7 @@ def submit_caravans(
 
 
 def schedule_caravans(
-    dataset: Any,
+    dataset: Dataset,
     settings: ToursSettings,
     *,
     needs: pd.DataFrame | None = None,

@@ -44,7 +44,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,9 @@ from geomatch.progress import ProgressCallback
 from geomatch.solve.tour_data import closures_for, museum_location, poor_by_province
 from geomatch.solve.vrptw import search_with_move_budget
 from geomatch.travel import TravelModel, build_travel_model, terrain_of
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = [
     "FleetAnswer",
@@ -559,7 +562,7 @@ def check_museum_schedule(visits: pd.DataFrame, pp: ProvinceProblem) -> list[str
 
 
 def schedule_museums(
-    dataset: Any,
+    dataset: Dataset,
     settings: ToursSettings,
     *,
     travel: TravelModel | None = None,
@@ -601,7 +604,7 @@ def schedule_museums(
 
 
 def min_fleet(
-    dataset: Any,
+    dataset: Dataset,
     settings: ToursSettings,
     province_adcode: str,
     *,

@@ -47,7 +47,7 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -59,7 +59,7 @@ from geomatch.candidates import (
     normalise_helpers,
     normalise_needs,
 )
-from geomatch.candidates.pricing import Pricer
+from geomatch.candidates.pricing import PricedArcs, Pricer
 from geomatch.errors import InfeasibleError, InputError
 from geomatch.io.output import write_csv, write_json
 from geomatch.model.pairing_outputs import PAIRING_COLUMNS
@@ -69,6 +69,9 @@ from geomatch.solve.pairing_cpsat import solve_cpsat
 from geomatch.solve.pairing_explain import GENERIC_KIND, explain_unmet, shortfall_summary
 from geomatch.solve.pairing_flow import solve_flow
 from geomatch.solve.pairing_model import ArcModel, GroupCaps, ModelSolution
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = [
     "PairingResult",
@@ -449,21 +452,64 @@ class _Problem:
     unmet_cost: np.ndarray
     require_all: bool
     settings: PairingSettings
+    #: Arcs added by pricing after those of ``a`` (index arrays, no id strings).
+    added: list[PricedArcs] = field(default_factory=list)
+
+    @property
+    def n_arcs(self) -> int:
+        return len(self.arc_h)
 
     def model(self) -> ArcModel:
         """The :class:`ArcModel` of the current arcs."""
+        more = self.added
         return ArcModel(
             helper_cap=self.cap_model,
             arc_helper=self.arc_h,
             arc_need=self.arc_n,
-            arc_cost=self.a["cost"].to_numpy(dtype=np.int64) + self.change,
-            arc_load=self.a["load"].to_numpy(dtype=np.int64),
-            arc_dist=self.a["distance_km"].to_numpy(dtype=float),
+            arc_cost=np.concatenate(
+                [self.a["cost"].to_numpy(dtype=np.int64), *(x.cost for x in more)]
+            )
+            + self.change,
+            arc_load=np.concatenate(
+                [
+                    self.a["load"].to_numpy(dtype=np.int64),
+                    *(np.ones(len(x), np.int64) for x in more),
+                ]
+            ),
+            arc_dist=np.concatenate(
+                [self.a["distance_km"].to_numpy(dtype=float), *(x.distance_km for x in more)]
+            ),
             n_needs=len(self.n),
             unmet_cost=None if self.require_all else self.unmet_cost.astype(np.int64),
             groups=_groups(self.h, self.n, self.arc_h, self.arc_n, self.settings, self.members),
             same_fate=_same_fate(self.n, self.settings),
         )
+
+    def arc_frame(self, idx: np.ndarray) -> pd.DataFrame:
+        """Rows of the arc table (columns of ``a``) for ascending arc positions ``idx``."""
+        idx = np.asarray(idx, dtype=np.int64)
+        base = len(self.a)
+        parts = [self.a.iloc[idx[idx < base]]]
+        if self.added:
+            ext = PricedArcs.concat(self.added)
+            pick = idx[idx >= base] - base
+            size = np.bincount(self.hub)[self.hub[ext.helper[pick]]]
+            rows = pd.DataFrame(
+                {
+                    "helper_id": self.h["helper_id"].to_numpy(dtype=object)[ext.helper[pick]],
+                    "need_id": self.n["need_id"].to_numpy(dtype=object)[ext.need[pick]],
+                    "cost": ext.cost[pick],
+                    "load": np.int64(1),
+                    "distance_km": np.round(ext.distance_km[pick], 1),
+                    "travel_cost": ext.travel[pick],
+                    "fit_cost": ext.fit[pick],
+                    "relation_cost": ext.relation_cost[pick],
+                    "relation": ext.relation[pick],
+                    "hub_size": size,
+                }
+            )
+            parts.append(rows[[c for c in self.a.columns if c in rows.columns]])
+        return pd.concat(parts, ignore_index=True)
 
     def change_of_new_arcs(self) -> np.ndarray:
         """Change penalty of any arc of a need not yet in the model (its previous pair is)."""
@@ -639,7 +685,7 @@ def _check_solution(p: _Problem, model: ArcModel, sol: ModelSolution) -> np.ndar
 def _pairings_table(p: _Problem, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """``pairings.csv`` rows (members of pooled hubs named) and the hub-level pairs."""
     n, h, settings = p.n, p.h, p.settings
-    sel = p.a.loc[x].copy()
+    sel = p.arc_frame(np.flatnonzero(x)).copy()
     sel["change_cost"] = p.change[x]
     sel_n, sel_h = p.arc_n[x], p.arc_h[x]
     for col, default in (
@@ -765,7 +811,7 @@ def solve_pairing(
         helpers, needs, arcs, settings, require_all=require_all, locks=locks, previous=previous
     )
     model = p.model()
-    progress(0.05, f"solving: {len(p.n):,} needs, {len(p.h):,} helpers, {len(p.a):,} pairs")
+    progress(0.05, f"solving: {len(p.n):,} needs, {len(p.h):,} helpers, {p.n_arcs:,} pairs")
     if pricer is not None and _exact_applies(model, settings):
         from geomatch.solve.pairing_exact import column_generation
 
@@ -837,7 +883,7 @@ def _unmet_table(
         n["need_id"].to_numpy()[~met],
         helpers=p.h.assign(capacity=p.cap_model) if p.pooled else p.h,
         needs=n,
-        arcs=p.a,
+        arcs=p.arc_frame(np.flatnonzero(~met[p.arc_n])),
         pairings=rep_pairs if rep_pairs is not None else pairings,
         penalties=pd.Series(p.penalty, index=p.nid),
         settings=p.settings,
@@ -1084,7 +1130,7 @@ def pair_from_locations(
 
 
 def run_pairing_scenario(
-    dataset: Any,
+    dataset: Dataset,
     scenario: Any,
     *,
     progress: ProgressCallback | None = None,

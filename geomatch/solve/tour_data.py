@@ -10,11 +10,14 @@ closures that apply to a county.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from geomatch.model.tours_settings import ToursSettings
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = ["closures_for", "museum_location", "poor_by_province"]
 
@@ -36,7 +39,7 @@ def closures_for(
     return tuple(sorted(out))
 
 
-def museum_location(dataset: Any, province: str, counties: pd.DataFrame) -> tuple[float, float]:
+def museum_location(dataset: Dataset, province: str, counties: pd.DataFrame) -> tuple[float, float]:
     """``(lon, lat)`` of the province's science museum, where its sets are based.
 
     A province without a museum in the dataset starts its sets from the mean seat of
@@ -56,7 +59,7 @@ def museum_location(dataset: Any, province: str, counties: pd.DataFrame) -> tupl
     return float(counties["seat_lon"].mean()), float(counties["seat_lat"].mean())
 
 
-def poor_by_province(dataset: Any) -> dict[str, pd.DataFrame]:
+def poor_by_province(dataset: Dataset) -> dict[str, pd.DataFrame]:
     """The dataset's poor counties (one row per adcode, no geometry) by province adcode,
     provinces in ascending code order."""
     pc = pd.DataFrame(dataset.poor_counties.drop(columns="geometry", errors="ignore"))

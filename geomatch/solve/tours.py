@@ -20,7 +20,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -42,6 +42,9 @@ from geomatch.solve.museum import (
 )
 from geomatch.solve.tour_data import museum_location, poor_by_province
 from geomatch.travel import TravelModel, build_travel_model
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = ["UNMET_COLUMNS", "ToursResult", "run_tours_scenario", "write_tours_outputs"]
 
@@ -78,7 +81,7 @@ class ToursResult:
 
 
 def museum_problems(
-    dataset: Any, settings: ToursSettings, travel: TravelModel
+    dataset: Dataset, settings: ToursSettings, travel: TravelModel
 ) -> list[ProvinceProblem]:
     """The museum-tour problem of every province with poor counties."""
     groups = poor_by_province(dataset)
@@ -97,7 +100,7 @@ class _Solved:
 
 def _solve(
     pps: list[ProvinceProblem],
-    dataset: Any,
+    dataset: Dataset,
     s: ToursSettings,
     needs: pd.DataFrame | None,
     executor: Executor,
@@ -167,7 +170,7 @@ def _summary(
 
 
 def run_tours_scenario(
-    dataset: Any,
+    dataset: Dataset,
     scenario: Scenario,
     *,
     needs: pd.DataFrame | None = None,

@@ -8,13 +8,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from geomatch.model.tours_settings import ToursSettings
 from geomatch.travel.geo import NearestPoints, haversine_km, haversine_matrix_km
 from geomatch.travel.graph import county_graph, read_road_graph
 from geomatch.travel.model import TravelMatrix, TravelModel
 from geomatch.travel.terrain import DEFAULT_PROVINCE_TERRAIN, terrain_of
+
+if TYPE_CHECKING:
+    from geomatch.dataset import Dataset
 
 __all__ = [
     "DEFAULT_PROVINCE_TERRAIN",
@@ -32,7 +35,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def build_travel_model(dataset: Any, settings: ToursSettings) -> TravelModel:
+def build_travel_model(dataset: Dataset, settings: ToursSettings) -> TravelModel:
     """The run's travel model: the user road graph if the scenario names one, else the
     county graph of ``dataset.counties`` with the poor counties' seats."""
     if settings.road_graph:
