@@ -81,6 +81,32 @@ def bench_vrptw(
         typer.echo("table written to solvers/BENCHMARKS.md (## Tours)")
 
 
+def bench_sweep(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder of the two sweeps (dask/, sequential/).")
+    ] = Path("runs/bench/sweep"),
+    scenario: Annotated[str, typer.Option("--scenario", help="Base scenario.")] = "national",
+    workers: Annotated[int, typer.Option("--workers", min=2, help="LocalCluster workers.")] = 2,
+    write_md: Annotated[
+        bool,
+        typer.Option(
+            "--write-md/--no-write-md", help="Write the table into solvers/BENCHMARKS.md."
+        ),
+    ] = True,
+) -> None:
+    """Eight scenarios on a Dask LocalCluster against the same eight one after another."""
+    from geomatch.cli.bench_cmd import harness
+
+    bench = harness("sweep")
+    result = bench.run_bench(out, scenario=scenario, workers=workers)
+    report = bench.markdown_report(result)
+    typer.echo(report)
+    if write_md:
+        harness("vrptw").update_benchmarks_md(report, marker="### Scenario sweep on Dask")
+        typer.echo("table written to solvers/BENCHMARKS.md (## Tours)")
+
+
 def register(bench_app: typer.Typer) -> None:
-    """Add ``geomatch bench vrptw``."""
+    """Add ``geomatch bench vrptw`` and ``geomatch bench sweep``."""
     bench_app.command("vrptw")(bench_vrptw)
+    bench_app.command("sweep")(bench_sweep)
