@@ -75,6 +75,41 @@ class PricedArcs:
     def __len__(self) -> int:
         return len(self.need)
 
+    @property
+    def cost(self) -> np.ndarray:
+        """``travel + fit + relation_cost`` per pair."""
+        out: np.ndarray = self.travel + self.fit + self.relation_cost
+        return out
+
+    def take(self, keep: np.ndarray) -> PricedArcs:
+        """The pairs where ``keep`` holds (``lower`` unchanged)."""
+        return PricedArcs(
+            *(getattr(self, f)[keep] for f in _ARC_FIELDS),
+            lower=self.lower,
+            pairs_checked=self.pairs_checked,
+        )
+
+    @staticmethod
+    def concat(parts: list[PricedArcs]) -> PricedArcs:
+        """One set of pairs from several (``lower`` of the last)."""
+        return PricedArcs(
+            *(np.concatenate([getattr(x, f) for x in parts]) for f in _ARC_FIELDS),
+            lower=parts[-1].lower,
+            pairs_checked=sum(x.pairs_checked for x in parts),
+        )
+
+
+_ARC_FIELDS = (
+    "need",
+    "helper",
+    "distance_km",
+    "travel",
+    "fit",
+    "relation",
+    "relation_cost",
+    "reduced_cost",
+)
+
 
 @dataclass(frozen=True)
 class _Task:

@@ -61,7 +61,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from geomatch.solve.pairing_flow import solve_flow
 from geomatch.solve.pairing_model import ArcModel, ModelSolution
@@ -97,42 +96,12 @@ def _new_arcs(p: _Problem, priced: PricedArcs) -> PricedArcs:
     if not old.any():
         return priced
     keep = ~old
-    return replace(
-        priced,
-        **{
-            f: getattr(priced, f)[keep]
-            for f in (
-                "need",
-                "helper",
-                "distance_km",
-                "travel",
-                "fit",
-                "relation",
-                "relation_cost",
-                "reduced_cost",
-            )
-        },
-    )
+    return priced.take(keep)
 
 
 def _extend(p: _Problem, new: PricedArcs, extra: np.ndarray) -> None:
-    """Add priced pairs to the problem's arcs (same columns as the candidate builder)."""
-    size = np.bincount(p.hub)[p.hub[new.helper]]
-    rows = pd.DataFrame(
-        {
-            "helper_id": p.h["helper_id"].to_numpy(dtype=object)[new.helper],
-            "need_id": p.n["need_id"].to_numpy(dtype=object)[new.need],
-            "cost": new.travel + new.fit + new.relation_cost,
-            "load": np.int64(1),
-            "distance_km": np.round(new.distance_km, 1),
-            "travel_cost": new.travel,
-            "fit_cost": new.fit,
-            "relation_cost": new.relation_cost,
-            "relation": new.relation,
-            "hub_size": size,
-        }
-    )
-    p.a = pd.concat([p.a, rows[[c for c in p.a.columns if c in rows.columns]]], ignore_index=True)
+    """Add priced pairs to the problem's arcs (index arrays; ids only for the output)."""
+    p.added.append(new)
     p.arc_h = np.concatenate([p.arc_h, new.helper.astype(np.int64)])
     p.arc_n = np.concatenate([p.arc_n, new.need.astype(np.int64)])
     p.change = np.concatenate([p.change, extra[new.need]])
