@@ -20,6 +20,9 @@ __all__ = ["register"]
 
 log = logging.getLogger("geomatch.cli")
 
+#: ``--data``: the dataset folder (default ``data/``).
+DataOption = Annotated[Path | None, typer.Option("--data", help="数据集文件夹（默认 data/）。")]
+
 
 def register(app: typer.Typer) -> None:
     """Add the annual-cycle commands to the ``geomatch`` app."""
@@ -111,9 +114,7 @@ def commend(
 def commend_candidates(
     out: Annotated[Path, typer.Option("--out", help="输出的候选对象表（CSV）。")],
     seed: Annotated[int, typer.Option("--seed", help="随机种子。")] = 20200815,
-    data: Annotated[
-        Path | None, typer.Option("--data", help="数据集文件夹（默认 data/）。")
-    ] = None,
+    data: DataOption = None,
 ) -> None:
     """为内置情景生成合成的表彰候选对象表（示例数据，非真实人员）。"""
     from geomatch.cycle.rules import load_rules
@@ -143,9 +144,7 @@ def spotcheck(
     settings: Annotated[
         Path | None, typer.Option("--settings", help="参数文件（默认 solvers/evaluation.toml）。")
     ] = None,
-    data: Annotated[
-        Path | None, typer.Option("--data", help="数据集文件夹（默认 data/）。")
-    ] = None,
+    data: DataOption = None,
 ) -> None:
     """抽查：按风险加权的不等概率抽样（写出入样概率）与从北京出发的检查行程。"""
     from geomatch.cycle.spotcheck import load_spotcheck, run_spotcheck, sample_frame
@@ -199,9 +198,7 @@ def evaluate(
             "（默认读服务数据库）。",
         ),
     ] = None,
-    data: Annotated[
-        Path | None, typer.Option("--data", help="数据集文件夹（默认 data/）。")
-    ] = None,
+    data: DataOption = None,
 ) -> None:
     """评估考核：协议等级（优秀/良好/合格/不合格）与各省、全国学会的综合得分及排名。"""
     from geomatch.cycle.evaluate import evaluate as run_evaluation
@@ -231,9 +228,7 @@ def evaluate_demo_records(
     year: Annotated[int, typer.Option("--year", help="年度。")],
     run: Annotated[Path, typer.Option("--run", help="运行结果文件夹（含 pairings.csv）。")],
     seed: Annotated[int, typer.Option("--seed", help="随机种子。")] = 2020,
-    data: Annotated[
-        Path | None, typer.Option("--data", help="数据集文件夹（默认 data/）。")
-    ] = None,
+    data: DataOption = None,
 ) -> None:
     """为内置情景在服务数据库中生成一年的合成协议与季度进展（示例数据，非真实记录）。"""
     from geomatch.cycle.synth_records import synthesise_year

@@ -147,8 +147,10 @@ class Evaluation:
 
 
 def _quarter_bounds(year: int, q: int) -> tuple[pd.Timestamp, pd.Timestamp]:
-    first = pd.Timestamp(year, 3 * q - 2, 1)
-    return first, first + pd.offsets.QuarterEnd(0)
+    from geomatch.records.reports import quarter_bounds
+
+    first, last = quarter_bounds(f"{year}Q{q}")
+    return pd.Timestamp(first), pd.Timestamp(last)
 
 
 def _ratio(done: float, target: float) -> float:

@@ -48,7 +48,9 @@ class SynthRecords:
 
 
 def _quarter_end(year: int, q: int) -> dt.date:
-    return dt.date(year + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
+    from geomatch.records.reports import quarter_bounds
+
+    return quarter_bounds(f"{year}Q{q}")[1]
 
 
 def _report_rows(
