@@ -83,20 +83,15 @@ class PricedArcs:
 
     def take(self, keep: np.ndarray) -> PricedArcs:
         """The pairs where ``keep`` holds (``lower`` unchanged)."""
-        return PricedArcs(
-            *(getattr(self, f)[keep] for f in _ARC_FIELDS),
-            lower=self.lower,
-            pairs_checked=self.pairs_checked,
-        )
+        arrays = {f: getattr(self, f)[keep] for f in _ARC_FIELDS}
+        return PricedArcs(**arrays, lower=self.lower, pairs_checked=self.pairs_checked)
 
     @staticmethod
     def concat(parts: list[PricedArcs]) -> PricedArcs:
         """One set of pairs from several (``lower`` of the last)."""
-        return PricedArcs(
-            *(np.concatenate([getattr(x, f) for x in parts]) for f in _ARC_FIELDS),
-            lower=parts[-1].lower,
-            pairs_checked=sum(x.pairs_checked for x in parts),
-        )
+        arrays = {f: np.concatenate([getattr(x, f) for x in parts]) for f in _ARC_FIELDS}
+        checked = sum(x.pairs_checked for x in parts)
+        return PricedArcs(**arrays, lower=parts[-1].lower, pairs_checked=checked)
 
 
 _ARC_FIELDS = (
