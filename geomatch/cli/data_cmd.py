@@ -238,7 +238,7 @@ def info(
         )
     table = _province_table(info_table(ds), str(ds.root))
     probe = Console()
-    console = probe if probe.is_terminal else Console(width=120)
+    console = probe if probe.is_terminal else Console(width=150)
     console.print(table)
     poor = ds.poor_counties
     h, n = ds.helpers, ds.needs
