@@ -21,7 +21,6 @@ from tests.service.conftest import (
     Service,
     browser_login,
     form_csrf,
-    internal_id,
     make_settings,
     start_service,
 )
@@ -479,11 +478,5 @@ def test_timestamps_carry_their_time_zone(service: Service) -> None:
         assert run[key].endswith(("Z", "+00:00")), run[key]
     schema = service.client.get("/openapi.json").json()
     responses = schema["paths"]["/api/runs"]["post"]["responses"]
-    assert responses["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "ValidationErrorOut"
-    )
-
-
-def test_internal_id_helper_matches(service: Service) -> None:
-    assert internal_id(service.settings, service.run_id) >= 1
-    assert json.loads(json.dumps({"ok": True}))
+    declared = json.dumps(responses["422"]["content"]["application/json"]["schema"])
+    assert "ValidationErrorOut" in declared and "ErrorOut" in declared

@@ -19,5 +19,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "the role or province does not allow it"},
     404: {"model": ErrorOut, "description": "no such run, table, province or map"},
     413: {"model": ErrorOut, "description": "the request body is over the route's limit"},
-    422: {"model": ValidationErrorOut, "description": "parameters or body do not match"},
+    422: {
+        "model": ValidationErrorOut | ErrorOut,
+        "description": "parameters or body do not match the schema (a list of issues), "
+        "or the request names something unknown (a sentence)",
+    },
 }
