@@ -196,3 +196,15 @@ def test_demo_like_run_equals_its_folder_read_back(mini_result: RunResult, tmp_p
         assert head.split(",") == list(run_table(name).columns), name
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["scenario"] == "mini"
+
+
+def test_pair_command_writes_a_run_folder(tmp_path: Path, mini_data_dir: Path) -> None:
+    """``geomatch pair`` alone writes the pairing's tables in the contract."""
+    from geomatch.cli.main import main
+
+    assert main(["-q", "pair", "--scenario", str(MINI_TOML), "--out", str(tmp_path / "p")]) == 0
+    r = read_run(tmp_path / "p")
+    assert r.present == {"pairings", "unmet", "unmet_summary"}
+    assert r.pairings["need_id"].is_unique
+    assert set(r.pairings["need_id"]).isdisjoint(r.unmet["need_id"])
+    assert int(r.unmet_summary["unmet_needs"].sum()) == len(r.unmet)
