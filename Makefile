@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(VENV)/bin/geomatch bench national
 	$(VENV)/bin/geomatch bench vrptw
 	$(VENV)/bin/geomatch bench service
+	$(PY) solvers/bench/run_folder.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check geomatch solvers/bench tests
