@@ -53,18 +53,29 @@ def _unmet_rows(unmet: pd.DataFrame, needs: pd.DataFrame) -> pd.DataFrame:
     return um.assign(adcode=adcode.fillna(""), kind=kind)
 
 
-def _fix(g: pd.DataFrame, reason: str) -> str:
-    """The fix of the most frequent reason: its most often named helper, if any."""
-    r = g[g["reason"].astype("str") == reason]
-    helper, km = "", ""
-    if "fix_helper_id" in r.columns:
-        named = r[as_text(r["fix_helper_id"]).ne("")]
-        if len(named):
-            helper = str(named["fix_helper_id"].astype("str").mode().iloc[0])
-            km = named.loc[named["fix_helper_id"].astype("str") == helper, "fix_distance_km"].iloc[
-                0
-            ]
-    return fix_zh(reason, helper, km)
+def _main_reasons(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per county × kind: unmet rows, the most frequent reason (ties: first by code) and
+    the helper most often named by its fix (ties: first by id) with that fix's distance."""
+    keys = ["adcode", "kind"]
+    counts = rows.groupby(keys).size().rename("unmet_needs")
+    by_reason = rows.groupby([*keys, "reason"]).size().rename("n").reset_index()
+    main = by_reason.sort_values([*keys, "n", "reason"], ascending=[True, True, False, True])
+    main = main.drop_duplicates(keys).drop(columns="n")
+    named = rows[as_text(rows["fix_helper_id"]) != ""] if "fix_helper_id" in rows else rows[:0]
+    if len(named):
+        helpers = (
+            named.groupby([*keys, "reason", "fix_helper_id"])
+            .agg(n=("need_id", "size"), km=("fix_distance_km", "first"))
+            .reset_index()
+            .sort_values(
+                [*keys, "reason", "n", "fix_helper_id"], ascending=[*[True] * 3, False, True]
+            )
+            .drop_duplicates([*keys, "reason"])
+        )
+        main = main.merge(helpers.drop(columns="n"), on=[*keys, "reason"], how="left")
+    else:
+        main = main.assign(fix_helper_id="", km=None)
+    return main.merge(counts.reset_index(), on=keys, how="left")
 
 
 def summarise_unmet(unmet: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
@@ -78,36 +89,38 @@ def summarise_unmet(unmet: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
         The run's dataset (its needs give each row's county and kind; its units the names).
     """
     rows = _unmet_rows(unmet, dataset.needs)
-    rows = rows[rows["adcode"] != ""]
+    rows = rows[rows["adcode"] != ""].assign(reason=lambda d: d["reason"].astype("str"))
     names = unit_names(dataset)
     needs = dataset.needs
-    totals = (
-        pd.DataFrame({"a": as_text(needs["adcode"]), "k": needs["kind"].astype("str")})
-        .value_counts()
-        .to_dict()
-        if "kind" in needs.columns
-        else {}
-    )
-    out = []
-    for (adcode, kind), g in rows.groupby(["adcode", "kind"], sort=True):
-        reason = str(g["reason"].astype("str").mode().iloc[0])
-        pa = str(adcode)[:2] + "0000"
-        total = totals.get((adcode, kind))
-        out.append(
-            {
-                "province_adcode": pa,
-                "province": names.province.get(pa, ""),
-                "adcode": adcode,
-                "county": names.county.get(str(adcode), ""),
-                "kind": kind,
-                "needs_total": int(total) if total is not None else None,
-                "unmet_needs": len(g),
-                "shortfall": len(g),
-                "reason": reason,
-                "fix": _fix(g, reason),
-            }
+    main = _main_reasons(rows)
+    if "kind" in needs.columns:
+        totals = (
+            pd.DataFrame({"adcode": as_text(needs["adcode"]), "kind": needs["kind"].astype("str")})
+            .value_counts()
+            .rename("needs_total")
+            .reset_index()
         )
-    return conform(pd.DataFrame(out, columns=_COLUMNS), "unmet_summary")
+        main = main.merge(totals, on=["adcode", "kind"], how="left")
+    province = main["adcode"].str[:2] + "0000"
+    out = pd.DataFrame(
+        {
+            "province_adcode": province,
+            "province": province.map(names.province).fillna(""),
+            "adcode": main["adcode"],
+            "county": main["adcode"].map(names.county).fillna(""),
+            "kind": main["kind"],
+            "needs_total": main.get("needs_total"),
+            "unmet_needs": main["unmet_needs"],
+            "shortfall": main["unmet_needs"],
+            "reason": main["reason"],
+            "fix": [
+                fix_zh(r, "" if pd.isna(h) else h, k)
+                for r, h, k in zip(main["reason"], main["fix_helper_id"], main["km"], strict=True)
+            ],
+        },
+        columns=_COLUMNS,
+    )
+    return conform(out, "unmet_summary")
 
 
 _COLUMNS = (

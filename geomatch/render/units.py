@@ -15,7 +15,14 @@ from geomatch.render.run import as_text
 if TYPE_CHECKING:
     from geomatch.dataset import Dataset
 
-__all__ = ["ProvinceChoice", "UnitNames", "resolve_county", "resolve_province", "unit_names"]
+__all__ = [
+    "ProvinceChoice",
+    "UnitNames",
+    "province_names",
+    "resolve_county",
+    "resolve_province",
+    "unit_names",
+]
 
 
 @dataclass(frozen=True)
@@ -57,17 +64,22 @@ def _names(df: pd.DataFrame, code: str = "code") -> dict[str, str]:
     return dict(zip(as_text(df[code]), df["name"].astype("str"), strict=False))
 
 
-def unit_names(dataset: Dataset) -> UnitNames:
-    """The names of every unit of the dataset (poor counties' names win over cnmaps')."""
-    county = _names(dataset.counties, "adcode")
-    county.update(_names(dataset.poor_counties.drop_duplicates("adcode"), "adcode"))
+def province_names(dataset: Dataset) -> dict[str, str]:
+    """Province adcode → name (the poverty list's names win over cnmaps')."""
     province = _names(dataset.provinces, "adcode")
     pc = dataset.poor_counties
     province.update(
         dict(zip(as_text(pc["province_adcode"]), pc["province"].astype("str"), strict=False))
     )
+    return province
+
+
+def unit_names(dataset: Dataset) -> UnitNames:
+    """The names of every unit of the dataset (poor counties' names win over cnmaps')."""
+    county = _names(dataset.counties, "adcode")
+    county.update(_names(dataset.poor_counties.drop_duplicates("adcode"), "adcode"))
     return UnitNames(
-        province=province,
+        province=province_names(dataset),
         county=county,
         township=_names(dataset.townships),
         village=_names(dataset.villages),
@@ -82,7 +94,7 @@ def resolve_province(dataset: Dataset, text: str) -> ProvinceChoice:
     InputError
         No province or several match (column ``--province``), listing examples.
     """
-    names = unit_names(dataset).province
+    names = province_names(dataset)
     poor = set(as_text(dataset.poor_counties["province_adcode"]))
     t = str(text).strip()
     code = f"{t}0000" if len(t) == 2 and t.isdigit() else t

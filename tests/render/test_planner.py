@@ -218,3 +218,44 @@ def test_pinyin_table_agrees_with_pypinyin_on_real_names(fixture_ds: object):
             else "".join(table.chars.get(c, c.lower()) for c in name)
         )
         assert got == want, name
+
+
+def test_summarise_unmet_against_a_plain_count(mini_ds: MiniDataset):
+    """Per county × kind: the row count, the most frequent reason (ties: first code) and the
+    helper its fix names most often (ties: first id) — checked with collections.Counter."""
+    from collections import Counter
+
+    import numpy as np
+    import pandas as pd
+
+    from geomatch.render.shortfall import summarise_unmet
+
+    rng = np.random.default_rng(5)
+    needs = mini_ds.needs.sample(60, replace=True, random_state=5)
+    reasons = np.array(["capacity_taken", "no_candidate_in_radius", "side_constraint"])
+    unmet = pd.DataFrame(
+        {
+            "need_id": needs["need_id"].to_numpy(),
+            "reason": reasons[rng.integers(0, 3, 60)],
+            "adcode": "",
+            "fix_helper_id": np.array(["H001", "H002", ""])[rng.integers(0, 3, 60)],
+            "fix_distance_km": rng.integers(10, 900, 60).astype(float),
+        }
+    ).drop_duplicates("need_id")
+    got = summarise_unmet(unmet, mini_ds).set_index(["adcode", "kind"])
+    rows = unmet.drop(columns="adcode").merge(
+        mini_ds.needs[["need_id", "adcode", "kind"]], on="need_id"
+    )
+    for (a, k), g in rows.groupby(["adcode", "kind"]):
+        counts = Counter(g["reason"])
+        top = max(counts.values())
+        reason = min(r for r, c in counts.items() if c == top)
+        row = got.loc[(a, k)]
+        assert row["unmet_needs"] == len(g) and row["reason"] == reason
+        pairs = zip(g["fix_helper_id"], g["reason"], strict=True)
+        named = Counter(h for h, r in pairs if h and r == reason)
+        if named:
+            best = max(named.values())
+            helper = min(h for h, c in named.items() if c == best)
+            assert helper in row["fix"]
+    assert len(got) == rows.groupby(["adcode", "kind"]).ngroups
