@@ -167,8 +167,11 @@ _FIX_ZH: Final = {
 
 
 def _number(v: Any) -> str:
-    x = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
-    return "" if pd.isna(x) else f"{float(x):.0f}"
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return ""
+    return "" if x != x else f"{x:.0f}"
 
 
 def fix_zh(reason: Any, helper: Any = "", distance_km: Any = "") -> str:
