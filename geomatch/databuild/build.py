@@ -150,9 +150,11 @@ def _counties_with_seats(
     seats = county_seats(counties, sources, inscribed, aliases)
     for col in seats.columns:
         counties[col] = seats[col]
+    counties["inscribed_lon"], counties["inscribed_lat"] = inscribed[:, 0], inscribed[:, 1]
     snapped = snap_seats(counties)
-    counties["seat_lon"] = snapped["seat_lon"]
-    counties["seat_lat"] = snapped["seat_lat"]
+    counties = counties.drop(columns=["inscribed_lon", "inscribed_lat"])
+    for col in snapped.columns:
+        counties[col] = snapped[col]
     return counties, sources
 
 

@@ -17,8 +17,10 @@ Sources (both copied verbatim to ``data/raw``; MIT licensed, see PROVENANCE):
   its former unit (a retired code) when that point lies inside its polygon — the only
   one, or the one whose name continues its own (盘州市 ← 盘县 520222);
 * a seat within 0.01° (the simplification tolerance) outside its simplified polygon is
-  moved to the nearest point inside (:func:`snap_seats`); one further out (抚顺县, 安阳县,
-  governed from the neighbouring city) stays where it is;
+  moved to the nearest point inside (:func:`snap_seats`); one further out that lies in a
+  county without a seat goes to that county (a unit split off since: 余杭区's pre-2021
+  seat is 临平区's); any other one (抚顺县, 安阳县, governed from the neighbouring city)
+  stays where it is;
 * a county in neither keeps the centre of its polygon's largest inscribed circle,
   ``seat_source = 'inscribed'``.
 
@@ -293,18 +295,39 @@ def prefecture_seats(
 
 
 def snap_seats(counties: pd.DataFrame) -> pd.DataFrame:
-    """``seat_lon, seat_lat`` with seats just outside their simplified polygon moved in.
+    """``seat_lon, seat_lat, seat_source, seat_key`` with seats outside their polygon fixed.
 
-    A seat within :data:`SNAP_DEG` of its county's polygon is outside only because the
-    border was simplified (赤水, on the border river): it moves to the nearest point
-    inside. A seat further out is the real seat of a county governed from a neighbouring
-    city (抚顺县, 安阳县) and stays.
+    * A seat within :data:`SNAP_DEG` of its county's polygon is outside only because the
+      border was simplified (赤水, on the border river): it moves to the nearest point
+      inside.
+    * A seat further out that lies in a county without a seat of its own (``inscribed``)
+      is the seat of a unit split off since the source's vintage: it goes to that county,
+      and the first county keeps its inscribed point (余杭区's pre-2021 seat is 临平区's).
+    * Any other seat further out is the real seat of a county governed from a
+      neighbouring city (抚顺县, 安阳县) and stays.
+
+    ``counties``: ``seat_lon, seat_lat, seat_source, seat_key, geometry`` and the
+    ``inscribed`` ``(n, 2)`` centres in ``inscribed_lon, inscribed_lat``.
     """
-    out = counties[["seat_lon", "seat_lat"]].copy()
+    cols = ["seat_lon", "seat_lat", "seat_source", "seat_key"]
+    out = counties[cols].copy()
     geoms = np.asarray(counties.geometry.values)
-    xy = out.to_numpy(dtype=float)
+    xy = out[["seat_lon", "seat_lat"]].to_numpy(dtype=float)
     outside = ~shapely.contains_xy(geoms, xy[:, 0], xy[:, 1])
+    tree = shapely.STRtree(geoms)
     for i in np.flatnonzero(outside):
         if shapely.distance(geoms[i], shapely.Point(xy[i])) <= SNAP_DEG:
-            out.iloc[i] = nearest_inside(geoms[i], xy[i])
+            out.iloc[i, :2] = nearest_inside(geoms[i], xy[i])
+            continue
+        holder = tree.query(shapely.Point(xy[i]), predicate="within")
+        seatless = [j for j in holder if out.iat[j, 2] == "inscribed"]
+        if len(seatless) == 1:
+            j = seatless[0]
+            out.iloc[j] = [xy[i, 0], xy[i, 1], out.iat[i, 2], out.iat[i, 3]]
+            out.iloc[i] = [
+                counties["inscribed_lon"].iat[i],
+                counties["inscribed_lat"].iat[i],
+                "inscribed",
+                "",
+            ]
     return out

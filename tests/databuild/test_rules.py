@@ -14,7 +14,7 @@ import shapely
 from geomatch.databuild.codes import read_recodes
 from geomatch.databuild.poverty import apply_exit_corrections
 from geomatch.databuild.relations import resolve_partners
-from geomatch.databuild.seats import SeatSources, county_seats
+from geomatch.databuild.seats import SeatSources, county_seats, snap_seats
 from geomatch.errors import GeomatchError
 
 
@@ -111,3 +111,30 @@ def test_recodes_must_cover_the_poor_list(tmp_path: Path) -> None:
     missing = pd.DataFrame({"adcode": ["540581"], "adcode_cnmaps": ["540530"]})
     with pytest.raises(GeomatchError, match="540530"):
         read_recodes(tmp_path, missing)
+
+
+def test_seat_outside_goes_to_the_seatless_unit_split_off() -> None:
+    counties = gpd.GeoDataFrame(
+        {
+            "seat_lon": [101.5, 101.6, 100.0005, 103.5],
+            "seat_lat": [30.5, 30.6, 30.5, 30.5],
+            "seat_source": ["cpca", "inscribed", "cpca", "cpca"],
+            "seat_key": ["cpca:330110 余杭区", "", "cpca:520381 赤水市", "cpca:210421 抚顺县"],
+            "inscribed_lon": [100.5, 101.6, 100.5, 102.5],
+            "inscribed_lat": [30.5, 30.6, 30.5, 30.5],
+        },
+        geometry=[
+            shapely.box(100, 30, 101, 31),  # 余杭: its source seat lies in 临平
+            shapely.box(101, 30, 102, 31),  # 临平: no seat of its own
+            shapely.box(99, 29, 100, 31),  # 赤水: seat 50 m across the simplified border
+            shapely.box(102, 30, 103, 31),  # 抚顺县: seat in the city next door (no box)
+        ],
+    )
+    got = snap_seats(counties)
+    assert got["seat_source"].tolist() == ["inscribed", "cpca", "cpca", "cpca"]
+    assert (got.at[0, "seat_lon"], got.at[1, "seat_lon"]) == (100.5, 101.5)
+    assert got.at[1, "seat_key"] == "cpca:330110 余杭区"
+    assert shapely.contains_xy(
+        counties.geometry.iloc[2], got.at[2, "seat_lon"], got.at[2, "seat_lat"]
+    )
+    assert got.at[3, "seat_lon"] == 103.5
