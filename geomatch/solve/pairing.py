@@ -60,7 +60,7 @@ from geomatch.candidates import (
     normalise_needs,
 )
 from geomatch.candidates.pricing import PricedArcs, Pricer
-from geomatch.errors import InfeasibleError, InputError
+from geomatch.errors import InfeasibleError, InputError, SolverTimeoutError
 from geomatch.io.output import write_csv, write_json
 from geomatch.model.pairing_outputs import PAIRING_COLUMNS
 from geomatch.model.pairing_settings import PairingSettings
@@ -101,7 +101,7 @@ class PairingResult:
         detail, fix_helper_id, fix_distance_km, fix``
         (see :mod:`geomatch.solve.pairing_explain`).
     summary
-        ``status`` (optimal | feasible | infeasible), ``objective``, ``bound``, ``gap``,
+        ``status`` (optimal | feasible), ``objective``, ``bound``, ``gap``,
         ``n_pairings``, ``n_unmet``, ``seconds`` (whole call), ``solve_seconds`` (raw
         solver), ``solver`` and KPIs.
     """
@@ -661,6 +661,13 @@ def _problem(
 
 def _check_solution(p: _Problem, model: ArcModel, sol: ModelSolution) -> np.ndarray:
     """The met needs; raises when ``require_all``, a lock or the solver failed."""
+    if sol.status == "timeout":
+        limit = p.settings.time_limit_s
+        raise SolverTimeoutError(
+            f"{sol.solver} found no pairing within the time limit ({limit:g} s); nothing is "
+            "proved infeasible: raise time_limit_s or pair a region at a time",
+            time_limit_s=limit,
+        )
     met = np.zeros(len(p.n), dtype=bool)
     met[p.arc_n[sol.x]] = True
     if p.require_all and (sol.status == "infeasible" or not met.all()):

@@ -45,8 +45,9 @@ def solve_cpsat(
     Returns
     -------
     ModelSolution
-        Status ``optimal`` (proved), ``feasible`` (time limit with a solution) or
-        ``infeasible`` (proved, or no solution found in time — then ``extra`` says so).
+        Status ``optimal`` (proved), ``feasible`` (time limit with a solution),
+        ``infeasible`` (proved) or ``timeout`` (no solution within the time limit: nothing
+        is proved; the caller raises :class:`~geomatch.errors.SolverTimeoutError`).
     """
     from ortools.sat.python import cp_model
 
@@ -163,12 +164,11 @@ def solve_cpsat(
         if longest is not None:
             extra["longest_trip_km"] = int(solver.value(longest))
         return ModelSolution(xs_arr, status, obj, bound, seconds, "ortools-cp-sat", extra)
-    reason = (
-        "proved infeasible" if st == cp_model.INFEASIBLE else "no solution within the time limit"
-    )
+    proved = st == cp_model.INFEASIBLE
+    reason = "proved infeasible" if proved else "no solution within the time limit"
     return ModelSolution(
         np.zeros(A, dtype=bool),
-        "infeasible",
+        "infeasible" if proved else "timeout",
         0,
         float("nan"),
         seconds,
