@@ -62,8 +62,8 @@ def _person(rng: np.random.Generator) -> str:
 @dataclass(frozen=True)
 class _Places:
     counties: pd.DataFrame
-    townships: pd.DataFrame
-    villages: pd.DataFrame
+    towns_of: dict[str, list[tuple[str, str]]]  # county → (township code, name), by code
+    villages_of: dict[str, list[str]]  # township code → village names, by code
     partners: dict[str, list[str]]  # eastern province → western provinces it helps
 
 
@@ -73,12 +73,15 @@ def _load_places(dataset: Dataset) -> _Places:
     for east, west in zip(rel["east_province_adcode"], rel["west_province_adcode"], strict=True):
         partners.setdefault(str(east), []).append(str(west))
     counties = pd.DataFrame(dataset.poor_counties.drop(columns="geometry"))
-    return _Places(
-        counties.drop_duplicates("adcode"),
-        pd.DataFrame(dataset.townships.drop(columns="geometry", errors="ignore")),
-        pd.DataFrame(dataset.villages.drop(columns="geometry", errors="ignore")),
-        partners,
-    )
+    towns_of: dict[str, list[tuple[str, str]]] = {}
+    t = dataset.townships
+    for county, code, name in zip(t["county_adcode"], t["code"], t["name"], strict=True):
+        towns_of.setdefault(str(county), []).append((str(code), str(name)))
+    villages_of: dict[str, list[str]] = {}
+    v = dataset.villages
+    for town, name in zip(v["township_code"], v["name"], strict=True):
+        villages_of.setdefault(str(town), []).append(str(name))
+    return _Places(counties.drop_duplicates("adcode"), towns_of, villages_of, partners)
 
 
 def _served(
@@ -87,21 +90,17 @@ def _served(
     c = places.counties
     pool = c[c["province_adcode"].isin(provinces)] if provinces else c
     county = pool.iloc[int(rng.integers(len(pool)))]
-    towns = places.townships[places.townships["county_adcode"] == county["adcode"]]
-    town = towns.iloc[int(rng.integers(len(towns)))] if len(towns) else None
-    vills = (
-        places.villages[places.villages["township_code"] == town["code"]]
-        if town is not None
-        else towns
-    )
-    village = vills.iloc[int(rng.integers(len(vills)))] if len(vills) else None
+    towns = places.towns_of.get(str(county["adcode"]), [])
+    town = towns[int(rng.integers(len(towns)))] if towns else None
+    vills = places.villages_of.get(town[0], []) if town is not None else []
+    village = vills[int(rng.integers(len(vills)))] if vills else None
     return {
         "served_adcode": county["adcode"],
         "served_province": county["province"],
         "served_prefecture": county["prefecture"],
         "served_county": county["name"],
-        "served_township": "" if town is None else town["name"],
-        "served_village": "" if village is None else village["name"],
+        "served_township": "" if town is None else town[1],
+        "served_village": "" if village is None else village,
         "deep_poverty": bool(county["deep_poverty_area"]),
     }
 
