@@ -984,18 +984,16 @@ def _disaggregate(
             if station_pair[i]:
                 cand = mem[(remaining[mem] > 0) & ~has_station[mem]]
                 if len(cand) == 0:
-                    raise InfeasibleError(
-                        "internal: a pooled hub has more stations than experts",
-                        constraint="one_station_per_expert",
+                    raise RuntimeError(
+                        "a pooled hub got more stations than experts (a bug: the hub's "
+                        "station cap is its member count)"
                     )
                 take(i, int(cand[0]))
                 continue
             while ptr < len(mem) and remaining[mem[ptr]] <= 0:
                 ptr += 1
             if ptr == len(mem):
-                raise InfeasibleError(
-                    "internal: a pooled hub is over capacity", constraint="capacity"
-                )
+                raise RuntimeError("a pooled hub got more pairs than its members' capacity (a bug)")
             take(i, int(mem[ptr]))
         pos = end
     return out
