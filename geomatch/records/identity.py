@@ -27,6 +27,8 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "CHECK_CHARACTERS",
+    "ID_WEIGHTS",
     "RecordsSettings",
     "RegisterKey",
     "id_number_problem",
@@ -41,8 +43,8 @@ _ID = re.compile(r"\d{17}[\dX]")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"0\d{9,11}")
 #: GB 11643-1999 check digit weights and characters.
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_CHARACTERS = "10X98765432"
 KEY_FILE = "geomatch-register.key"
 
 
@@ -89,8 +91,8 @@ def id_number_problem(value: str) -> str | None:
     """Why a normalised resident ID number is not valid, or ``None``."""
     if not _ID.fullmatch(value):
         return "身份证号应为 18 位（末位可为 X）/ an ID number has 18 characters (last may be X)"
-    total = sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True))
-    if _CHECK[total % 11] != value[17]:
+    total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=True))
+    if CHECK_CHARACTERS[total % 11] != value[17]:
         return "身份证号校验位不符 / the ID number's check digit is wrong"
     return None
 
