@@ -175,3 +175,8 @@ def test_cycle_page_shows_the_planners_breakdown(api: Api) -> None:
     bad_form = {**form, "publicity_end": "2020-08-05"}
     bad = c.post("/cycle/recommendations", headers=api.h("gz"), data=bad_form, files=files)
     assert bad.status_code == 422 and "publicity_days" in bad.text
+    other = {
+        "file": ("c.csv", csv.replace("P3,individual,520000", "P3,individual,620000").encode())
+    }
+    wrong = c.post("/cycle/recommendations", headers=api.h("gz"), data=form, files=other)
+    assert wrong.status_code == 422 and "其他单位" in wrong.text

@@ -369,7 +369,9 @@ async def recommend_form(
         body = RecommendIn(
             year=year, unit=unit or None, publicity_start=dt.date.fromisoformat(publicity_start),
             publicity_end=dt.date.fromisoformat(publicity_end),
-            candidates=_candidates_of(await file.read(), file.filename or "upload.csv"),
+            candidates=_candidates_of(
+                await file.read(), file.filename or "upload.csv", unit or user.province or ""
+            ),
         )  # fmt: skip
         out = submit(session, user, body)
     except (ValueError, InputError) as exc:
@@ -381,7 +383,8 @@ async def recommend_form(
     return _back(year, f"{out.unit} 已提交推荐 {out.recommended} 个")
 
 
-def _candidates_of(data: bytes, name: str) -> list[CandidateBody]:
+def _candidates_of(data: bytes, name: str, unit: str) -> list[CandidateBody]:
+    """The candidates of an uploaded table (every row must be of ``unit``)."""
     import tempfile
 
     from geomatch.cycle.candidates import read_candidates
@@ -390,6 +393,11 @@ def _candidates_of(data: bytes, name: str) -> list[CandidateBody]:
         path = Path(tmp) / Path(name).with_suffix(".csv").name
         path.write_bytes(data)
         df = read_candidates(path, load_rules().categories)
+    others = sorted(set(df["unit"]) - {unit})
+    if others:
+        raise InputError(
+            f"候选对象表中有其他单位的对象（unit {', '.join(others)}），推荐单位为 {unit}"
+        )
     cols = list(CandidateBody.model_fields)
     return [CandidateBody.model_validate(r) for r in df[cols].to_dict("records")]
 
