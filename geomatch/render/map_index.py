@@ -39,19 +39,18 @@ _HEAD = (
 )
 
 
-def province_headlines(coverage: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    """One row per province: counties by station team, museum ≥ 2, township reach, experts.
+def province_headlines(coverage: pd.DataFrame) -> pd.DataFrame:
+    """One row per province of a run's coverage: counties by station team, museum ≥ 2,
+    caravan stops and township reach, unmet needs (index: province adcode).
 
     Parameters
     ----------
     coverage
         The run's coverage (one row per poor county).
-    pairs
-        Pairings with ``n_province_adcode`` (the need's province) and ``helper_id``.
     """
     cov = pd.DataFrame(coverage.drop(columns="geometry", errors="ignore"))
     g = cov.groupby("province_adcode", sort=True)
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "province": g["province"].first(),
             "poor_counties": g.size(),
@@ -59,14 +58,12 @@ def province_headlines(coverage: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFr
             "partial": g["station_team"].apply(lambda s: int((s == "partial").sum())),
             "none": g["station_team"].apply(lambda s: int((s == "none").sum())),
             "museum2": g["museum_visits"].apply(lambda s: int((s >= 2).sum())),
+            "caravan_visits": g["caravan_visits"].sum(),
             "townships_reached": g["townships_reached"].sum(),
             "townships_total": g["townships_total"].sum(),
             "unmet_needs": g["unmet_needs"].sum(),
         }
     )
-    experts = pairs.groupby("n_province_adcode")["helper_id"].nunique()
-    out["experts"] = experts.reindex(out.index).fillna(0).astype("int64")
-    return out
 
 
 def _cells(pa: str, r: pd.Series) -> list[str]:
@@ -96,7 +93,7 @@ def index_html(headlines: pd.DataFrame, manifest: Mapping[str, Any], figures: Se
     Parameters
     ----------
     headlines
-        :func:`province_headlines`.
+        :func:`province_headlines` with ``experts`` (distinct helpers paired per province).
     manifest
         The run manifest (shown at the bottom).
     figures

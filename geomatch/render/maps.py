@@ -754,7 +754,9 @@ def _write_pages(
 def _write_index(ctx: _Context, stage: Path, figures: list[str]) -> str:
     from geomatch.render.map_index import index_html, province_headlines
 
-    headlines = province_headlines(ctx.coverage, ctx.pairs)
+    headlines = province_headlines(ctx.coverage)
+    experts = ctx.pairs.groupby("n_province_adcode")["helper_id"].nunique()
+    headlines["experts"] = experts.reindex(headlines.index).fillna(0).astype("int64")
     (stage / "index.html").write_text(index_html(headlines, ctx.manifest, figures), "utf-8")
     return "index.html"
 

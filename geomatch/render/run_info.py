@@ -16,6 +16,7 @@ import pandas as pd
 
 from geomatch.model.run_tables import RUN_TABLES, province_scope
 from geomatch.render.manifest_view import manifest_rows
+from geomatch.render.map_index import province_headlines
 from geomatch.render.run import load_run
 
 __all__ = ["RunInfo", "print_run_info", "run_info"]
@@ -43,22 +44,22 @@ class RunInfo:
     provinces: pd.DataFrame
 
 
+_HEADLINE_ZH = {
+    "province": "省份",
+    "poor_counties": "贫困县",
+    "complete": "齐全",
+    "partial": "部分",
+    "none": "未配对",
+    "museum2": "巡展≥2次",
+    "caravan_visits": "大篷车到站",
+}
+
+
 def _provinces(run: Any) -> pd.DataFrame:
     cov = run.coverage
     by = pd.DataFrame(index=pd.Index([], name="province_adcode"))
     if "coverage" in run.present and len(cov):
-        g = cov.groupby("province_adcode", sort=True)
-        by = pd.DataFrame(
-            {
-                "省份": g["province"].first(),
-                "贫困县": g.size(),
-                "齐全": g["station_team"].apply(lambda s: int((s == "complete").sum())),
-                "部分": g["station_team"].apply(lambda s: int((s == "partial").sum())),
-                "未配对": g["station_team"].apply(lambda s: int((s == "none").sum())),
-                "巡展≥2次": g["museum_visits"].apply(lambda s: int((s >= 2).sum())),
-                "大篷车到站": g["caravan_visits"].sum(),
-            }
-        )
+        by = province_headlines(cov)[list(_HEADLINE_ZH)].rename(columns=_HEADLINE_ZH)
     for name, label in (("pairings", "结对"), ("unmet", "未满足")):
         df = run.table(name)
         counts = province_scope(df, name).value_counts()

@@ -182,7 +182,8 @@ def test_hostile_names_render_as_text(browser: Any, maps: Path):
     assert log.dialogs == [] and log.errors == []
 
 
-def test_report_opens_offline(browser: Any, maps: Path):
+def _offline_page(browser: Any) -> tuple[Any, list[str]]:
+    """A page whose requests beyond file:// and data: are blocked (and listed)."""
     page = browser.new_page()
     blocked: list[str] = []
     page.route(
@@ -193,6 +194,11 @@ def test_report_opens_offline(browser: Any, maps: Path):
             else (blocked.append(r.request.url), r.abort())
         ),
     )
+    return page, blocked
+
+
+def test_report_opens_offline(browser: Any, maps: Path):
+    page, blocked = _offline_page(browser)
     page.goto((maps / "report.html").as_uri())
     assert page.locator("img").evaluate("i => i.naturalWidth") > 100
     assert "两数" in page.content()
@@ -308,16 +314,7 @@ def test_province_report_and_figure_render(browser: Any, maps: Path, tmp_path: P
 
     ds = load_mini_dataset()
     out, _ = write_province_report(maps.parent / "run", "62", tmp_path / "r.html", dataset=ds)
-    page = browser.new_page()
-    blocked: list[str] = []
-    page.route(
-        "**/*",
-        lambda r: (
-            r.continue_()
-            if r.request.url.startswith("file://")
-            else (blocked.append(r.request.url), r.abort())
-        ),
-    )
+    page, blocked = _offline_page(browser)
     page.goto(out.as_uri())
     assert "各县专家服务站团队" in page.content()
     _not_blank_page(page)
