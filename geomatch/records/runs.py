@@ -28,7 +28,9 @@ __all__ = [
     "agreement_locks",
     "find_run",
     "import_run_folder",
+    "pipeline_locks",
     "register_dataset",
+    "register_helpers_table",
 ]
 
 log = logging.getLogger(__name__)
@@ -169,3 +171,30 @@ def find_run(session: Session, ref: int | str) -> Run | None:
     if text.isdigit():
         return session.get(Run, int(text)) if int(text) < 2**31 else None
     return session.execute(sa.select(Run).where(Run.uid == text)).scalar_one_or_none()
+
+
+def pipeline_locks(
+    factory: sessionmaker[Session], scenario_file: Path, day: dt.date
+) -> dict[str, object]:
+    """Keyword arguments for the pipeline that keep the agreements binding on ``day``.
+
+    Empty when none binds (so a pipeline without a ``locks`` parameter still works).
+    """
+    locks = agreement_locks(factory, scenario_file, day)
+    if locks is None:
+        return {}
+    log.info("%d agreements binding on %s are locks of this run", len(locks), day)
+    return {
+        "locks": locks,
+        "locks_source": f"agreements signed, filed or active on {day.isoformat()}",
+    }
+
+
+def register_helpers_table(session: Session, uploads_dir: Path, user_id: int | None) -> int:
+    """:func:`register_dataset` for a request: an empty register is a 422 naming it."""
+    from fastapi import HTTPException, status
+
+    try:
+        return register_dataset(session, uploads_dir, user_id)
+    except InputError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=exc.detail) from None

@@ -48,11 +48,10 @@ class RunRequest(BaseModel):
         examples=["national"],
         description="name of a scenario in the scenario folder, e.g. national",
     )
-    helpers: int | None = Field(
+    helpers: Annotated[int, Field(ge=1, le=2**31 - 1)] | Literal["register"] | None = Field(
         default=None,
-        ge=1,
-        le=2**31 - 1,
-        description="id of an uploaded helpers table that replaces the scenario's helpers",
+        description="id of an uploaded helpers table that replaces the scenario's helpers, "
+        'or "register": pair from the national expert register (名册)',
     )
     needs: int | None = Field(
         default=None,

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from geomatch.errors import GeomatchError, InputError
+from geomatch.records.runs import pipeline_locks
 from geomatch.service.config import ServiceSettings, get_settings
 from geomatch.service.db import make_engine, session_scope
 from geomatch.service.leases import acquire_lease
@@ -318,7 +319,8 @@ def _pipeline_run(
         pipeline = load_pipeline(settings.pipeline)
         progress = _Progress(factory, run_id, settings.progress_interval_s)
         log.info("run %s: scenario %s → %s", uid, scenario_file, out)
-        pipeline(scenario_file, out, maps=maps, progress=progress)
+        locks = pipeline_locks(factory, scenario_file, utcnow().date())  # agreements (records)
+        pipeline(scenario_file, out, maps=maps, progress=progress, **locks)
         counts = _store(factory, run_id, out, scenario_file)
         log.info("run %s: done, stored %s", uid, counts)
         return "done"

@@ -78,7 +78,11 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     url = f"sqlite:///{tmp_path / 'api.db'}"
     tokens = _seed(url)
     settings = ServiceSettings(
-        database_url=url, service_home=tmp_path, load_dataset=False, scenario_dir=tmp_path
+        database_url=url,
+        service_home=tmp_path,
+        load_dataset=False,
+        scenario_dir=tmp_path,
+        pipeline="tests.service.pipeline_double:run_scenario",
     )
     with TestClient(create_app(settings)) as client:
         yield Api(client, tokens, tmp_path)
@@ -301,3 +305,27 @@ def test_runs_import_then_propose(api: Api) -> None:
     assert created.json() == {"created": 1}
     [ag] = c.get("/api/agreements?province=620000&status=proposed", headers=api.h("gs")).json()
     assert (ag["need_id"], ag["helper_id"], ag["need_province"]) == ("N9", "ZJ-9", "620000")
+
+
+def test_a_run_can_pair_from_the_register(api: Api) -> None:
+    import sqlalchemy as sa
+
+    from geomatch.service.models import Dataset, Run
+
+    c = api.client
+    (api.tmp / "mini.toml").write_text('[scenario]\nname = "mini"\n', encoding="utf-8")
+    body = {"scenario": "mini", "helpers": "register"}
+    r = c.post("/api/runs", json=body, headers=api.h("nat"))
+    assert r.status_code == 422 and "register is empty" in r.text
+    zj = register_csv(api.tmp / "zj.csv", [expert("ZJ-1", "王一", 1, "13800000001")])
+    assert _upload(api, "zj", "330000", zj).status_code == 201
+    assert c.post("/api/runs", json=body, headers=api.h("gs")).status_code == 403
+    r = c.post("/api/runs", json=body, headers=api.h("nat"))
+    assert r.status_code == 202, r.text
+    engine = sa.create_engine(f"sqlite:///{api.tmp / 'api.db'}")
+    with sa.orm.Session(engine) as session:
+        run = session.execute(sa.select(Run).where(Run.uid == r.json()["id"])).scalar_one()
+        table = session.get(Dataset, run.helpers_dataset_id)
+        assert table is not None and table.kind == "helpers" and table.n_rows == 1
+        assert "13800000001" not in Path(table.path).read_text(encoding="utf-8")
+    engine.dispose()

@@ -7,6 +7,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
+from geomatch.records.runs import register_helpers_table
 from geomatch.service.deps import CurrentUser, DbSession, NationalUser, Settings
 from geomatch.service.models import Run
 from geomatch.service.routers import ERRORS
@@ -55,7 +56,10 @@ def post_run(
         ),
     ] = None,
 ) -> RunCreated:
-    req = RunRequestData(body.scenario, body.helpers, body.needs, idempotency_key)
+    helpers = body.helpers
+    if helpers == "register":  # the national register as the run's helpers (records)
+        helpers = register_helpers_table(session, settings.uploads_dir, user.id)
+    req = RunRequestData(body.scenario, helpers, body.needs, idempotency_key)
     run, created = create_run(session, settings, user, req)
     if created:
         request.app.state.jobs.submit(run.id)
