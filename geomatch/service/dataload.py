@@ -108,93 +108,82 @@ def load_dataset_into(
     if replace:
         for table in (Need, Helper, Unit, Province):
             session.execute(sa.delete(table))
-    counts: dict[str, int] = {}
-
-    provinces = ds.provinces
-    session.execute(
-        sa.insert(Province),
-        [
-            {"adcode": _s(r.adcode), "name": _s(r.name), "region": _s(getattr(r, "region", ""))}
-            for r in provinces.itertuples(index=False)
-        ],
-    )
-    counts["provinces"] = len(provinces)
-
-    poor = ds.poor_counties.drop_duplicates("adcode").set_index("adcode")
-    counties = ds.counties
-
-    def unit_rows() -> Iterator[dict[str, Any]]:
-        for r in counties.itertuples(index=False):
-            code = _s(r.adcode)
-            p = poor.loc[code] if code in poor.index else None
-            yield {
-                "adcode": code,
-                "name": _s(r.name),
-                "province_adcode": _s(getattr(r, "province_adcode", "")) or province_of(code),
-                "province": _s(getattr(r, "province", "")),
-                "prefecture_adcode": _s(getattr(r, "prefecture_adcode", "")),
-                "prefecture": _s(getattr(r, "prefecture", "")),
-                "region": _s(getattr(r, "region", "")),
-                "poor": bool(getattr(r, "poor", False)) or p is not None,
-                "exit_year": _i(p["exit_year"]) if p is not None else None,
-                "deep_poverty_area": _s(p["deep_poverty_area"]) if p is not None else "",
-                "seat_lon": _f(p["seat_lon"]) if p is not None else None,
-                "seat_lat": _f(p["seat_lat"]) if p is not None else None,
-                "geom": r.geometry,
-            }
-
-    counts["units"] = _insert(session, Unit, unit_rows(), 500)
-
-    def point(lon: Any, lat: Any) -> Point | None:
-        x, y = _f(lon), _f(lat)
-        return Point(x, y) if x is not None and y is not None else None
-
-    helpers = ds.helpers
-    counts["helpers"] = _insert(
-        session,
-        Helper,
-        (
-            {
-                "helper_id": _s(r.helper_id),
-                "name": _s(getattr(r, "name", "")),
-                "kind": _s(getattr(r, "kind", "")),
-                "specialty": _s(getattr(r, "specialty", "")),
-                "level": _s(getattr(r, "level", "")),
-                "capacity": _i(getattr(r, "capacity", 0)) or 0,
-                "languages": _s(getattr(r, "languages", "")),
-                "province_adcode": _s(getattr(r, "province_adcode", "")),
-                "institution": _s(getattr(r, "institution", "")),
-                "source": _s(getattr(r, "source", "")),
-                "lon": _f(getattr(r, "lon", None)),
-                "lat": _f(getattr(r, "lat", None)),
-                "geom": point(getattr(r, "lon", None), getattr(r, "lat", None)),
-            }
-            for r in helpers.itertuples(index=False)
-        ),
-    )
-
-    needs = ds.needs
-
-    def need_rows() -> Iterator[dict[str, Any]]:
-        for r in needs.itertuples(index=False):
-            adcode = _s(getattr(r, "adcode", ""))
-            yield {
-                "need_id": _s(r.need_id),
-                "kind": _s(getattr(r, "kind", "")),
-                "adcode": adcode,
-                "province_adcode": province_of(adcode) if adcode else "",
-                "unit_code": _s(getattr(r, "unit_code", "")),
-                "unit_name": _s(getattr(r, "unit_name", "")),
-                "category": _s(getattr(r, "category", "")),
-                "industry": _s(getattr(r, "industry", "")),
-                "size": _f(getattr(r, "size", None)),
-                "priority": _s(getattr(r, "priority", "")),
-                "source": _s(getattr(r, "source", "")),
-                "lon": _f(getattr(r, "lon", None)),
-                "lat": _f(getattr(r, "lat", None)),
-                "geom": point(getattr(r, "lon", None), getattr(r, "lat", None)),
-            }
-
-    counts["needs"] = _insert(session, Need, need_rows())
+    session.execute(sa.insert(Province), list(_province_rows(ds.provinces)))
+    counts = {"provinces": len(ds.provinces)}
+    counts["units"] = _insert(session, Unit, _unit_rows(ds.counties, ds.poor_counties), 500)
+    counts["helpers"] = _insert(session, Helper, _helper_rows(ds.helpers))
+    counts["needs"] = _insert(session, Need, _need_rows(ds.needs))
     log.info("loaded the dataset into the database: %s", counts)
     return counts
+
+
+def _point(lon: Any, lat: Any) -> Point | None:
+    x, y = _f(lon), _f(lat)
+    return Point(x, y) if x is not None and y is not None else None
+
+
+def _province_rows(provinces: Any) -> Iterator[dict[str, Any]]:
+    for r in provinces.itertuples(index=False):
+        yield {"adcode": _s(r.adcode), "name": _s(r.name), "region": _s(getattr(r, "region", ""))}
+
+
+def _unit_rows(counties: Any, poor_counties: Any) -> Iterator[dict[str, Any]]:
+    poor = poor_counties.drop_duplicates("adcode").set_index("adcode")
+    for r in counties.itertuples(index=False):
+        code = _s(r.adcode)
+        p = poor.loc[code] if code in poor.index else None
+        yield {
+            "adcode": code,
+            "name": _s(r.name),
+            "province_adcode": _s(getattr(r, "province_adcode", "")) or province_of(code),
+            "province": _s(getattr(r, "province", "")),
+            "prefecture_adcode": _s(getattr(r, "prefecture_adcode", "")),
+            "prefecture": _s(getattr(r, "prefecture", "")),
+            "region": _s(getattr(r, "region", "")),
+            "poor": bool(getattr(r, "poor", False)) or p is not None,
+            "exit_year": _i(p["exit_year"]) if p is not None else None,
+            "deep_poverty_area": _s(p["deep_poverty_area"]) if p is not None else "",
+            "seat_lon": _f(p["seat_lon"]) if p is not None else None,
+            "seat_lat": _f(p["seat_lat"]) if p is not None else None,
+            "geom": r.geometry,
+        }
+
+
+def _helper_rows(helpers: Any) -> Iterator[dict[str, Any]]:
+    for r in helpers.itertuples(index=False):
+        yield {
+            "helper_id": _s(r.helper_id),
+            "name": _s(getattr(r, "name", "")),
+            "kind": _s(getattr(r, "kind", "")),
+            "specialty": _s(getattr(r, "specialty", "")),
+            "level": _s(getattr(r, "level", "")),
+            "capacity": _i(getattr(r, "capacity", 0)) or 0,
+            "languages": _s(getattr(r, "languages", "")),
+            "province_adcode": _s(getattr(r, "province_adcode", "")),
+            "institution": _s(getattr(r, "institution", "")),
+            "source": _s(getattr(r, "source", "")),
+            "lon": _f(getattr(r, "lon", None)),
+            "lat": _f(getattr(r, "lat", None)),
+            "geom": _point(getattr(r, "lon", None), getattr(r, "lat", None)),
+        }
+
+
+def _need_rows(needs: Any) -> Iterator[dict[str, Any]]:
+    for r in needs.itertuples(index=False):
+        adcode = _s(getattr(r, "adcode", ""))
+        yield {
+            "need_id": _s(r.need_id),
+            "kind": _s(getattr(r, "kind", "")),
+            "adcode": adcode,
+            "province_adcode": province_of(adcode) if adcode else "",
+            "unit_code": _s(getattr(r, "unit_code", "")),
+            "unit_name": _s(getattr(r, "unit_name", "")),
+            "category": _s(getattr(r, "category", "")),
+            "industry": _s(getattr(r, "industry", "")),
+            "size": _f(getattr(r, "size", None)),
+            "priority": _s(getattr(r, "priority", "")),
+            "source": _s(getattr(r, "source", "")),
+            "lon": _f(getattr(r, "lon", None)),
+            "lat": _f(getattr(r, "lat", None)),
+            "geom": _point(getattr(r, "lon", None), getattr(r, "lat", None)),
+        }

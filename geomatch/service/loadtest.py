@@ -35,8 +35,14 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from geomatch.service.config import ServiceSettings
 
 __all__ = [
     "EndpointStats",
@@ -266,6 +272,93 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _start_server(url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``geomatch serve`` on a free loopback port; (process, base URL) once it is healthy."""
+    import httpx
+
+    env = dict(os.environ, GEOMATCH_DATABASE_URL=url, GEOMATCH_SERVICE_HOME=str(home))
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with open(home / "server.log", "ab") as fh:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "geomatch", "-q", "serve", "--port", str(port)],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            cwd=home,
+        )
+    deadline = time.monotonic() + 120
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited; see {home / 'server.log'}")
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            _stop_server(server)
+            raise RuntimeError("the server did not start in 120 s")
+        time.sleep(0.3)
+
+
+def _stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def _run_through_api(base: str, token: str, scenario: str) -> str:
+    """Start ``scenario`` through the API and wait for it to finish; its run id."""
+    import httpx
+
+    h = {"Authorization": f"Bearer {token}"}
+    run_id = str(
+        httpx.post(base + "/api/runs", json={"scenario": scenario}, headers=h, timeout=30).json()[
+            "id"
+        ]
+    )
+    last = -1.0
+    while True:
+        run = httpx.get(f"{base}/api/runs/{run_id}", headers=h, timeout=30).json()
+        if run["status"] not in ("queued", "running"):
+            break
+        if run["progress"] - last >= 0.05:
+            last = run["progress"]
+            log.info("run %s: %3.0f%% %s", run_id, 100 * run["progress"], run["message"])
+        time.sleep(2)
+    if run["status"] != "done":
+        raise RuntimeError(f"run {run_id} ended {run['status']}: {run['error']}")
+    return run_id
+
+
+def _planner_tokens(
+    factory: sessionmaker[Session], settings: ServiceSettings, run_id: str
+) -> dict[str, str]:
+    """A planner per province that has a map in the run: province → token."""
+    import sqlalchemy as sa
+
+    from geomatch.service.auth import add_user
+    from geomatch.service.db import session_scope
+    from geomatch.service.models import Coverage, Run
+
+    maps = settings.runs_dir / run_id / "maps" / "province"
+    with session_scope(factory) as session:
+        provinces = session.execute(
+            sa.select(Coverage.province_adcode)
+            .join(Run, Run.id == Coverage.run_id)
+            .where(Run.uid == run_id)
+            .distinct()
+        ).scalars()
+        with_map = sorted(p for p in provinces if (maps / f"{p}.html").is_file())
+        tokens = {p: add_user(session, f"bench-{p}-{os.getpid()}", "planner", p) for p in with_map}
+    if not tokens:
+        raise RuntimeError(f"run {run_id} has no province maps")
+    return tokens
+
+
 def run_service_benchmark(
     *,
     clients: int = 200,
@@ -285,14 +378,10 @@ def run_service_benchmark(
     run_dir, maps_dir
         Import this run folder (and its maps) instead of running ``scenario``.
     """
-    import httpx
-    import sqlalchemy as sa
-
     from geomatch.service.app import prepare_database
     from geomatch.service.auth import add_user
     from geomatch.service.config import ServiceSettings
     from geomatch.service.db import session_scope
-    from geomatch.service.models import Coverage
     from geomatch.service.worker import import_run
 
     home = Path(workdir or tempfile.mkdtemp(prefix="geomatch-bench-service-")).resolve()
@@ -303,84 +392,27 @@ def run_service_benchmark(
     factory = prepare_database(settings)
     with session_scope(factory) as session:
         national = add_user(session, f"bench-national-{os.getpid()}", "national")
-    env = dict(os.environ, GEOMATCH_DATABASE_URL=url, GEOMATCH_SERVICE_HOME=str(home))
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    with open(home / "server.log", "ab") as fh:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "geomatch", "-q", "serve", "--port", str(port)],
-            env=env,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            cwd=home,
-        )
+    server, base = _start_server(url, home)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"the server exited; see {home / 'server.log'}")
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start in 120 s")
-            time.sleep(0.3)
-        h = {"Authorization": f"Bearer {national}"}
         if run_dir is not None:
             run_id = import_run(settings, run_dir, maps_dir, scenario=f"import:{run_dir.name}")
         else:
-            run_id = httpx.post(
-                base + "/api/runs", json={"scenario": scenario}, headers=h, timeout=30
-            ).json()["id"]
-            last = -1.0
-            while True:
-                run = httpx.get(f"{base}/api/runs/{run_id}", headers=h, timeout=30).json()
-                if run["status"] not in ("queued", "running"):
-                    break
-                if run["progress"] - last >= 0.05:
-                    last = run["progress"]
-                    log.info("run %s: %3.0f%% %s", run_id, 100 * run["progress"], run["message"])
-                time.sleep(2)
-            if run["status"] != "done":
-                raise RuntimeError(f"run {run_id} ended {run['status']}: {run['error']}")
-        with session_scope(factory) as session:
-            provinces = sorted(
-                session.execute(
-                    sa.select(Coverage.province_adcode).where(Coverage.run_id == run_id).distinct()
-                ).scalars()
-            )
-            planners = {
-                p: add_user(session, f"bench-{p}-{os.getpid()}", "planner", p) for p in provinces
-            }
-        maps = settings.runs_dir / str(run_id) / "maps" / "province"
-        provinces = [p for p in provinces if (maps / f"{p}.html").is_file()]
-        if not provinces:
-            raise RuntimeError(f"run {run_id} has no province maps")
+            run_id = _run_through_api(base, national, scenario)
+        planners = _planner_tokens(factory, settings, run_id)
+        provinces = sorted(planners)
         rng = random.Random(1)
         specs = [
             ClientSpec(national, None) if i % 5 == 4 else ClientSpec(planners[p], p)
             for i, p in enumerate(rng.choice(provinces) for _ in range(clients))
         ]
-        log.info(
-            "bench service: %d clients for %.0f s on %s (%d provinces)",
-            clients,
-            duration_s,
-            base,
-            len(provinces),
-        )
+        log.info("bench service: %d clients for %.0f s on %s", clients, duration_s, base)
         load_before = os.getloadavg()[0]
         stats, kinds, seconds = run_load(
             base, specs, provinces, duration_s=duration_s, think_s=think_s, warmup_s=warmup_s
         )
         load_after = os.getloadavg()[0]
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop_server(server)
     return LoadReport(
         clients=clients,
         duration_s=round(seconds, 1),

@@ -20,12 +20,8 @@ depends_on = None
 _TZ = sa.DateTime(timezone=True)
 
 
-def upgrade() -> None:
-    bind = op.get_bind()
-    postgres = bind.dialect.name == "postgresql"
-    if postgres:
-        op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-
+def _dataset_tables() -> None:
+    """Provinces, counties (with polygons), helpers and needs."""
     op.create_table(
         "provinces",
         sa.Column("adcode", sa.String(6), primary_key=True),
@@ -81,6 +77,10 @@ def upgrade() -> None:
         sa.Column("lat", sa.Float, nullable=True),
         sa.Column("geom", GeometryType("POINT"), nullable=True),
     )
+
+
+def _user_and_run_tables() -> None:
+    """Users, runs, the column order of result tables and their rows."""
     op.create_table(
         "users",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -141,6 +141,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_result_rows_lookup", "result_rows", ["run_id", "table_name", "province_adcode"]
     )
+
+
+def _result_tables() -> None:
+    """Per-county coverage, the audit log and accepted uploads."""
     op.create_table(
         "coverage",
         sa.Column(
@@ -183,6 +187,17 @@ def upgrade() -> None:
         ),
         sa.Column("created_at", _TZ, nullable=False),
     )
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    postgres = bind.dialect.name == "postgresql"
+    if postgres:
+        op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+
+    _dataset_tables()
+    _user_and_run_tables()
+    _result_tables()
     if postgres:
         for table in ("units", "helpers", "needs"):
             op.create_index(f"ix_{table}_geom", table, ["geom"], postgresql_using="gist")
