@@ -148,9 +148,10 @@ class ToursSettings(BaseModel):
     #: Caravan season (``MM-DD``); trips run on weekdays within it, outside closures.
     caravan_season_start: str = "03-01"
     caravan_season_end: str = "11-30"
-    #: Search budget per county (caravan day trips) in local-search moves, as
-    #: ``museum_search_branches`` (proportional share below 100 stops, at least 10).
-    caravan_search_branches: int = Field(100, ge=0)
+    #: Search budget per county (caravan day trips) in solutions of the guided local
+    #: search: deterministic like ``museum_search_branches``; counties with fewer than
+    #: 100 stops get a proportional share (at least 5). 0 = the time limit alone.
+    caravan_search_solutions: int = Field(20, ge=0)
     #: Safety cap on solver time per county (caravan day trips), seconds; counties with
     #: fewer than 100 stops get a proportional share (at least 0.03 s).
     caravan_time_limit_s: float = Field(2.0, gt=0)

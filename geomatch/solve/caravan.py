@@ -10,7 +10,8 @@ Formulation (one VRPTW per county, :mod:`geomatch.solve.vrptw`, OR-Tools backend
 ---------------------------------------------------------------------------------
 Depot = seat with window ``[0, L]`` (``L`` = working-day minutes); customers = stops,
 service ``s`` minutes, no capacity; vehicles = the county's trip days ``D`` (weekdays of
-the caravan season outside the county's closures, at most ``trip_days``). Travel inside
+the caravan season outside the county's closures, at most ``trip_days``), cut to the
+trips of a nearest-next greedy plan (:func:`greedy_trip_count`, an upper bound). Travel inside
 a county is ``haversine · detour_factor`` km at the speed of the county's terrain class.
 Objective, hierarchical: fewest trip days, then km, and every stop served if at all
 possible (skip penalty above the cost of all days). Before solving, a stop with
@@ -18,12 +19,12 @@ possible (skip penalty above the cost of all days). Before solving, a stop with
 after solving, stops the days cannot hold are ``no_trip_days``; a county with no day in
 season has its stops ``season_closed``.
 
-The solver's budget per county is ``caravan_search_branches · min(1, stops / 100)``
-local-search moves (at least 10; deterministic, so a county's trips are the same on any
-machine), capped by ``caravan_time_limit_s`` scaled alike; the first solution comes from
-the savings heuristic, improved by guided local search. Trips are dated on the county's
-available days in order (first trip on the first weekday of the season). Counties are
-independent: they are solved in chunks through an :class:`geomatch.scale.executor.Executor`
+The solver's budget per county is ``caravan_search_solutions · min(1, stops / 100)``
+solutions of the guided local search (at least 5; deterministic, so a county's trips are
+the same on any machine), capped by ``caravan_time_limit_s`` scaled alike; the first
+solution comes from the savings heuristic, improved by guided local search. Trips are
+dated on the county's available days in order (first trip on the first weekday of the
+season). Counties are independent: they are solved in chunks through an :class:`geomatch.scale.executor.Executor`
 (in process, or as Dask tasks).
 """
 
@@ -60,6 +61,7 @@ __all__ = [
     "caravan_stops",
     "county_problem",
     "county_problems",
+    "greedy_trip_count",
     "schedule_caravans",
     "solve_counties",
     "solve_county",
@@ -177,6 +179,37 @@ def trip_dates(settings: ToursSettings, closures: Sequence[tuple[int, int]]) -> 
     return out
 
 
+def greedy_trip_count(minutes: np.ndarray, service_min: float, day_min: float) -> int:
+    """Day trips of a nearest-next greedy tour plan: an upper bound on the trips needed.
+
+    ``minutes``: travel times with the seat at index 0 and every stop reachable in a day
+    trip. Each trip leaves the seat and goes on to the nearest unvisited stop from
+    which it can still be back within ``day_min``. The routing model gets this many
+    vehicles (at most the trip days): every stop fits in them, and the local search
+    does not spend its moves on dozens of empty days.
+    """
+    left = set(range(1, len(minutes)))
+    trips = 0
+    while left:
+        trips += 1
+        here, clock = 0, 0.0
+        while True:
+            fits = [
+                j
+                for j in left
+                if clock + minutes[here, j] + service_min + minutes[j, 0] <= day_min + 1e-9
+            ]
+            if not fits:
+                break
+            j = min(fits, key=lambda k: (minutes[here, k], k))
+            clock += minutes[here, j] + service_min
+            left.discard(j)
+            here = j
+        if here == 0:  # nothing fits even alone: cannot happen for reachable stops
+            raise ValueError("a stop is not reachable in a day trip")
+    return trips
+
+
 def county_problem(
     adcode: str,
     seat: tuple[float, float],
@@ -212,7 +245,7 @@ def county_problem(
             due=np.r_[day, np.full(n - 1, day - svc)],
             service=np.r_[0.0, np.full(n - 1, svc)],
             capacity=1.0,
-            n_vehicles=len(dates),
+            n_vehicles=min(len(dates), greedy_trip_count(minutes[np.ix_(idx, idx)], svc, day)),
             node_ids=("seat", *(str(stops["stop_code"].iloc[i]) for i in reach)),
         )
         F = hierarchical_vehicle_cost(base)
@@ -231,13 +264,14 @@ def county_problem(
 
 
 def solve_county(
-    cc: CountyCaravan, time_limit_s: float, branches: int = 0
+    cc: CountyCaravan, time_limit_s: float, solutions: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Solve one county; returns its tour rows and unmet rows.
 
-    ``branches`` is the local-search budget in moves at 100 stops (deterministic; a
-    proportional share below, at least 10; 0 = ``time_limit_s`` alone), ``time_limit_s``
-    the time cap at 100 stops (a proportional share below, at least 30 ms).
+    ``solutions`` is the search budget at 100 stops in solutions of the guided local
+    search (deterministic; a proportional share below, at least 5; 0 = ``time_limit_s``
+    alone), ``time_limit_s`` the time cap at 100 stops (a proportional share below, at
+    least 30 ms).
     """
     rows: list[dict[str, Any]] = []
     unmet: list[dict[str, Any]] = []
@@ -281,7 +315,7 @@ def solve_county(
         vehicle_cost=F,
         eliminate_routes=False,
         first_solution=FIRST_SOLUTION,
-        branch_limit=max(10, round(branches * share)) if branches else 0,
+        solution_limit=max(5, round(solutions * share)) if solutions else 0,
     )
     viol = check_routes(cc.problem, sol.routes, require_all=False)
     if viol:  # never expected: the routing model enforces the same rules
@@ -327,10 +361,10 @@ def _frames(
 
 
 def solve_counties(
-    ccs: Sequence[CountyCaravan], time_limit_s: float, branches: int = 0
+    ccs: Sequence[CountyCaravan], time_limit_s: float, solutions: int = 0
 ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     """:func:`solve_county` over a chunk of counties (one executor task)."""
-    return [solve_county(cc, time_limit_s, branches) for cc in ccs]
+    return [solve_county(cc, time_limit_s, solutions) for cc in ccs]
 
 
 def county_problems(
@@ -439,7 +473,7 @@ def submit_caravans(
     solve = functools.partial(
         solve_counties,
         time_limit_s=settings.caravan_time_limit_s,
-        branches=settings.caravan_search_branches,
+        solutions=settings.caravan_search_solutions,
     )
     batch = executor.submit(solve, [[ccs[i] for i in ch] for ch in chunks], label="caravan")
     return CaravanJob(list(ccs), chunks, batch, t0)

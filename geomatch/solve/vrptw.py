@@ -425,6 +425,8 @@ def solve_vrptw(
     initial_routes: Sequence[Sequence[int]] | None = None,
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
     branch_limit: int = 0,
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+    solution_limit: int = 0,
 ) -> VrptwSolution:
     """Solve a VRPTW with the hierarchical objective.
 
@@ -457,6 +459,11 @@ def solve_vrptw(
         OR-Tools only, without route elimination: stop the local search after this
         many moves (search branches), a deterministic budget; the time limit then only
         caps it. 0 = the time limit alone.
+    metaheuristic
+        OR-Tools only: a ``LocalSearchMetaheuristic`` name.
+    solution_limit
+        OR-Tools only, without route elimination: stop after this many solutions of the
+        search (a deterministic budget; the time limit then only caps it). 0 = none.
 
     Returns
     -------
@@ -486,6 +493,8 @@ def solve_vrptw(
             t0,
             first_solution,
             branch_limit,
+            metaheuristic,
+            solution_limit,
         )
     else:
         raise InputError(
@@ -536,14 +545,16 @@ def _ortools_model(
 
 
 def _ortools_params(
-    seconds: float, first: str = "PARALLEL_CHEAPEST_INSERTION"
+    seconds: float,
+    first: str = "PARALLEL_CHEAPEST_INSERTION",
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH",
 ) -> routing_parameters_pb2.RoutingSearchParameters:
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first)
-    params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic
     )
     ms = max(1, int(seconds * 1000))
     params.time_limit.FromMilliseconds(ms)
@@ -578,6 +589,8 @@ def _solve_ortools(
     t0: float,
     first: str = "PARALLEL_CHEAPEST_INSERTION",
     branch_limit: int = 0,
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+    solution_limit: int = 0,
 ) -> list[list[int]]:
     ints = _integer_data(problem, scale)
     fixed = round(F * scale)
@@ -589,8 +602,10 @@ def _solve_ortools(
     # Phase 1: guided local search with the fixed vehicle cost (40 % of the budget, all
     # of it when routes are not eliminated).
     share = 0.4 if eliminate and problem.skip_penalty is None else 1.0
-    params = _ortools_params(time_limit_s * share, first)
+    params = _ortools_params(time_limit_s * share, first, metaheuristic)
     budget = int(branch_limit) if share == 1.0 else 0
+    if solution_limit and share == 1.0:
+        params.solution_limit = int(solution_limit)
     sol = None
     if initial:
         init = routing.ReadAssignmentFromRoutes([list(r) for r in initial if r], True)
