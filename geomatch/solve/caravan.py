@@ -24,8 +24,8 @@ solutions of the guided local search (at least 5; deterministic, so a county's t
 the same on any machine), capped by ``caravan_time_limit_s`` scaled alike; the first
 solution comes from the savings heuristic, improved by guided local search. Trips are
 dated on the county's available days in order (first trip on the first weekday of the
-season). Counties are independent: they are solved in chunks through an :class:`geomatch.scale.executor.Executor`
-(in process, or as Dask tasks).
+season). Counties are independent: they are solved in chunks through an
+:class:`geomatch.scale.executor.Executor` (in process, or as Dask tasks).
 """
 
 from __future__ import annotations
