@@ -31,6 +31,8 @@ Reason codes (``unmet.csv`` column ``reason``), checked in this order:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -183,145 +185,185 @@ def explain_unmet(
     cand = arcs[isin_ids(arcs["need_id"], base["need_id"])]
     with_arcs = isin_ids(base["need_id"], cand["need_id"])
 
-    # --- needs without any candidate -------------------------------------------------
     if (~with_arcs).any():
-        sub = nidx.loc[base.loc[~with_arcs, "need_id"]].reset_index()
-        if arcs_given:
-            r = pd.DataFrame(
-                {
-                    "need_id": sub["need_id"],
-                    "reason": "no_candidate",
-                    "fix_helper_id": "",
-                    "fix_distance_km": np.nan,
-                }
-            )
-        else:
-            r = _nearest_without_arcs(helpers, sub, settings, relations)
-        r = r.set_index("need_id")
-        ids = base.loc[~with_arcs, "need_id"]
-        base.loc[~with_arcs, "reason"] = r.loc[ids, "reason"].to_numpy()
-        base.loc[~with_arcs, "fix_helper_id"] = r.loc[ids, "fix_helper_id"].to_numpy()
-        base.loc[~with_arcs, "fix_distance_km"] = r.loc[ids, "fix_distance_km"].to_numpy()
-        details = {
-            "no_location": "the need has no lon/lat",
-            "no_candidate": "the arcs file lists no helper for this need",
-            "no_specialty_match": "no helper has a specialty that serves this category",
-            "language": "no helper of a fitting specialty speaks the need's language",
-            "level": "no fitting senior expert",
-            "relation": "no fitting helper in the officially paired eastern provinces",
-            "no_candidate_in_radius": f"no fitting helper within {settings.radius_km:g} km",
-        }
-        fixes = {
-            "no_candidate_in_radius": "widen radius_km or recruit nearer: nearest fitting helper",
-            "language": "recruit a helper who speaks the language; nearest fitting helper",
-            "level": "accept a non-senior expert (enforce_min_level); nearest fitting one",
-            "relation": "use relation_mode = preference; nearest fitting helper",
-        }
-        m = ~with_arcs
-        base.loc[m, "detail"] = base.loc[m, "reason"].map(details).fillna("")
-        fx = base.loc[m, "reason"].map(fixes)
-        has_fix = fx.notna() & (base.loc[m, "fix_helper_id"] != "")
-        fx_text = (
-            fx.fillna("")
-            + " "
-            + base.loc[m, "fix_helper_id"].astype(str)
-            + " at "
-            + _fmt_int(base.loc[m, "fix_distance_km"].to_numpy(dtype=float))
-            + " km"
-        )
-        base.loc[m, "fix"] = np.where(has_fix, fx_text, "")
-
-    # --- needs with candidates ------------------------------------------------------
+        _explain_without_arcs(base, ~with_arcs, nidx, helpers, settings, relations, arcs_given)
     if with_arcs.any():
-        cap = helpers.set_index("helper_id")["capacity"]
-        used = (
-            pairings.groupby("helper_id")["load"].sum()
-            if len(pairings)
-            else pd.Series(dtype="int64")
-        )
-        c = cand.copy()
-        c["room"] = (
-            cap.reindex(c["helper_id"]).to_numpy()
-            - used.reindex(c["helper_id"]).fillna(0).to_numpy()
-        )
-        c["fits"] = c["room"] >= c["load"]
-        c = c.sort_values(["need_id", "cost"])
-        best = c.drop_duplicates("need_id").set_index("need_id")
-        best_room = c[c["fits"]].drop_duplicates("need_id").set_index("need_id")
-        n_cand = c.groupby("need_id").size()
-        ids = base.loc[with_arcs, "need_id"]
-        has_room = isin_ids(ids, best_room.index)
-        room = best_room.reindex(ids)
-        full = best.reindex(ids)
-        pick = full.copy()
-        for col in ("helper_id", "distance_km", "load"):
-            pick[col] = np.where(
-                has_room, room[col].to_numpy(dtype=object), full[col].to_numpy(dtype=object)
-            )
-        pen_i = base.loc[with_arcs, "penalty"].to_numpy(dtype=float)
-        room_cost = room["cost"].to_numpy(dtype=float)
-        too_costly = has_room & (room_cost >= pen_i)
-        reason = np.where(
-            has_room,
-            np.where(too_costly, "cost_above_penalty", "side_constraint"),
-            "capacity_taken",
-        )
-        hid = pick["helper_id"].astype(str).to_numpy()
-        dkm = pick["distance_km"].to_numpy(dtype=float)
-        # who holds the cheapest full helper: its needs and their priority
-        holders = pairings[isin_ids(pairings["helper_id"], full["helper_id"])]
-        holders = holders.assign(
-            tag=holders["need_id"].astype(str)
-            + " ("
-            + holders["need_id"].map(nidx["priority"]).fillna("").astype(str)
-            + ")"
-        )
-        shown = holders.groupby("helper_id")["tag"].agg(
-            lambda t: ", ".join(t.iloc[:5]) + (f" and {len(t) - 5} more" if len(t) > 5 else "")
-        )
-        shown_d = shown.to_dict()
-        held = np.array([shown_d.get(x, "no one") for x in hid.tolist()], dtype=object)
-        cnt = _fmt_int(n_cand.reindex(ids).to_numpy(dtype=float))
-        hid = hid.astype(object)
-        cost_txt = _fmt_int(room_cost)
-        load_txt = _fmt_int(pick["load"].to_numpy(dtype=float))
-        km_txt = _fmt_int(dkm)
-        km_part = np.where(km_txt == "", "", " (" + km_txt + " km)")
-        detail = np.where(
-            reason == "capacity_taken",
-            np.where(
-                cnt == "1",
-                "its only candidate helper, " + hid + ", is full; it serves " + held,
-                "all "
-                + cnt
-                + " candidate helpers are full; the cheapest, "
-                + hid
-                + ", serves "
-                + held,
-            ),
-            np.where(
-                reason == "cost_above_penalty",
-                "cheapest pair with room costs " + cost_txt + " ≥ unmet penalty " + _fmt_int(pen_i),
-                "helper " + hid + " has room but a side constraint (one station per expert, "
-                "per-county limit, society quota or a complete station team) stops the pair",
-            ),
-        )
-        fix = np.where(
-            reason == "capacity_taken",
-            "give helper " + hid + km_part + " " + load_txt + " more unit(s) of capacity",
-            np.where(
-                reason == "cost_above_penalty",
-                "raise the need's priority or unmet_penalty above " + cost_txt,
-                "relax the side constraint or recruit a helper",
-            ),
-        )
-        base.loc[with_arcs, "reason"] = reason
-        base.loc[with_arcs, "detail"] = detail
-        base.loc[with_arcs, "fix_helper_id"] = hid
-        base.loc[with_arcs, "fix_distance_km"] = dkm
-        base.loc[with_arcs, "fix"] = fix
+        choice = _cheapest_choice(base, with_arcs, cand, helpers, pairings)
+        _explain_with_arcs(base, with_arcs, choice, pairings, nidx)
     base["reason_zh"] = base["reason"].map(REASON_ZH).fillna("")
     return base[list(UNMET_COLUMNS)]
+
+
+def _explain_without_arcs(
+    base: pd.DataFrame,
+    without: np.ndarray,
+    nidx: pd.DataFrame,
+    helpers: pd.DataFrame,
+    settings: PairingSettings,
+    relations: pd.DataFrame | None,
+    arcs_given: bool,
+) -> None:
+    """Reason, detail and nearest fitting helper of the unmet needs without a candidate."""
+    sub = nidx.loc[base.loc[without, "need_id"]].reset_index()
+    if arcs_given:
+        r = pd.DataFrame(
+            {
+                "need_id": sub["need_id"],
+                "reason": "no_candidate",
+                "fix_helper_id": "",
+                "fix_distance_km": np.nan,
+            }
+        )
+    else:
+        r = _nearest_without_arcs(helpers, sub, settings, relations)
+    r = r.set_index("need_id")
+    ids = base.loc[without, "need_id"]
+    base.loc[without, "reason"] = r.loc[ids, "reason"].to_numpy()
+    base.loc[without, "fix_helper_id"] = r.loc[ids, "fix_helper_id"].to_numpy()
+    base.loc[without, "fix_distance_km"] = r.loc[ids, "fix_distance_km"].to_numpy()
+    details = {
+        "no_location": "the need has no lon/lat",
+        "no_candidate": "the arcs file lists no helper for this need",
+        "no_specialty_match": "no helper has a specialty that serves this category",
+        "language": "no helper of a fitting specialty speaks the need's language",
+        "level": "no fitting senior expert",
+        "relation": "no fitting helper in the officially paired eastern provinces",
+        "no_candidate_in_radius": f"no fitting helper within {settings.radius_km:g} km",
+    }
+    fixes = {
+        "no_candidate_in_radius": "widen radius_km or recruit nearer: nearest fitting helper",
+        "language": "recruit a helper who speaks the language; nearest fitting helper",
+        "level": "accept a non-senior expert (enforce_min_level); nearest fitting one",
+        "relation": "use relation_mode = preference; nearest fitting helper",
+    }
+    m = without
+    base.loc[m, "detail"] = base.loc[m, "reason"].map(details).fillna("")
+    fx = base.loc[m, "reason"].map(fixes)
+    has_fix = fx.notna() & (base.loc[m, "fix_helper_id"] != "")
+    fx_text = (
+        fx.fillna("")
+        + " "
+        + base.loc[m, "fix_helper_id"].astype(str)
+        + " at "
+        + _fmt_int(base.loc[m, "fix_distance_km"].to_numpy(dtype=float))
+        + " km"
+    )
+    base.loc[m, "fix"] = np.where(has_fix, fx_text, "")
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """Per unmet need with candidates: the pair a fix would use, and why it is unmet."""
+
+    ids: pd.Series
+    pick: pd.DataFrame
+    full: pd.DataFrame
+    n_cand: pd.Series
+    pen_i: np.ndarray
+    room_cost: np.ndarray
+    reason: np.ndarray
+
+
+def _cheapest_choice(
+    base: pd.DataFrame,
+    with_arcs: np.ndarray,
+    cand: pd.DataFrame,
+    helpers: pd.DataFrame,
+    pairings: pd.DataFrame,
+) -> _Choice:
+    """The cheapest candidate with room (else the cheapest) and the reason code."""
+    cap = helpers.set_index("helper_id")["capacity"]
+    used = (
+        pairings.groupby("helper_id")["load"].sum() if len(pairings) else pd.Series(dtype="int64")
+    )
+    c = cand.copy()
+    c["room"] = (
+        cap.reindex(c["helper_id"]).to_numpy() - used.reindex(c["helper_id"]).fillna(0).to_numpy()
+    )
+    c["fits"] = c["room"] >= c["load"]
+    c = c.sort_values(["need_id", "cost"])
+    best = c.drop_duplicates("need_id").set_index("need_id")
+    best_room = c[c["fits"]].drop_duplicates("need_id").set_index("need_id")
+    n_cand = c.groupby("need_id").size()
+    ids = base.loc[with_arcs, "need_id"]
+    has_room = isin_ids(ids, best_room.index)
+    room = best_room.reindex(ids)
+    full = best.reindex(ids)
+    pick = full.copy()
+    for col in ("helper_id", "distance_km", "load"):
+        pick[col] = np.where(
+            has_room, room[col].to_numpy(dtype=object), full[col].to_numpy(dtype=object)
+        )
+    pen_i = base.loc[with_arcs, "penalty"].to_numpy(dtype=float)
+    room_cost = room["cost"].to_numpy(dtype=float)
+    too_costly = has_room & (room_cost >= pen_i)
+    reason = np.where(
+        has_room,
+        np.where(too_costly, "cost_above_penalty", "side_constraint"),
+        "capacity_taken",
+    )
+    return _Choice(ids, pick, full, n_cand, pen_i, room_cost, reason)
+
+
+def _explain_with_arcs(
+    base: pd.DataFrame,
+    with_arcs: np.ndarray,
+    choice: _Choice,
+    pairings: pd.DataFrame,
+    nidx: pd.DataFrame,
+) -> None:
+    """Detail and fix texts of the unmet needs with candidates."""
+    ids, pick, full, n_cand = choice.ids, choice.pick, choice.full, choice.n_cand
+    pen_i, room_cost, reason = choice.pen_i, choice.room_cost, choice.reason
+    hid = pick["helper_id"].astype(str).to_numpy()
+    dkm = pick["distance_km"].to_numpy(dtype=float)
+    # who holds the cheapest full helper: its needs and their priority
+    holders = pairings[isin_ids(pairings["helper_id"], full["helper_id"])]
+    holders = holders.assign(
+        tag=holders["need_id"].astype(str)
+        + " ("
+        + holders["need_id"].map(nidx["priority"]).fillna("").astype(str)
+        + ")"
+    )
+    shown = holders.groupby("helper_id")["tag"].agg(
+        lambda t: ", ".join(t.iloc[:5]) + (f" and {len(t) - 5} more" if len(t) > 5 else "")
+    )
+    shown_d = shown.to_dict()
+    held = np.array([shown_d.get(x, "no one") for x in hid.tolist()], dtype=object)
+    cnt = _fmt_int(n_cand.reindex(ids).to_numpy(dtype=float))
+    hid = hid.astype(object)
+    cost_txt = _fmt_int(room_cost)
+    load_txt = _fmt_int(pick["load"].to_numpy(dtype=float))
+    km_txt = _fmt_int(dkm)
+    km_part = np.where(km_txt == "", "", " (" + km_txt + " km)")
+    detail = np.where(
+        reason == "capacity_taken",
+        np.where(
+            cnt == "1",
+            "its only candidate helper, " + hid + ", is full; it serves " + held,
+            "all " + cnt + " candidate helpers are full; the cheapest, " + hid + ", serves " + held,
+        ),
+        np.where(
+            reason == "cost_above_penalty",
+            "cheapest pair with room costs " + cost_txt + " ≥ unmet penalty " + _fmt_int(pen_i),
+            "helper " + hid + " has room but a side constraint (one station per expert, "
+            "per-county limit, society quota or a complete station team) stops the pair",
+        ),
+    )
+    fix = np.where(
+        reason == "capacity_taken",
+        "give helper " + hid + km_part + " " + load_txt + " more unit(s) of capacity",
+        np.where(
+            reason == "cost_above_penalty",
+            "raise the need's priority or unmet_penalty above " + cost_txt,
+            "relax the side constraint or recruit a helper",
+        ),
+    )
+    base.loc[with_arcs, "reason"] = reason
+    base.loc[with_arcs, "detail"] = detail
+    base.loc[with_arcs, "fix_helper_id"] = hid
+    base.loc[with_arcs, "fix_distance_km"] = dkm
+    base.loc[with_arcs, "fix"] = fix
 
 
 def _fix_zh(reason: str, k: int, cat: str, kind: str, km: float, radius: float) -> str:
