@@ -112,6 +112,15 @@ def test_million_column_csv_refused_while_streaming(service: Service) -> None:
     assert time.monotonic() - start < 10
 
 
+@pytest.fixture(scope="module")
+def small_limits(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A service whose uploads may have 20 rows and 100-character cells."""
+    settings = make_settings(
+        tmp_path_factory.mktemp("limits"), max_upload_rows=20, max_cell_chars=100
+    )
+    yield from start_service(settings)
+
+
 @pytest.mark.parametrize(
     ("text", "limit"),
     [
@@ -120,16 +129,14 @@ def test_million_column_csv_refused_while_streaming(service: Service) -> None:
         (b'a,b\n1,"' + b"y," * 200 + b'"\n', "max_cell_chars"),  # commas inside quotes
     ],
 )
-def test_rows_and_cells_are_limited(tmp_path: Path, text: bytes, limit: str) -> None:
-    settings = make_settings(tmp_path, max_upload_rows=20, max_cell_chars=100)
-    for svc in start_service(settings):
-        r = _post(svc, "t.csv", text)
-        assert r.status_code == 422 and limit in r.text, r.text
-        zipped = io.BytesIO()
-        with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("helpers.csv", text)
-        r = _post(svc, "t.zip", zipped.getvalue())  # the same check inside a zip
-        assert r.status_code == 422 and limit in r.text, r.text
+def test_rows_and_cells_are_limited(small_limits: Service, text: bytes, limit: str) -> None:
+    r = _post(small_limits, "t.csv", text)
+    assert r.status_code == 422 and limit in r.text, r.text
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("helpers.csv", text)
+    r = _post(small_limits, "t.zip", zipped.getvalue())  # the same check inside a zip
+    assert r.status_code == 422 and limit in r.text, r.text
 
 
 def _zip(member: bytes, method: int = zipfile.ZIP_DEFLATED) -> bytearray:
@@ -401,17 +408,12 @@ def test_planner_texts_name_no_other_province(service: Service) -> None:
     assert "N5 (520322)" in national
 
 
-def test_planner_sees_province_counts_and_no_paths(tmp_path: Path) -> None:
-    for svc in start_service(make_settings(tmp_path)):
-        ok = svc.client.post("/api/runs", json={"scenario": "quick"}, headers=svc.h("national"))
-        svc.wait(ok.json()["id"])
-        bad = svc.client.post(
-            "/api/runs", json={"scenario": "missing_file"}, headers=svc.h("national")
-        )
-        assert bad.status_code == 422
-        runs = {r["id"]: r for r in svc.client.get("/api/runs", headers=svc.h("gansu")).json()}
-        assert runs[ok.json()["id"]]["tables"]["pairings"] == 3  # national: 5
-        assert runs[ok.json()["id"]]["tables"]["coverage"] == 3
+def test_planner_sees_province_counts(service: Service) -> None:
+    runs = {r["id"]: r for r in service.client.get("/api/runs", headers=service.h("gansu")).json()}
+    assert runs[service.run_id]["tables"]["pairings"] == 3  # national: 5
+    assert runs[service.run_id]["tables"]["coverage"] == 3
+    every = service.client.get("/api/runs", headers=service.h("national")).json()
+    assert {r["id"]: r for r in every}[service.run_id]["tables"]["pairings"] == 5
 
 
 def test_errors_carry_no_server_paths() -> None:
@@ -446,13 +448,10 @@ def test_browser_errors_are_chinese_pages(service: Service) -> None:
     assert api.headers["content-type"].startswith("application/json")
 
 
-def test_dashboard_defaults_to_national(tmp_path: Path) -> None:
-    (tmp_path / "sc").mkdir()
-    for name in ("equity", "national", "quick"):
-        (tmp_path / "sc" / f"{name}.toml").write_text("[scenario]\n", encoding="utf-8")
-    for svc in start_service(make_settings(tmp_path, scenario_dir=tmp_path / "sc")):
-        page = svc.client.get("/", headers=svc.h("national")).text
-        assert '<option value="national" selected>' in page
+def test_dashboard_defaults_to_national(service: Service) -> None:
+    page = service.client.get("/", headers=service.h("national")).text
+    assert '<option value="national" selected>' in page
+    assert '<option value="quick">' in page
 
 
 # --- 5. health and the OpenAPI document ------------------------------------------------------
