@@ -28,6 +28,7 @@ from geomatch.errors import InputError
 from geomatch.records.identity import RegisterKey, mask_tail
 from geomatch.records.orm import RegisterEntry, RegisterImport
 from geomatch.records.register_file import (
+    HELPER_COLUMNS,
     REGISTER_HEADERS_ZH,
     RegisterFileError,
     RegisterTable,
@@ -59,17 +60,7 @@ RULE_ZH = {
 
 #: Columns of the exported (masked) register.
 EXPORT_COLUMNS = (
-    "helper_id",
-    "name",
-    "kind",
-    "specialty",
-    "level",
-    "capacity",
-    "languages",
-    "province_adcode",
-    "institution",
-    "lon",
-    "lat",
+    *HELPER_COLUMNS,
     "id_masked",
     "phone_masked",
     "filed_by_province",
@@ -306,20 +297,7 @@ def export_register(
 
 def register_helpers(session: Session) -> pd.DataFrame:
     """The national register as a ``helpers.csv`` table (what a run pairs from)."""
-    cols = (
-        "helper_id",
-        "name",
-        "kind",
-        "specialty",
-        "level",
-        "capacity",
-        "languages",
-        "province_adcode",
-        "institution",
-        "lon",
-        "lat",
-        "filed_by_province",
-    )
+    cols = (*HELPER_COLUMNS, "filed_by_province")
     q = sa.select(*(getattr(RegisterEntry, c) for c in cols)).order_by(RegisterEntry.helper_id)
     frame = pd.DataFrame(session.execute(q).all(), columns=list(cols))
     frame["source"] = "register " + frame.pop("filed_by_province").astype(str)

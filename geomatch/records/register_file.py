@@ -43,6 +43,7 @@ from geomatch.records.identity import (
 )
 
 __all__ = [
+    "HELPER_COLUMNS",
     "LEVEL_ZH",
     "MAX_ERRORS",
     "REGISTER_COLUMNS",
@@ -65,7 +66,8 @@ LEVEL_ZH: Final = MappingProxyType(
 )
 
 _REQUIRED = ("helper_id", "name", "capacity", "lon", "lat", "id_number", "phone")
-_FROM_HELPERS = (
+#: The columns the register shares with ``helpers.csv``, in the template's order.
+HELPER_COLUMNS: Final = (
     "helper_id",
     "name",
     "kind",
@@ -87,7 +89,7 @@ _DESCRIPTIONS: Final = MappingProxyType({"name": "姓名或机构名称"})
 def _register_schema() -> TableSchema:
     """helpers.csv's contract, stricter (name, location, codes) plus the personal numbers."""
     cols: list[Column] = []
-    for name in _FROM_HELPERS:
+    for name in HELPER_COLUMNS:
         base = HELPERS_SCHEMA.column(name)
         required = name in _REQUIRED
         choices = {

@@ -77,3 +77,35 @@ def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture()
 def key() -> RegisterKey:
     return RegisterKey(b"test-secret")
+
+
+def tiny_run(folder: Path, need: str = "N1", helper: str = "H1", adcode: str = "620102") -> Path:
+    """A finished run folder with one pair and one county (written by ``write_run``)."""
+    import pandas as pd
+
+    from geomatch.run_result import RunResult, write_run
+
+    pairs = pd.DataFrame(
+        {
+            "need_id": [need],
+            "helper_id": [helper],
+            "kind": ["station"],
+            "adcode": [adcode],
+            "cost": [1],
+            "load": [1],
+        }
+    )
+    cov = pd.DataFrame(
+        {
+            "adcode": [adcode],
+            "name": ["城关区"],
+            "province": ["甘肃省"],
+            "station_team": ["complete"],
+            "museum_visits": [0],
+            "caravan_visits": [0],
+            "experts": [1],
+            "unmet_needs": [0],
+        }
+    )
+    write_run(RunResult.of({"pairings": pairs, "coverage": cov}), folder)
+    return folder

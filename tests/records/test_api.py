@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from geomatch.service.config import ServiceSettings
-from tests.records.conftest import expert, register_csv
+from tests.records.conftest import expert, register_csv, tiny_run
 
 PROVINCES = [
     ("620000", "甘肃省", "west"),
@@ -263,35 +263,7 @@ def test_pages_are_chinese_scoped_and_list_errors(api: Api) -> None:
 
 
 def test_runs_import_then_propose(api: Api) -> None:
-    import pandas as pd
-
-    from geomatch.run_result import RunResult, write_run
-
-    pairs = pd.DataFrame(
-        {
-            "need_id": ["N9"],
-            "helper_id": ["ZJ-9"],
-            "kind": ["station"],
-            "adcode": ["620102"],
-            "cost": [10],
-            "load": [1],
-        }
-    )
-    cov = pd.DataFrame(
-        {
-            "adcode": ["620102"],
-            "name": ["城关区"],
-            "province": ["甘肃省"],
-            "station_team": ["complete"],
-            "museum_visits": [0],
-            "caravan_visits": [0],
-            "experts": [1],
-            "unmet_needs": [0],
-        }
-    )
-    write_run(
-        RunResult.of({"pairings": pairs, "coverage": cov}), api.tmp / "geomatch-imports" / "r1"
-    )
+    tiny_run(api.tmp / "geomatch-imports" / "r1", "N9", "ZJ-9")
     c = api.client
     body = {"folder": "r1"}
     assert c.post("/api/runs/import", json=body, headers=api.h("gs")).status_code == 403

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from geomatch.cli.main import main
-from tests.records.conftest import expert, register_csv
+from tests.records.conftest import expert, register_csv, tiny_run
 
 
 @pytest.fixture()
@@ -40,33 +40,7 @@ def test_register_cycle_on_the_command_line(env: Path, capsys: pytest.CaptureFix
 
 
 def test_runs_import_prints_the_id_last(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import pandas as pd
-
-    from geomatch.run_result import RunResult, write_run
-
-    pairs = pd.DataFrame(
-        {
-            "need_id": ["N1"],
-            "helper_id": ["H1"],
-            "kind": ["station"],
-            "adcode": ["620102"],
-            "cost": [1],
-            "load": [1],
-        }
-    )
-    cov = pd.DataFrame(
-        {
-            "adcode": ["620102"],
-            "name": ["城关区"],
-            "province": ["甘肃省"],
-            "station_team": ["complete"],
-            "museum_visits": [0],
-            "caravan_visits": [0],
-            "experts": [1],
-            "unmet_needs": [0],
-        }
-    )
-    write_run(RunResult.of({"pairings": pairs, "coverage": cov}), env / "run")
+    tiny_run(env / "run")
     assert main(["runs", "import", str(env / "nothing")]) == 2
     capsys.readouterr()
     assert main(["runs", "import", str(env / "run")]) == 0
