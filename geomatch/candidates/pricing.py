@@ -123,8 +123,15 @@ class _Round:
     mu: np.ndarray
     pi: np.ndarray
     extra: np.ndarray
+    prev: np.ndarray
     scores: bool
     grow: bool
+
+    def reduced(self, need: np.ndarray, helper: np.ndarray, cost: np.ndarray) -> np.ndarray:
+        """(P1): ``c + e + μ − π``, the change penalty ``e`` waived on a previous pair."""
+        e = np.where(self.prev[need] == helper, 0, self.extra[need])
+        out: np.ndarray = cost + e + self.mu[helper] - self.pi[need]
+        return out
 
 
 @dataclass
@@ -263,6 +270,7 @@ class Pricer:
         extra: np.ndarray,
         *,
         skip: np.ndarray,
+        prev: np.ndarray | None = None,
         k: int = 8,
         per_need: int = 8,
         scores: bool = False,
@@ -277,7 +285,9 @@ class Pricer:
         pi
             Potential per need.
         extra
-            Cost added to every new arc of a need (change penalty), ≥ 0.
+            Change penalty of the arcs of a re-planned need, ≥ 0 …
+        prev
+            … except the arc to its previous helper (position per need, −1: none).
         skip
             Needs not priced (locked needs).
         k
@@ -294,7 +304,8 @@ class Pricer:
         """
         found = _Found(lower=np.full(len(pi), np.inf))
         trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]] = {}
-        rnd = _Round(mu, pi, extra, scores, exhaustive and not scores)
+        prev = np.full(len(pi), -1, dtype=np.int64) if prev is None else prev
+        rnd = _Round(mu, pi, extra, prev, scores, exhaustive and not scores)
         for task in self.tasks:
             self._price_task(task, rnd, skip, k, found, trees)
         return self._select(found, rnd, per_need)
@@ -328,7 +339,7 @@ class Pricer:
         needs = task.needs[~skip[task.needs]]
         if len(needs) == 0:
             return
-        slack = np.minimum(rnd.pi[needs], 1e15) - rnd.extra[needs] - task.fit
+        slack = np.minimum(rnd.pi[needs], 1e15) - task.fit
         cap = self.radius if task.within_radius else np.inf
         for tree, members, lo in self._buckets(task.pool, rnd.mu, trees):
             reach = np.minimum((slack - lo + 0.5) / self.alpha, cap)
@@ -368,7 +379,7 @@ class Pricer:
                 ok = np.isfinite(dist) & (km <= reach_km[todo][:, None])
                 if seen == 0:  # the nearest hub bounds every hub of the bucket (P2)
                     near = needs[todo][ok[:, 0]]
-                    lb = self.alpha * km[ok[:, 0], 0] - 0.5 + fit + lo + rnd.extra[near]
+                    lb = self.alpha * km[ok[:, 0], 0] - 0.5 + fit + lo
                     np.minimum.at(found.lower, near, lb)
                 new = ok.copy()
                 new[:, :seen] = False  # the hubs of the previous query were recorded then
@@ -376,8 +387,7 @@ class Pricer:
                 need, helper = needs[todo][rows], members[pos[rows, cols]]
                 fits = np.full(len(rows), fit, dtype=np.int64)
                 cost = self._costs(need, helper, km[rows, cols], fits)[-1]
-                rc = cost + rnd.extra[need] + rnd.mu[helper] - rnd.pi[need]
-                neg = rc < 0
+                neg = rnd.reduced(need, helper, cost) < 0
                 found.need.append(need[neg])
                 found.helper.append(helper[neg])
                 found.dist.append(km[rows, cols][neg])
@@ -416,7 +426,7 @@ class Pricer:
             need = helper = fit = np.zeros(0, dtype=np.int64)
             dist = np.zeros(0)
         travel, rel, rel_cost, cost = self._costs(need, helper, dist, fit)
-        rc = cost + rnd.extra[need] + rnd.mu[helper] - rnd.pi[need]
+        rc = rnd.reduced(need, helper, cost)
         # one row per pair (a relation pool may find a pair again), then the best per need
         key = need.astype(np.int64) * max(self.n_helpers, 1) + helper
         sel = np.unique(key, return_index=True)[1] if self.use_relation else np.arange(len(key))

@@ -40,8 +40,10 @@ Algorithm
    ``(π, μ)`` is an optimal dual of the full problem and the flow is optimal over
    ``P`` (LP duality; integral by total unimodularity) — ``status = optimal``.
    Otherwise add the ``price_per_need`` most negative violators of each need to ``A``
-   and go to 2. Each round adds at least one pair not in ``A`` and ``P`` is finite, so
-   the loop ends.
+   and go to 2. In the first rounds, added pairs that carry no flow and have a positive
+   reduced cost are dropped from ``A`` again (they are priced like any other pair, so
+   the proof is unchanged; this keeps the re-solves small). After those rounds each
+   round adds at least one pair not in ``A`` and ``P`` is finite, so the loop ends.
 
 If ``time_limit_s`` runs out before the proof, the pairing of the last round is
 returned as ``feasible`` with the Lagrangian/LP bound
@@ -62,16 +64,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from geomatch.candidates.pricing import PricedArcs
 from geomatch.solve.pairing_flow import solve_flow
 from geomatch.solve.pairing_model import ArcModel, ModelSolution
 
 if TYPE_CHECKING:
-    from geomatch.candidates.pricing import PricedArcs, Pricer
+    from geomatch.candidates.pricing import Pricer
     from geomatch.solve.pairing import _Problem
 
 __all__ = ["ExactResult", "column_generation"]
 
 log = logging.getLogger(__name__)
+
+#: Rounds that drop unused arcs of positive reduced cost (later rounds only add, so the
+#: loop cannot cycle and ends).
+_PRUNE_ROUNDS = 8
 
 #: What ``status: optimal`` is proven over.
 OPTIMAL_OVER = "all compatible pairs within radius_km (and the relation pools)"
@@ -104,7 +111,29 @@ def _extend(p: _Problem, new: PricedArcs, extra: np.ndarray) -> None:
     p.added.append(new)
     p.arc_h = np.concatenate([p.arc_h, new.helper.astype(np.int64)])
     p.arc_n = np.concatenate([p.arc_n, new.need.astype(np.int64)])
-    p.change = np.concatenate([p.change, extra[new.need]])
+    change = np.where(p.prev_h[new.need] == new.helper, 0, extra[new.need])
+    p.change = np.concatenate([p.change, change])
+
+
+def _prune(p: _Problem, model: ArcModel, sol: ModelSolution) -> int:
+    """Drop added arcs that carry no flow and have a positive reduced cost.
+
+    They cannot be in an optimal basis now; pricing sees them again like any pair
+    outside the model, so the proof is unchanged. Arcs of the first restricted set
+    (candidates, locks) stay. Returns the number dropped.
+    """
+    pi, mu = sol.need_potential, sol.helper_potential
+    if pi is None or mu is None or not p.added:
+        return 0
+    rc = model.arc_cost + mu[model.arc_helper] - pi[model.arc_need]
+    drop = ~sol.x & (rc > 0)
+    drop[: len(p.a)] = False
+    if not drop.any():
+        return 0
+    keep = ~drop
+    p.added = [PricedArcs.concat(p.added).take(keep[len(p.a) :])]
+    p.arc_h, p.arc_n, p.change = p.arc_h[keep], p.arc_n[keep], p.change[keep]
+    return int(drop.sum())
 
 
 def dual_bound(model: ArcModel, sol: ModelSolution, lower: np.ndarray) -> float:
@@ -135,7 +164,13 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
     t0 = time.perf_counter()
     start = pricer.coarse_potentials(p.cap_model, p.unmet_cost)
     warm = pricer.price(
-        start.mu, p.unmet_cost, extra, skip=p.locked_need, per_need=s.price_per_need, scores=True
+        start.mu,
+        p.unmet_cost,
+        extra,
+        skip=p.locked_need,
+        prev=p.prev_h,
+        per_need=s.price_per_need,
+        scores=True,
     )
     _extend(p, _new_arcs(p, warm), extra)
     keep = ~p.locked_need[start.need]
@@ -154,6 +189,7 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
                 sol.need_potential,
                 extra,
                 skip=p.locked_need,
+                prev=p.prev_h,
                 per_need=s.price_per_need,
                 exhaustive=exhaustive,
             )
@@ -175,6 +211,8 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
         log.info("column generation round %d: %s", len(rounds) - 1, rounds[-1])
         if len(new) == 0 or time.perf_counter() > deadline:
             break
+        if len(rounds) <= _PRUNE_ROUNDS:
+            rounds[-1]["pruned"] = _prune(p, model, sol)
         _extend(p, new, extra)
     proven = len(new) == 0
     bound = float(sol.objective) if proven else dual_bound(model, sol, priced.lower)
