@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from geomatch.errors import GeomatchError, InputError
 from geomatch.records.runs import pipeline_locks
 from geomatch.service.config import ServiceSettings, get_settings
-from geomatch.service.db import make_engine, session_scope
+from geomatch.service.db import ServiceDatabaseError, make_engine, session_scope
 from geomatch.service.leases import acquire_lease
 from geomatch.service.models import Dataset, Helper, Need, Run, new_uid, utcnow
 from geomatch.service.results import store_results
@@ -287,7 +287,12 @@ def _dataset_lookups(scenario_file: Path) -> tuple[dict[str, str], dict[str, str
 def _store(
     factory: sessionmaker[Session], run_id: int, out: Path, scenario_file: Path
 ) -> dict[str, int]:
-    """Load the run folder into the database, only if the run is still running."""
+    """Load the run folder into the database, only if the run is still running.
+
+    On SQLite the database file must still be where the settings say: a worker whose file
+    was deleted under it would otherwise "finish" into the unlinked file.
+    """
+    _check_database_file(factory)
     with session_scope(factory) as session:
         status = session.execute(sa.select(Run.status).where(Run.id == run_id)).scalar_one()
         if status != "running":
@@ -298,6 +303,15 @@ def _store(
             needs = {**more_needs, **needs}
             helpers = {**more_helpers, **helpers}
         return store_results(session, run_id, out, need_adcodes=needs, helper_provinces=helpers)
+
+
+def _check_database_file(factory: sessionmaker[Session]) -> None:
+    url = factory.kw["bind"].url
+    is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if is_file and not Path(url.database).is_file():
+        raise ServiceDatabaseError(
+            f"the database file {Path(url.database).name} is gone; results not stored"
+        )
 
 
 def _pipeline_run(

@@ -479,3 +479,19 @@ def test_timestamps_carry_their_time_zone(service: Service) -> None:
     responses = schema["paths"]["/api/runs"]["post"]["responses"]
     declared = json.dumps(responses["422"]["content"]["application/json"]["schema"])
     assert "ValidationErrorOut" in declared and "ErrorOut" in declared
+
+
+def test_a_run_does_not_finish_into_a_deleted_database(tmp_path: Path) -> None:
+    from sqlalchemy.orm import sessionmaker
+
+    from geomatch.service.db import ServiceDatabaseError, migrate
+    from geomatch.service.worker import _check_database_file
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate(engine)
+    factory = sessionmaker(engine)
+    _check_database_file(factory)
+    (tmp_path / "w.db").unlink()
+    with pytest.raises(ServiceDatabaseError, match="gone"):
+        _check_database_file(factory)
+    engine.dispose()
