@@ -54,6 +54,7 @@ def _highs_optimum(
     s: PairingSettings,
     *,
     relation: np.ndarray | None = None,
+    previous: dict[str, str] | None = None,
 ) -> int:
     """min Σ c x + Σ p u over every compatible pair within the radius — and, given the
     need × helper ``relation`` matrix, every relation pair at any distance with the bonus
@@ -83,6 +84,12 @@ def _highs_optimum(
     cost = cost + surcharge[n_idx, h_idx]
     N, H, A = len(needs), len(helpers), len(n_idx)
     pen = unmet_penalties(needs, s).astype(float)
+    if previous:  # re-planning: every arc but the previous one, and unmet, cost more
+        hid = helpers["helper_id"].to_numpy()
+        had = needs["need_id"].map(previous).notna().to_numpy()
+        prev_h = needs["need_id"].map(previous).to_numpy()
+        cost = cost + np.where(had[n_idx] & (hid[h_idx] != prev_h[n_idx]), s.change_penalty, 0)
+        pen = pen + np.where(had, s.change_penalty, 0)
     eq = hstack([coo_matrix((np.ones(A), (n_idx, np.arange(A))), shape=(N, A)), identity(N)])
     cap = hstack(
         [coo_matrix((np.ones(A), (h_idx, np.arange(A))), shape=(H, A)), coo_matrix((H, N))]
@@ -165,3 +172,15 @@ def test_relation_preference_and_pairs_beyond_the_radius() -> None:
         [[hp.iloc[j] in paired[a] for j in range(len(helpers))] for a in needs["adcode"]]
     )
     assert r.summary["objective"] == _highs_optimum(helpers, needs, s, relation=rel)
+
+
+def test_replanning_prices_the_previous_pair_without_change_penalty() -> None:
+    helpers, needs = _instance(8, 40, 25)
+    # last year's plan: far helpers, not among the nearest candidates
+    far = helpers.sort_values("lon", ascending=False)["helper_id"].to_numpy()
+    previous = dict(zip(needs["need_id"][:10], far[:10], strict=True))
+    prev = pd.DataFrame({"need_id": list(previous), "helper_id": list(previous.values())})
+    s = PairingSettings(relation_mode="ignore", k_nearest=1, price_per_need=1, change_penalty=3000)
+    r = pair_from_locations(helpers, needs, s, previous=prev)
+    assert r.summary["status"] == "optimal"
+    assert r.summary["objective"] == _highs_optimum(helpers, needs, s, previous=previous)
