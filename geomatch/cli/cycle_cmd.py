@@ -80,6 +80,10 @@ def commend(
         bool,
         typer.Option("--national-export", help="全国办导出：推荐表中身份证号不打码。"),
     ] = False,
+    quotas_file: Annotated[
+        Path | None,
+        typer.Option("--quotas", help="推荐指标（unit, quota），如 geomatch quotas 的输出。"),
+    ] = None,
     records_db: Annotated[
         bool,
         typer.Option(
@@ -90,7 +94,12 @@ def commend(
 ) -> None:
     """表彰推荐：单位推荐、公示、全国评选（CP-SAT 最优）与推荐表（附件1、附件2）。"""
     from geomatch.cycle.candidates import read_candidates
-    from geomatch.cycle.commend import read_windows, run_commendation, write_commendation
+    from geomatch.cycle.commend import (
+        read_quotas,
+        read_windows,
+        run_commendation,
+        write_commendation,
+    )
     from geomatch.cycle.rules import load_rules
     from geomatch.io.output import atomic_output_dir
 
@@ -102,7 +111,8 @@ def commend(
         with _session_factory()() as session:
             cands = fill_from_records(cands, session)
     given = read_windows(windows, r) if windows is not None else None
-    result = run_commendation(cands, r, windows=given, objections_file=objections)
+    limits = read_quotas(quotas_file) if quotas_file is not None else None
+    result = run_commendation(cands, r, windows=given, objections_file=objections, quotas=limits)
     with atomic_output_dir(out) as stage:
         write_commendation(result, stage, unmasked=national_export)
     typer.echo(

@@ -3,8 +3,10 @@
 1. **Eligible**: ``registered`` (入库备案) and ``praised_since_2016``.
 2. **Unit stage**: each unit recommends its highest-merit eligible candidates up to its
    maximum (key provinces 1–2 teams, 2–3 individuals; others and national societies ≤ 1
-   and ≤ 1; ties by ``candidate_id``). A unit below its minimum is reported in
-   ``unit_shortfalls.csv`` (the unit cannot comply; the national stage goes on).
+   and ≤ 1; ties by ``candidate_id``). With quotas (推荐指标, ``--quotas quotas.csv``) a
+   unit recommends at most its quota in all: each kind's minimum first, then the highest
+   merit of the rest. A unit below a minimum is reported in ``unit_shortfalls.csv`` (the
+   unit cannot comply; the national stage goes on).
 3. **Publicity**: every unit's list is public for a window ``[start, end]`` (dates, both
    included) with ``end − start + 1 ≥ publicity_days`` and ``end ≤ deadline``. Default:
    the last ``publicity_days`` days up to the deadline; a windows file may set others.
@@ -35,6 +37,7 @@ __all__ = [
     "default_window",
     "national_problem",
     "read_objections",
+    "read_quotas",
     "read_windows",
     "recommended_frame",
     "run_commendation",
@@ -96,24 +99,62 @@ def default_window(rules: CommendRules) -> Window:
     return Window(rules.deadline - dt.timedelta(days=rules.publicity_days - 1), rules.deadline)
 
 
-def unit_stage(candidates: pd.DataFrame, rules: CommendRules) -> UnitStage:
-    """Each unit's highest-merit eligible candidates up to its maximum."""
+def _within_quota(kinds: dict[str, pd.DataFrame], lows: dict[str, int], quota: int) -> pd.DataFrame:
+    """At most ``quota`` of a unit's picks: each kind's minimum first, then the highest
+    merit of the rest; when the minimums alone exceed the quota, their best ``quota``."""
+    base = pd.concat([rows.head(lows[k]) for k, rows in kinds.items()])
+    rest = pd.concat([rows.iloc[lows[k] :] for k, rows in kinds.items()])
+    order = ["merit", "candidate_id"]
+    if len(base) >= quota:
+        return base.sort_values(order, ascending=[False, True]).head(quota)
+    extra = rest.sort_values(order, ascending=[False, True]).head(quota - len(base))
+    return pd.concat([base, extra])
+
+
+def unit_stage(
+    candidates: pd.DataFrame, rules: CommendRules, quotas: dict[str, int] | None = None
+) -> UnitStage:
+    """Each unit's highest-merit eligible candidates up to its maximum, and at most its
+    quota (推荐指标) in all when ``quotas`` names the unit."""
     eligible = candidates[candidates["registered"] & candidates["praised_since_2016"]]
     ordered = eligible.sort_values(["merit", "candidate_id"], ascending=[False, True])
     picked: list[pd.DataFrame] = []
     short: list[dict[str, object]] = []
     for unit in sorted(set(candidates["unit"])):
-        for kind in ("team", "individual"):
-            lo, hi = rules.unit_range(unit, kind)
-            rows = ordered[(ordered["unit"] == unit) & (ordered["kind"] == kind)].head(hi)
-            picked.append(rows)
-            if len(rows) < lo:
-                short.append({"unit": unit, "kind": kind, "minimum": lo, "recommended": len(rows)})
+        kinds = {
+            kind: ordered[(ordered["unit"] == unit) & (ordered["kind"] == kind)].head(
+                rules.unit_range(unit, kind)[1]
+            )
+            for kind in ("team", "individual")
+        }
+        lows = {kind: rules.unit_range(unit, kind)[0] for kind in kinds}
+        rows = pd.concat(kinds.values())
+        if quotas is not None and unit in quotas:
+            rows = _within_quota(kinds, lows, quotas[unit])
+        picked.append(rows)
+        for kind, lo in lows.items():
+            n = int((rows["kind"] == kind).sum())
+            if n < lo:
+                short.append({"unit": unit, "kind": kind, "minimum": lo, "recommended": n})
     recommended = pd.concat(picked) if picked else candidates.head(0)
     shortfalls = pd.DataFrame(short, columns=["unit", "kind", "minimum", "recommended"])
     if len(shortfalls):
         log.warning("%d unit/kind pairs below their minimum (unit_shortfalls.csv)", len(shortfalls))
     return UnitStage(recommended.reset_index(drop=True), shortfalls)
+
+
+def read_quotas(path: str | Path) -> dict[str, int]:
+    """Unit → quota from a ``quotas.csv`` (``unit, quota``), every bad row reported."""
+    df = read_checked_table(path, ("unit", "quota"))
+    errors = ErrorList(path)
+    out: dict[str, int] = {}
+    for k, (unit, raw) in enumerate(zip(df["unit"], df["quota"], strict=True), start=2):
+        value = errors.number(raw, row=k, column="quota")
+        if value != int(value):
+            errors.add(f"expected a whole number, got {raw!r}", row=k, column="quota")
+        out[str(unit).strip()] = int(value)
+    errors.raise_if_any()
+    return out
 
 
 def national_problem(
@@ -191,9 +232,11 @@ def run_commendation(
     *,
     windows: dict[str, Window] | None = None,
     objections_file: str | Path | None = None,
+    quotas: dict[str, int] | None = None,
 ) -> CommendResult:
-    """Unit stage, publicity windows, national stage, and objections if any."""
-    stage = unit_stage(candidates, rules)
+    """Unit stage (within ``quotas`` if given), publicity windows, national stage, and
+    objections if any."""
+    stage = unit_stage(candidates, rules, quotas)
     default = default_window(rules)
     given = windows or {}
     all_windows = {u: given.get(u, default) for u in sorted(set(stage.recommended["unit"]))}

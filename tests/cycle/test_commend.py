@@ -286,3 +286,53 @@ def test_key_provinces_are_the_provinces_with_poor_counties() -> None:
 
     poor = set(load_dataset().poor_counties["province_adcode"].astype(str))
     assert RULES.key_provinces == poor and len(poor) == 22
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_unit_stage_within_quota_against_brute_force(seed: int) -> None:
+    """Quota ≥ the minimums: as many as the quota and maxima allow, every kind at its
+    minimum (or all it has), the highest total merit — checked over every subset."""
+    import itertools
+
+    rng = random.Random(seed)
+    unit = sorted(RULES.key_provinces)[0]
+    rows = [
+        {"candidate_id": f"C{i}", "kind": rng.choice(["team", "individual"]), "unit": unit,
+         "name": "", "merit": rng.randint(50, 99) + i / 100, "registered": True,
+         "praised_since_2016": True, "category": "种植", "deep_poverty": False}
+        for i in range(rng.randint(2, 8))
+    ]  # fmt: skip
+    df = pd.DataFrame(rows)
+    avail = {k: int((df["kind"] == k).sum()) for k in ("team", "individual")}
+    lows = {k: min(RULES.unit_range(unit, k)[0], avail[k]) for k in avail}
+    quota = rng.randint(sum(lows.values()), 6)
+    got = unit_stage(df, RULES, {unit: quota}).recommended
+
+    def ok(sub: tuple[dict[str, object], ...]) -> bool:
+        n = {k: sum(1 for r in sub if r["kind"] == k) for k in avail}
+        return len(sub) <= quota and all(
+            lows[k] <= n[k] <= RULES.unit_range(unit, k)[1] for k in avail
+        )
+
+    merit = {str(r["candidate_id"]): float(str(r["merit"])) for r in rows}
+    subsets = [s for m in range(len(rows) + 1) for s in itertools.combinations(rows, m) if ok(s)]
+    size = max(len(s) for s in subsets)
+    best = max(sum(merit[str(r["candidate_id"])] for r in s) for s in subsets if len(s) == size)
+    assert len(got) == size
+    assert got["merit"].sum() == pytest.approx(best)
+
+
+def test_unit_stage_quota_below_the_minimums_is_reported() -> None:
+    unit = sorted(RULES.key_provinces)[0]
+    rows = [
+        {"candidate_id": f"C{i}", "kind": k, "unit": unit, "name": "", "merit": m,
+         "registered": True, "praised_since_2016": True, "category": "种植", "deep_poverty": False}
+        for i, (k, m) in enumerate(
+            [("team", 90), ("individual", 95), ("individual", 70), ("team", 99)]
+        )
+    ]  # fmt: skip
+    stage = unit_stage(pd.DataFrame(rows), RULES, {unit: 2})
+    assert sorted(stage.recommended["candidate_id"]) == ["C1", "C3"]  # best of the minimums
+    assert stage.shortfalls.to_dict("records") == [
+        {"unit": unit, "kind": "individual", "minimum": 2, "recommended": 1}
+    ]
