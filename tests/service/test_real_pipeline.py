@@ -84,7 +84,8 @@ def test_real_run_on_mini_fixture(real_service: Service, mini_data_dir: Path) ->
     with engine.connect() as conn:
         zj = conn.execute(
             sa.text(
-                "SELECT count(*) FROM result_rows WHERE run_id=:r AND table_name='pairings' "
+                "SELECT count(*) FROM result_rows r JOIN runs ON runs.id = r.run_id "
+                "WHERE runs.uid=:r AND table_name='pairings' "
                 "AND helper_province_adcode='330000'"
             ),
             {"r": run["id"]},
