@@ -134,8 +134,15 @@ def register(app: typer.Typer) -> None:
         """Start the web service (API, maps, pages); settings from GEOMATCH_* variables."""
         import uvicorn
 
-        from geomatch.service import create_app
+        from geomatch.service import create_app, get_settings
 
+        scenarios = get_settings().scenario_folder()
+        if not scenarios.is_dir():
+            typer.echo(
+                f"warning: no scenario folder {scenarios}; copy the scenario TOML files to "
+                "<GEOMATCH_SERVICE_HOME>/scenarios or set GEOMATCH_SCENARIO_DIR",
+                err=True,
+            )
         typer.echo(f"geomatch service on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
         uvicorn.run(
             create_app(), host=host, port=port, log_level="info", timeout_graceful_shutdown=10

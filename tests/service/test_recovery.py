@@ -145,6 +145,16 @@ def test_users_cli_errors(tmp_path, monkeypatch, capsys) -> None:  # type: ignor
     second = capsys.readouterr().out.strip().splitlines()[-1]
     assert second != first
     assert main(["users", "token", "nobody"]) == 2
+    assert main(["users", "disable", "gs"]) == 0
+    capsys.readouterr()
+    assert main(["users", "list"]) == 0
+    assert "gs\tplanner\t620000\tdisabled" in capsys.readouterr().out
+    assert main(["users", "disable", "nobody"]) == 2
+    assert main(["users", "add", "bot", "--role", "analyst", "--expires-days", "30"]) == 0
+    capsys.readouterr()
+    assert main(["users", "list"]) == 0
+    bot = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("bot\t"))
+    assert bot.split("\t")[3] == "active" and bot.split("\t")[4] != "-"
 
 
 def test_graceful_stop_interrupts_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
