@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from geomatch.cycle.rules import CommendRules
-from geomatch.errors import GeomatchError, InfeasibleError
+from geomatch.errors import InfeasibleError, SolverTimeoutError
 
 __all__ = ["RULE_LABELS", "NationalProblem", "NationalSelection", "reselect", "select"]
 
@@ -145,9 +145,11 @@ def _solve(
     solver.parameters.num_workers = 1 if assume else 2
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
-        raise GeomatchError(
+        # the selection must be proven optimal: a feasible one is not enough either
+        raise SolverTimeoutError(
             f"national stage not solved to proven optimality in {r.time_limit_s:g} s "
-            f"(status {solver.status_name(status)}); raise time_limit_s"
+            f"(status {solver.status_name(status)}); raise time_limit_s",
+            time_limit_s=r.time_limit_s,
         )
     return solver, status
 

@@ -336,3 +336,12 @@ def test_unit_stage_quota_below_the_minimums_is_reported() -> None:
     assert stage.shortfalls.to_dict("records") == [
         {"unit": unit, "kind": "individual", "minimum": 2, "recommended": 1}
     ]
+
+
+def test_no_proof_within_the_limit_is_a_timeout_not_infeasible() -> None:
+    from geomatch.errors import SolverTimeoutError
+
+    p = _problem(random.Random(1))
+    with pytest.raises(SolverTimeoutError) as info:
+        select(p, _small_rules(time_limit_s=1e-9))
+    assert info.value.exit_code == 4
