@@ -42,7 +42,13 @@ from geomatch.cycle.schemas import (
     UnitScoreOut,
     YearIn,
 )
-from geomatch.errors import DatasetMissingError, GeomatchError, InfeasibleError, InputError
+from geomatch.errors import (
+    DatasetMissingError,
+    GeomatchError,
+    InfeasibleError,
+    InputError,
+    SolverTimeoutError,
+)
 from geomatch.service.auth import AccessDeniedError, Principal
 from geomatch.service.deps import (
     CsrfForm,
@@ -179,7 +185,7 @@ def get_recommendations(
 def post_commend(body: YearIn, session: DbSession, user: NationalUser) -> CommendOut:
     try:
         out = store.commend_stored(session, body.year, load_rules())
-    except InfeasibleError as exc:
+    except (InfeasibleError, SolverTimeoutError) as exc:
         raise unprocessable(exc) from None
     session.commit()
     return CommendOut(**out)
@@ -189,7 +195,7 @@ def post_commend(body: YearIn, session: DbSession, user: NationalUser) -> Commen
 def post_objection(body: ObjectionIn, session: DbSession, user: NationalUser) -> CommendOut:
     try:
         out = store.apply_objection(session, body.year, body.candidate_id, body.date, load_rules())
-    except (store.RuleViolationError, InfeasibleError, InputError) as exc:
+    except (store.RuleViolationError, InfeasibleError, InputError, SolverTimeoutError) as exc:
         session.rollback()
         raise unprocessable(exc) from None
     session.commit()
@@ -346,7 +352,7 @@ async def commend_form(
         raise AccessDeniedError("只有全国科协可以进行全国评选")
     try:
         out = store.commend_stored(session, year, load_rules())
-    except InfeasibleError as exc:
+    except (InfeasibleError, SolverTimeoutError) as exc:
         session.rollback()
         return await _page(request, session, user, year, error=str(exc), code=422)
     session.commit()
