@@ -1154,8 +1154,13 @@ def run_pairing_scenario(
     locks, previous
         ``need_id, helper_id`` pairs the pairing must keep (signed agreements) and last
         plan's pairs (changing one costs ``change_penalty``), as in ``geomatch pair``.
+        With locks the helpers are not pooled: a lock names one expert, and a pooled hub
+        whose member is filled by its locks can be left without a member for a station.
     """
     settings: PairingSettings = scenario.pairing
+    if locks is not None and len(locks) and settings.pool_helpers:
+        log.info("%d locked pairs: helpers are paired one by one (pool_helpers off)", len(locks))
+        settings = settings.model_copy(update={"pool_helpers": False})
     helpers = pd.DataFrame(dataset.helpers.drop(columns="geometry", errors="ignore"))
     needs = pd.DataFrame(dataset.needs.drop(columns="geometry", errors="ignore"))
     relations = dataset.pairing_relations
