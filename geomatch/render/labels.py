@@ -92,6 +92,7 @@ VALUE_ZH: Final = MappingProxyType(
         "station_team": _STATION_ZH,
         "kind": {
             **NEED_KIND_ZH,
+            "need": "需求",  # the pairing's kind when a needs file has none
             "museum_visit": "流动科技馆巡展",
             "caravan_stop": "科普大篷车到站",
         },
