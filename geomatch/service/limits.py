@@ -53,8 +53,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Route prefixes that accept uploads (the upload cap instead of the small body cap).
 UPLOAD_PATHS: set[str] = {"/api/datasets"}
-#: Paths that take a body without a signed-in user (the login form).
-PUBLIC_PATHS: frozenset[str] = frozenset({"/login"})
+#: Paths that take a body without a signed-in user (the login form; logging out of an
+#: expired session shows the login form rather than a 401 body).
+PUBLIC_PATHS: frozenset[str] = frozenset({"/login", "/logout"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _ENVELOPE = 64 * 1024  # multipart headers and the other form fields
 

@@ -495,3 +495,10 @@ def test_a_run_does_not_finish_into_a_deleted_database(tmp_path: Path) -> None:
     with pytest.raises(ServiceDatabaseError, match="gone"):
         _check_database_file(factory)
     engine.dispose()
+
+
+def test_every_contract_table_is_exported(service: Service) -> None:
+    from geomatch.model.run_tables import RUN_TABLES
+    from geomatch.service.routers.exports import ResultTable
+
+    assert {t.value for t in ResultTable} == set(RUN_TABLES)

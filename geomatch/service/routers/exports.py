@@ -19,10 +19,11 @@ router = APIRouter(prefix="/api", tags=["exports"])
 
 
 class ResultTable(StrEnum):
-    """The tables of a run that can be exported."""
+    """The tables of a run that can be exported (those of the run-table contract)."""
 
     pairings = "pairings"
     unmet = "unmet"
+    unmet_summary = "unmet_summary"
     museum_visits = "museum_visits"
     caravan_tours = "caravan_tours"
     coverage = "coverage"

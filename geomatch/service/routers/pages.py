@@ -54,6 +54,7 @@ ROLE_ZH = {"national": "全国科协", "planner": "省级规划员", "analyst": 
 TABLE_ZH = {
     "pairings": "结对方案",
     "unmet": "未满足需求",
+    "unmet_summary": "未满足需求汇总",
     "museum_visits": "流动科技馆巡展",
     "caravan_tours": "科普大篷车行程",
     "coverage": "覆盖情况",
