@@ -20,7 +20,7 @@ venv: $(STAMP)
 system:
 	@bash scripts/setup-system.sh
 
-demo: $(STAMP)
+demo: $(STAMP) system
 	$(VENV)/bin/geomatch demo --out runs/demo --maps maps
 
 test: $(STAMP) system
