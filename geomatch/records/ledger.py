@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from geomatch.errors import InputError
-from geomatch.io.schema import Column, TableSchema
+from geomatch.io.schema import Column, TableSchema, validate_table
 from geomatch.records.orm import Agreement, LedgerTarget, ProgressReport
 from geomatch.records.register_file import RegisterFileError, read_any_table, table_errors
 from geomatch.service.models import Province
@@ -120,8 +120,6 @@ def import_targets(session: Session, path: str | Path) -> int:
     errors = table_errors(raw, TARGETS_SCHEMA, str(path))
     if errors:
         raise RegisterFileError(errors, file=path)
-    from geomatch.io.schema import validate_table
-
     typed = validate_table(raw, TARGETS_SCHEMA, file=path)
     dup = typed.duplicated(["unit_type", "unit_code", "year"])
     if dup.any():
