@@ -149,8 +149,7 @@ class ToursSettings(BaseModel):
     caravan_season_start: str = "03-01"
     caravan_season_end: str = "11-30"
     #: Search budget per county (caravan day trips) in solutions of the guided local
-    #: search: deterministic like ``museum_search_branches``; counties with fewer than
-    #: 100 stops get a proportional share (at least 5). 0 = the time limit alone.
+    #: search: deterministic like ``museum_search_branches``. 0 = the time limit alone.
     caravan_search_solutions: int = Field(20, ge=0)
     #: Safety cap on solver time per county (caravan day trips), seconds; counties with
     #: fewer than 100 stops get a proportional share (at least 0.03 s).

@@ -19,9 +19,9 @@ possible (skip penalty above the cost of all days). Before solving, a stop with
 after solving, stops the days cannot hold are ``no_trip_days``; a county with no day in
 season has its stops ``season_closed``.
 
-The solver's budget per county is ``caravan_search_solutions · min(1, stops / 100)``
-solutions of the guided local search (at least 5; deterministic, so a county's trips are
-the same on any machine), capped by ``caravan_time_limit_s`` scaled alike; the first
+The solver's budget per county is ``caravan_search_solutions`` solutions of the guided
+local search (deterministic, so a county's trips are the same on any machine), capped by
+``caravan_time_limit_s · min(1, stops / 100)`` (at least 30 ms); the first
 solution comes from the savings heuristic, improved by guided local search. Trips are
 dated on the county's available days in order (first trip on the first weekday of the
 season). Counties are independent: they are solved in chunks through an
@@ -268,10 +268,9 @@ def solve_county(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Solve one county; returns its tour rows and unmet rows.
 
-    ``solutions`` is the search budget at 100 stops in solutions of the guided local
-    search (deterministic; a proportional share below, at least 5; 0 = ``time_limit_s``
-    alone), ``time_limit_s`` the time cap at 100 stops (a proportional share below, at
-    least 30 ms).
+    ``solutions`` is the search budget in solutions of the guided local search
+    (deterministic; 0 = ``time_limit_s`` alone), ``time_limit_s`` the time cap at 100
+    stops (a proportional share below, at least 30 ms).
     """
     rows: list[dict[str, Any]] = []
     unmet: list[dict[str, Any]] = []
@@ -315,7 +314,7 @@ def solve_county(
         vehicle_cost=F,
         eliminate_routes=False,
         first_solution=FIRST_SOLUTION,
-        solution_limit=max(5, round(solutions * share)) if solutions else 0,
+        solution_limit=solutions,
     )
     viol = check_routes(cc.problem, sol.routes, require_all=False)
     if viol:  # never expected: the routing model enforces the same rules
