@@ -53,6 +53,11 @@ log = logging.getLogger(__name__)
 _ANY = "*"
 #: Buckets of helper potentials per pool (hubs with room form their own bucket).
 _BUCKETS = 12
+#: Fewer buckets for the warm start (estimated potentials: ranking, no proof).
+_BUCKETS_WARM = 4
+#: Pairs kept per need and query (the best by score; the rest are not needed to decide).
+_PER_QUERY = 4
+_HUGE = np.iinfo(np.int64).max // 4
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ class _Found:
     checked: int = 0
 
 
-def _bucket_edges(mu: np.ndarray) -> list[np.ndarray]:
+def _bucket_edges(mu: np.ndarray, buckets: int = _BUCKETS) -> list[np.ndarray]:
     """Positions of ``mu`` split into buckets: ``μ ≤ min`` first, then equal counts."""
     order = np.argsort(mu, kind="stable")
     low = mu[order] <= mu.min() if len(mu) else np.zeros(0, dtype=bool)
@@ -152,7 +157,7 @@ def _bucket_edges(mu: np.ndarray) -> list[np.ndarray]:
     rest = order[n_low:]
     parts = [order[:n_low]] if n_low else []
     if len(rest):
-        parts += [p for p in np.array_split(rest, min(_BUCKETS, len(rest))) if len(p)]
+        parts += [p for p in np.array_split(rest, min(buckets, len(rest))) if len(p)]
     return parts
 
 
@@ -315,13 +320,17 @@ class Pricer:
         key: tuple[str, str, bool, str],
         mu: np.ndarray,
         trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]],
+        *,
+        warm: bool = False,
     ) -> list[tuple[object, np.ndarray, float]]:
+        """KD-trees of a pool's hubs split by potential (built once per round)."""
         from scipy.spatial import cKDTree
 
         if key not in trees:
             idx = self.pool(key)
             out = []
-            for part in _bucket_edges(mu[idx]) if len(idx) else []:
+            buckets = _BUCKETS_WARM if warm else _BUCKETS
+            for part in _bucket_edges(mu[idx], buckets) if len(idx) else []:
                 members = idx[part]
                 out.append((cKDTree(self.h_xyz[members]), members, float(mu[members].min())))
             trees[key] = out
@@ -341,7 +350,7 @@ class Pricer:
             return
         slack = np.minimum(rnd.pi[needs], 1e15) - task.fit
         cap = self.radius if task.within_radius else np.inf
-        for tree, members, lo in self._buckets(task.pool, rnd.mu, trees):
+        for tree, members, lo in self._buckets(task.pool, rnd.mu, trees, warm=rnd.scores):
             reach = np.minimum((slack - lo + 0.5) / self.alpha, cap)
             live = reach > 0
             if live.any():
@@ -387,7 +396,11 @@ class Pricer:
                 need, helper = needs[todo][rows], members[pos[rows, cols]]
                 fits = np.full(len(rows), fit, dtype=np.int64)
                 cost = self._costs(need, helper, km[rows, cols], fits)[-1]
-                neg = rnd.reduced(need, helper, cost) < 0
+                rc = rnd.reduced(need, helper, cost)
+                neg = rc < 0
+                if neg.sum() > _PER_QUERY * len(todo):  # each need's best few of this query
+                    score = np.where(neg, cost + rnd.mu[helper] if rnd.scores else rc, _HUGE)
+                    neg &= _keep_cheapest(need, score, _PER_QUERY)
                 found.need.append(need[neg])
                 found.helper.append(helper[neg])
                 found.dist.append(km[rows, cols][neg])
