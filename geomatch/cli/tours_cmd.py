@@ -27,6 +27,14 @@ def tours(
         str | None, typer.Option("--scenario", help="Scenario TOML (or a name in solvers/).")
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler (tcp://host:8786) for the provinces and counties; "
+            "default: the scenario's tours.workers.",
+        ),
+    ] = None,
 ) -> None:
     """Schedule museum visits and caravan trips for every poor county of the scenario."""
     if ctx.invoked_subcommand is not None:
@@ -42,8 +50,13 @@ def tours(
 
     sc = load_scenario(scenario)
     ds = load_dataset(root=sc.data_root)
-    with cli_progress("tours") as progress:
-        result = run_tours_scenario(ds, sc, progress=progress)
+    from geomatch.scale.executor import open_executor
+
+    with (
+        open_executor(scheduler=scheduler, workers=sc.tours.workers) as ex,
+        cli_progress("tours") as progress,
+    ):
+        result = run_tours_scenario(ds, sc, progress=progress, executor=ex)
     with atomic_output_dir(out) as stage:
         write_tours_outputs(result, stage)
     s = result.summary

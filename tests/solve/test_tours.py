@@ -102,3 +102,20 @@ def test_cli_bad_tours_setting(tmp_path: Path, run_cli) -> None:  # type: ignore
     out = tmp_path / "out"
     assert run_cli(["tours", "--scenario", sc, "--out", out]) == 2
     assert not out.exists()
+
+
+def test_dask_executor_gives_the_in_process_schedules(mini_data_dir: Path) -> None:
+    """Provinces and counties as Dask tasks on two worker processes: the same schedules
+    as in process (the searches stop on work budgets, not on the clock)."""
+    from geomatch.dataset import load_dataset
+    from geomatch.scale.executor import DaskExecutor, InProcessExecutor, open_executor
+
+    ds = load_dataset(root=mini_data_dir)
+    sc = Scenario(tours=ToursSettings(sets_per_province=2))
+    here = run_tours_scenario(ds, sc, executor=InProcessExecutor())
+    with open_executor(workers=2) as ex:
+        assert isinstance(ex, DaskExecutor)
+        there = run_tours_scenario(ds, sc, executor=ex)
+    pd.testing.assert_frame_equal(here.museum_visits, there.museum_visits)
+    pd.testing.assert_frame_equal(here.caravan_tours, there.caravan_tours)
+    pd.testing.assert_frame_equal(here.unmet, there.unmet)
