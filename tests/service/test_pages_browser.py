@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from geomatch.service.routers.pages import TABLE_ZH
 from tests.service.conftest import Live
 
 pytestmark = pytest.mark.browser
@@ -62,7 +63,7 @@ def test_national_dashboard_and_run_page(page: Any, live: Live) -> None:
     page.wait_for_url("**/runs/*")
     page.wait_for_selector("#run[data-status=done]", timeout=60_000)
     assert page.locator("#status").inner_text() == "已完成"
-    assert page.locator("#downloads a").count() == 6
+    assert page.locator("#downloads a").count() == len(TABLE_ZH)  # one per run table
     out = Path(live.settings.service_home) / "run-page.png"
     page.screenshot(path=str(out), full_page=True)
     assert out.stat().st_size > 1000
@@ -83,7 +84,7 @@ def test_planner_province_page_with_map(page: Any, live: Live) -> None:
     # the map's local asset loaded through the cookie-authenticated /maps/assets route
     assert page.frames[1].evaluate("window.GEOMATCH_MAP_OK") is True
     links = page.locator("#exports a")
-    assert links.count() == 6
+    assert links.count() == len(TABLE_ZH)
     href = links.first.get_attribute("href")
     assert href.endswith("pairings.csv?province=620000")
     with page.expect_download() as dl:
@@ -95,3 +96,53 @@ def test_planner_province_page_with_map(page: Any, live: Live) -> None:
     assert "无权访问" in page.content()
     resp = page.goto(live.url + "/maps/national")
     assert resp.status == 403
+
+
+def _other_site(html: str) -> Iterator[str]:
+    """A page served from another origin (another loopback port), as an attacker's site."""
+    import http.server
+    import threading
+
+    body = html.encode("utf-8")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+
+
+def test_framing_and_cross_site_forms_are_refused(page: Any, live: Live) -> None:
+    import httpx
+
+    _login(page, live, "national")
+    h = {"Authorization": f"Bearer {live.tokens['national']}"}
+    before = len(httpx.get(live.url + "/api/runs", headers=h).json())
+    attack = (
+        f'<iframe id="f" src="{live.url}/"></iframe>'
+        f'<form id="x" method="post" action="{live.url}/runs" target="sink">'
+        '<input name="scenario" value="quick"></form><iframe name="sink"></iframe>'
+    )
+    for url in _other_site(attack):
+        page.goto(url)
+        page.wait_for_timeout(500)
+        framed = next(f for f in page.frames if f.name == "f")
+        # another port of the same host is the same site: the session cookie goes along,
+        # so only frame-ancestors 'none' keeps the dashboard out of the other page
+        assert "全国总览" not in framed.content()
+        assert framed.url.startswith("chrome-error://")  # Chromium refused to load it
+        page.evaluate("document.getElementById('x').submit()")
+        page.wait_for_timeout(1000)
+    assert len(httpx.get(live.url + "/api/runs", headers=h).json()) == before
