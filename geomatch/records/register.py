@@ -22,7 +22,7 @@ from typing import Literal
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from geomatch.errors import InputError
 from geomatch.records.identity import RegisterKey, mask_tail
@@ -234,8 +234,19 @@ def import_register_bytes(
     )
 
 
+#: The duplicate rules: the columns two entries of different provinces share.
+_RULES: tuple[tuple[DuplicateRule, tuple[str, ...]], ...] = (
+    ("id_number", ("id_hash",)),
+    ("name_phone", ("name_phone_hash",)),
+    ("name_institution", ("name", "institution")),
+)
+
+
 def find_duplicates(session: Session, province: str | None = None) -> list[Duplicate]:
     """Pairs of entries of different provinces that look like one person.
+
+    Hash joins of the register with itself on each rule's columns (linear in the
+    register's size; an empty institution matches nothing).
 
     Parameters
     ----------
@@ -243,25 +254,20 @@ def find_duplicates(session: Session, province: str | None = None) -> list[Dupli
         Only pairs with one side in this province (listed from that side first);
         ``None``: every pair, once per direction.
     """
-    a, b = aliased(RegisterEntry), aliased(RegisterEntry)
-    rules: list[tuple[DuplicateRule, sa.ColumnElement[bool]]] = [
-        ("id_number", a.id_hash == b.id_hash),
-        ("name_phone", a.name_phone_hash == b.name_phone_hash),
-        (
-            "name_institution",
-            sa.and_(a.name == b.name, a.institution == b.institution, a.institution != ""),
-        ),
-    ]
+    cols = ("helper_id", "filed_by_province", "name", "institution", "id_hash", "name_phone_hash")
+    q = sa.select(*(getattr(RegisterEntry, c) for c in cols))
+    frame = pd.DataFrame(session.execute(q).all(), columns=list(cols))
+    left = frame if province is None else frame[frame["filed_by_province"] == province]
+    right = frame.rename(columns={"helper_id": "other", "filed_by_province": "other_province"})
     found: dict[tuple[str, str], Duplicate] = {}
-    for rule, cond in rules:
-        q = sa.select(
-            a.helper_id, a.filed_by_province, a.name, b.helper_id, b.filed_by_province
-        ).where(cond, a.filed_by_province != b.filed_by_province)
-        if province is not None:
-            q = q.where(a.filed_by_province == province)
-        for hid, prov, name, other, other_prov in session.execute(
-            q.order_by(a.helper_id, b.helper_id)
-        ):
+    for rule, keys in _RULES:
+        lhs = left[left["institution"] != ""] if "institution" in keys else left
+        pairs = lhs[["helper_id", "filed_by_province", "name", *[k for k in keys if k != "name"]]]
+        pairs = pairs.merge(right[[*keys, "other", "other_province"]], on=list(keys))
+        pairs = pairs[pairs["filed_by_province"] != pairs["other_province"]]
+        for hid, prov, name, other, other_prov in pairs[
+            ["helper_id", "filed_by_province", "name", "other", "other_province"]
+        ].itertuples(index=False):
             found.setdefault((hid, other), Duplicate(rule, hid, prov, name, other, other_prov))
     return sorted(found.values(), key=lambda d: (d.province, d.helper_id, d.other_helper_id))
 
