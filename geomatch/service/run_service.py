@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from geomatch.service.auth import AccessDeniedError, Principal
 from geomatch.service.config import ServiceSettings
+from geomatch.service.messages import public_error
 from geomatch.service.models import AuditLog, Dataset, ResultRow, Run, RunTable, new_uid, utcnow
 from geomatch.service.schemas import RunOut
 
@@ -49,8 +50,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-#: Absolute POSIX or Windows paths inside a message.
-_PATH = re.compile(r"(?:[A-Za-z]:\\|/)(?:[^\s'\"/\\:]+[/\\])+([^\s'\"/\\:]*)")
 
 
 def audit(
@@ -66,11 +65,6 @@ def audit(
             filter=filt or {},
         )
     )
-
-
-def public_error(text: str) -> str:
-    """A run's error message without server paths (``/srv/x/needs.csv`` → ``needs.csv``)."""
-    return _PATH.sub(lambda m: m.group(1) or "…", text)
 
 
 def available_scenarios(settings: ServiceSettings) -> list[str]:

@@ -36,9 +36,9 @@ from geomatch.records.runs import pipeline_locks
 from geomatch.service.config import ServiceSettings, get_settings
 from geomatch.service.db import ServiceDatabaseError, make_engine, session_scope
 from geomatch.service.leases import acquire_lease
+from geomatch.service.messages import public_error
 from geomatch.service.models import Dataset, Helper, Need, Run, new_uid, utcnow
 from geomatch.service.results import store_results
-from geomatch.service.run_service import public_error
 
 __all__ = [
     "EXIT_NO_SLOT",
