@@ -348,7 +348,7 @@ def list_agreements(
 
     Raises
     ------
-    AccessDeniedError
+    AuthorizationError
         A planner asked for another province (from :meth:`Principal.scope`).
     """
     scope = user.scope(province)

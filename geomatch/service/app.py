@@ -8,7 +8,7 @@ and starts the watchdog of the workers; on stop it ends this server's workers.
 
 Errors: ``/api`` answers JSON (``{"detail": …}``, 422 as declared in the OpenAPI document,
 never echoing the offending input); pages get a Chinese HTML error page. Every 403
-(:class:`~geomatch.service.auth.AccessDeniedError`) is written to the audit log.
+(:class:`~geomatch.errors.AuthorizationError`) is written to the audit log.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geomatch import __version__
-from geomatch.errors import DatasetMissingError
-from geomatch.service.auth import AccessDeniedError, Principal
+from geomatch.errors import AuthorizationError, DatasetMissingError
+from geomatch.service.auth import Principal
 from geomatch.service.cache import ServiceCaches
 from geomatch.service.config import ServiceSettings, get_settings
 from geomatch.service.db import make_engine, migrate, session_scope
@@ -228,7 +228,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.caches = ServiceCaches(auth_ttl_s=settings.auth_cache_s)
-    app.add_exception_handler(AccessDeniedError, _denied)
+    app.add_exception_handler(AuthorizationError, _denied)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(LoginRequiredError, _login)

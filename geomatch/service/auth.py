@@ -26,12 +26,12 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from geomatch.errors import GeomatchError, InputError
+from geomatch.errors import AuthorizationError, InputError
 from geomatch.service.models import Province, User, utcnow
 
 __all__ = [
     "ROLES",
-    "AccessDeniedError",
+    "AuthorizationError",
     "Principal",
     "Role",
     "add_user",
@@ -48,10 +48,6 @@ ROLES: tuple[Role, ...] = ("national", "planner", "analyst")
 
 _PROVINCE_RE = re.compile(r"\d{2}0000")
 _NAME_RE = re.compile(r"[\w.\-@]{1,64}")
-
-
-class AccessDeniedError(GeomatchError):
-    """The user's role or province does not allow the request (HTTP 403, audited)."""
 
 
 def hash_token(token: str) -> str:
@@ -100,13 +96,13 @@ class Principal:
 
         Raises
         ------
-        AccessDeniedError
+        AuthorizationError
             A planner asked for another province.
         """
         if self.province is None:
             return requested
         if requested is not None and requested != self.province:
-            raise AccessDeniedError(
+            raise AuthorizationError(
                 f"用户 {self.name} 是省份 {self.province} 的规划员，不能查看省份 {requested} "
                 f"(a planner of province {self.province} may not see province {requested})"
             )

@@ -17,7 +17,7 @@ Dependencies other routers reuse:
   for another province; a planner without the parameter gets their own province);
 * :data:`PageUser` and :data:`CsrfForm` for server-rendered pages and their forms.
 
-Every 403 is raised as :class:`~geomatch.service.auth.AccessDeniedError` and written to the
+Every 403 is raised as :class:`~geomatch.errors.AuthorizationError` and written to the
 audit log by the application's handler.
 """
 
@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from geomatch.service.auth import AccessDeniedError, Principal, hash_token, lookup_token
+from geomatch.errors import AuthorizationError
+from geomatch.service.auth import Principal, hash_token, lookup_token
 from geomatch.service.config import ServiceSettings
 from geomatch.service.models import Province
 from geomatch.service.sessions import csrf_matches, session_login
@@ -166,7 +167,7 @@ async def current_user(
         raise _unauthorised()
     unsafe = identity.via == "session" and request.method not in _SAFE_METHODS
     if unsafe and not csrf_matches(identity.csrf_token, request.headers.get("x-csrf-token")):
-        raise AccessDeniedError("缺少或错误的 CSRF 令牌 (missing or wrong X-CSRF-Token)")
+        raise AuthorizationError("缺少或错误的 CSRF 令牌 (missing or wrong X-CSRF-Token)")
     return identity.principal
 
 
@@ -178,7 +179,7 @@ def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
     async def check(user: CurrentUser) -> Principal:
         if user.role not in roles:
-            raise AccessDeniedError(
+            raise AuthorizationError(
                 f"角色 {user.role} 无权执行此操作 (a {user.role} user may not do this; "
                 f"allowed: {', '.join(roles)})"
             )
@@ -257,7 +258,7 @@ async def check_csrf_form(
     if identity is None:
         raise LoginRequiredError()
     if identity.via == "session" and not csrf_matches(identity.csrf_token, csrf_token):
-        raise AccessDeniedError(
+        raise AuthorizationError(
             "表单已过期或来自其他网站，请刷新页面后重试 (CSRF token missing or wrong)"
         )
 

@@ -234,7 +234,7 @@ def coverage_rows(
 
     Raises
     ------
-    AccessDeniedError
+    AuthorizationError
         A planner asked for another province.
     """
     scope = principal.scope(province)
@@ -282,7 +282,7 @@ def result_frame(
 
     Raises
     ------
-    AccessDeniedError
+    AuthorizationError
         A planner asked for another province.
     """
     scope = principal.scope(province)

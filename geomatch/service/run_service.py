@@ -28,7 +28,8 @@ from fastapi import HTTPException, status
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from geomatch.service.auth import AccessDeniedError, Principal
+from geomatch.errors import AuthorizationError
+from geomatch.service.auth import Principal
 from geomatch.service.config import ServiceSettings
 from geomatch.service.messages import public_error
 from geomatch.service.models import AuditLog, Dataset, ResultRow, Run, RunTable, new_uid, utcnow
@@ -225,14 +226,14 @@ def create_run(
 
     Raises
     ------
-    AccessDeniedError
+    AuthorizationError
         The user may not start runs.
     HTTPException
         422 unknown scenario or upload, 409 a key reused for another request, 503 the
         results folder cannot be written (nothing is queued then).
     """
     if not user.can_run:
-        raise AccessDeniedError(f"角色 {user.role} 不能发起运行 (only the national office can)")
+        raise AuthorizationError(f"角色 {user.role} 不能发起运行 (only the national office can)")
     before = _existing(session, user, req.idempotency_key)
     if before is None:
         _validate_request(session, settings, req)

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from geomatch.service.auth import AccessDeniedError, Principal
+from geomatch.errors import AuthorizationError
+from geomatch.service.auth import Principal
 from geomatch.service.db import make_engine
 from geomatch.service.results import coverage_rows, result_frame
 from tests.service.conftest import Service, browser_login, internal_id
@@ -135,9 +136,9 @@ def test_scope_is_enforced_in_the_queries(service: Service) -> None:
     with Session(engine) as session:
         rows = coverage_rows(session, planner, run_id, None)
         assert {r["province_adcode"] for r in rows} == {"520000"}
-        with pytest.raises(AccessDeniedError):
+        with pytest.raises(AuthorizationError):
             coverage_rows(session, planner, run_id, "620000")
-        with pytest.raises(AccessDeniedError):
+        with pytest.raises(AuthorizationError):
             result_frame(session, planner, run_id, "pairings", "620000")
         frame = result_frame(session, planner, run_id, "museum_visits", None)
         assert frame is not None and set(frame["adcode"]) == {"520322"}

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, Respon
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from geomatch.errors import InputError
+from geomatch.errors import AuthorizationError, InputError
 from geomatch.records.agreements import (
     STATUS_ZH,
     TRANSITIONS,
@@ -46,7 +46,7 @@ from geomatch.records.schemas import (
     Status,
     StatusIn,
 )
-from geomatch.service.auth import AccessDeniedError, Principal
+from geomatch.service.auth import Principal
 from geomatch.service.deps import (
     CsrfForm,
     CurrentUser,
@@ -78,7 +78,7 @@ def _agreement(session: DbSession, agreement_id: int, user: Principal, *, write:
     may = access(user, found)
     if may is None or (write and may != "write"):
         verb = "变更" if write else "查看"
-        raise AccessDeniedError(
+        raise AuthorizationError(
             f"用户 {user.name} 不能{verb}协议 {agreement_id}（需求方省份 {found.need_province}，"
             f"帮扶方省份 {found.helper_province}）(the need's province planner moves an "
             "agreement, the helper's reads it)"

@@ -43,13 +43,14 @@ from geomatch.cycle.schemas import (
     YearIn,
 )
 from geomatch.errors import (
+    AuthorizationError,
     DatasetMissingError,
     GeomatchError,
     InfeasibleError,
     InputError,
     SolverTimeoutError,
 )
-from geomatch.service.auth import AccessDeniedError, Principal
+from geomatch.service.auth import Principal
 from geomatch.service.deps import (
     CsrfForm,
     CurrentUser,
@@ -144,12 +145,12 @@ def get_quotas(
 def submit(session: Session, user: Principal, body: RecommendIn) -> RecommendOut:
     """Check scope and rules, then store a unit's recommendations."""
     if user.role == "analyst":
-        raise AccessDeniedError("分析员不能提交推荐 (analysts read only)")
+        raise AuthorizationError("分析员不能提交推荐 (analysts read only)")
     unit = body.unit or user.province
     if unit is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="unit is required")
     if user.role == "planner" and unit != user.province:
-        raise AccessDeniedError(f"只能为本省推荐 (a planner recommends for {user.province} only)")
+        raise AuthorizationError(f"只能为本省推荐 (a planner recommends for {user.province} only)")
     cands = [store.CandidateIn(**c.model_dump()) for c in body.candidates]
     try:
         n = store.submit_recommendations(
@@ -333,7 +334,7 @@ def evaluate_form(
     year: Annotated[int, Form(ge=2013, le=2035)],
 ) -> Response:
     if user.role != "national":
-        raise AccessDeniedError("只有全国科协可以运行评估")
+        raise AuthorizationError("只有全国科协可以运行评估")
     try:
         out = run_evaluation(session, year, settings.data_dir)
     except InputError as exc:
@@ -349,7 +350,7 @@ async def commend_form(
     year: Annotated[int, Form(ge=2013, le=2035)],
 ) -> Response:
     if user.role != "national":
-        raise AccessDeniedError("只有全国科协可以进行全国评选")
+        raise AuthorizationError("只有全国科协可以进行全国评选")
     try:
         out = store.commend_stored(session, year, load_rules())
     except (InfeasibleError, SolverTimeoutError) as exc:

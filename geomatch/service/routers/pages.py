@@ -20,7 +20,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from geomatch.service.auth import AccessDeniedError, lookup_token
+from geomatch.errors import AuthorizationError
+from geomatch.service.auth import lookup_token
 from geomatch.service.deps import CsrfForm, DbSession, PageUser, check_province_known, identify
 from geomatch.service.models import Coverage, Dataset, Province, ResultRow, Run, RunTable
 from geomatch.service.results import coverage_rows, latest_done_run
@@ -297,7 +298,7 @@ def cancel_run_form(
     user: PageUser,
 ) -> Response:
     if not user.can_run:
-        raise AccessDeniedError(f"角色 {user.role} 不能取消运行")
+        raise AuthorizationError(f"角色 {user.role} 不能取消运行")
     run = get_run(session, run_id)
     if cancel_run(session, user, run):
         request.app.state.jobs.cancel(run.id)

@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from geomatch.errors import InputError
+from geomatch.errors import AuthorizationError, InputError
 from geomatch.model.categories import CATEGORY_ZH, HELPER_KIND_ZH
 from geomatch.records.identity import register_key
 from geomatch.records.orm import RegisterEntry
@@ -39,7 +39,7 @@ from geomatch.records.schemas import (
     RegisterErrorsOut,
     RegisterImportOut,
 )
-from geomatch.service.auth import AccessDeniedError, Principal
+from geomatch.service.auth import Principal
 from geomatch.service.config import ServiceSettings
 from geomatch.service.deps import (
     CsrfForm,
@@ -101,7 +101,7 @@ def _errors_422(exc: InputError) -> HTTPException:
 def _may_file(user: Principal, province: str) -> None:
     if user.role == "national" or (user.role == "planner" and user.province == province):
         return
-    raise AccessDeniedError(
+    raise AuthorizationError(
         f"用户 {user.name} 不能为省份 {province} 备案名册 (only that province's planner or the "
         "national office files a province's register)"
     )
