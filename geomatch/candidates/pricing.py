@@ -279,7 +279,6 @@ class Pricer:
         k: int = 8,
         per_need: int = 8,
         scores: bool = False,
-        exhaustive: bool = True,
     ) -> PricedArcs:
         """Compatible pairs with negative reduced cost (P1), at most ``per_need`` a need.
 
@@ -301,16 +300,14 @@ class Pricer:
             Most negative arcs kept per need.
         scores
             Instead of violators, return the ``per_need`` pairs of least ``c + μ`` with
-            ``c + e + μ < π`` (candidate generation from estimated potentials).
-        exhaustive
-            Grow ``k`` until every need is decided; only an exhaustive call that returns
-            no violator proves optimality. A quick call (``False``) looks at the ``k``
-            nearest hubs of each bucket once.
+            ``c + e + μ < π`` (candidate generation from estimated potentials; ``k`` is
+            not grown). Otherwise ``k`` grows until every need is decided, so a call
+            that returns no violator proves (P1) for every compatible pair.
         """
         found = _Found(lower=np.full(len(pi), np.inf))
         trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]] = {}
         prev = np.full(len(pi), -1, dtype=np.int64) if prev is None else prev
-        rnd = _Round(mu, pi, extra, prev, scores, exhaustive and not scores)
+        rnd = _Round(mu, pi, extra, prev, scores, not scores)
         for task in self.tasks:
             self._price_task(task, rnd, skip, k, found, trees)
         return self._select(found, rnd, per_need)
