@@ -15,8 +15,9 @@ caravan trips of each county, and the scenarios of a sweep. They all go through 
 :func:`open_executor` picks one: an explicit scheduler address (or the
 ``DASK_SCHEDULER_ADDRESS`` environment variable) → a client of that cluster;
 ``workers > 1`` → a ``LocalCluster`` of that many single-threaded worker processes for
-the duration of the ``with`` block; otherwise, or when already inside a Dask worker, in
-process (a task never starts a cluster of its own).
+the duration of the ``with`` block; otherwise, or when already inside a task (a Dask
+worker, or an item of :class:`InProcessExecutor`: a sequential sweep runs each scenario
+wholly in process), in process — a task never starts a cluster of its own.
 
 Work is submitted in batches (:meth:`Executor.submit`), so the museum and caravan
 batches of one run are in flight together; :meth:`Batch.result` returns the results in
@@ -25,6 +26,7 @@ submission order whatever the order they finish in.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 from abc import ABC, abstractmethod
@@ -103,7 +105,11 @@ class _LazyBatch(Batch[R]):
     def result(self, progress: ProgressCallback | None = None, label: str = "") -> list[R]:
         out: list[R] = []
         for k, item in enumerate(self.items):
-            out.append(self.fn(item))
+            token = _IN_TASK.set(True)  # the item's own work stays in process too
+            try:
+                out.append(self.fn(item))
+            finally:
+                _IN_TASK.reset(token)
             if progress is not None:
                 progress((k + 1) / len(self.items), label)
         return out
@@ -174,6 +180,10 @@ class DaskExecutor(Executor):
         return str(self.client.dashboard_link or "")
 
 
+#: True while an :class:`InProcessExecutor` runs an item (work inside it stays in process).
+_IN_TASK: contextvars.ContextVar[bool] = contextvars.ContextVar("geomatch_in_task", default=False)
+
+
 def in_dask_worker() -> bool:
     """Whether this code runs inside a Dask worker (a task)."""
     try:
@@ -205,7 +215,7 @@ def open_executor(
         Serve the Dask dashboard of a local cluster (on a free port).
     """
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None
-    if in_dask_worker() and not scheduler:
+    if (in_dask_worker() or _IN_TASK.get()) and not scheduler:
         yield InProcessExecutor()
         return
     if address is None and workers <= 1:

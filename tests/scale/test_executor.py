@@ -33,6 +33,13 @@ def test_in_process_is_lazy_and_ordered() -> None:
     assert ex.parallelism == 1
 
 
+def test_items_of_an_in_process_batch_do_not_start_clusters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    assert InProcessExecutor().map(_where, [0, 1]) == [(False, "in-process")] * 2
+
+
 def test_workers_one_runs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
     with open_executor(workers=1) as ex:
