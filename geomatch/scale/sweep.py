@@ -14,9 +14,9 @@ A sweep starts from a scenario (``national``) and varies dotted settings keys
    folder all-or-nothing (:func:`geomatch.run_result.write_run`) and then writes the
    scenario's row ``DIR/runs/<key>.json`` atomically; a point whose row exists is not
    run again, so a re-run skips finished scenarios and an interrupted sweep resumes.
-   A task whose worker dies is rescheduled by Dask on another worker; every stage is
-   deterministic (exact pairing, move-budgeted tour searches), so the retried task
-   gives the same row;
+   A task whose worker dies is rescheduled by Dask on another worker; the tour searches
+   stop on work budgets, so the retried task gives the same row whenever the pairing
+   proves its optimum;
 4. the rows are collected into ``DIR/sweep.csv`` and the trade-off report
    (:mod:`geomatch.scale.sweep_report`).
 """

@@ -5,8 +5,8 @@ Eight national scenarios (``GRID``: unmet penalty × relation rule × museum fle
 twice from scratch: as Dask tasks on ``LocalCluster(n_workers=2, threads_per_worker=1)``
 and in process one after another (:class:`geomatch.scale.executor.InProcessExecutor`).
 Reported: wall seconds of each, the speed-up, and whether the two ``sweep.csv`` are
-identical apart from the ``seconds`` column (they must be: every stage is exact or
-runs on a deterministic move budget).
+identical apart from the ``seconds`` column (the tours run on deterministic work
+budgets; the pairing columns agree when the pairing proves its optimum).
 """
 
 from __future__ import annotations
