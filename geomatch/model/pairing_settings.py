@@ -30,7 +30,7 @@ class PairingSettings(BaseModel):
       ``deep_poverty_weight``, ``change_penalty``;
     * side constraints — ``one_station_per_expert``, ``max_needs_per_helper_county``,
       ``society_quota_per_province``, ``station_all_or_nothing``;
-    * solver — ``solver``, ``time_limit_s``, ``num_workers``, ``relative_gap``,
+    * solver — ``solver``, ``time_limit_s``, ``max_rounds``, ``num_workers``, ``relative_gap``,
       ``use_hint``, ``cpsat_max_arcs``, ``equity``, ``equity_weight``,
       ``equity_tolerance``, ``equity_step_km``, ``equity_curve_points``.
     """
@@ -41,6 +41,11 @@ class PairingSettings(BaseModel):
     #: Wall-clock limit, seconds: CP-SAT's, and the column generation's — stopped before
     #: its proof, the pairing is ``feasible`` with a bound and gap.
     time_limit_s: float = Field(60.0, gt=0)
+    #: Column generation: pricing rounds at most (``None`` = until the proof). A fixed
+    #: amount of work, unlike the wall-clock limit: the same inputs give the same pairing
+    #: on any machine and under any load (stopped before its proof, the pairing is
+    #: ``feasible`` with a bound and gap, as with the time limit).
+    max_rounds: int | None = Field(None, ge=1)
     #: Search radius around a need, great-circle km (0 = unlimited).
     radius_km: float = Field(3500.0, ge=0)
     #: Nearest compatible helpers kept per need.

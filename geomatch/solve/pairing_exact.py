@@ -45,7 +45,8 @@ Algorithm
    the proof is unchanged; this keeps the re-solves small). After those rounds each
    round adds at least one pair not in ``A`` and ``P`` is finite, so the loop ends.
 
-If ``time_limit_s`` runs out before the proof, the pairing of the last round is
+If ``time_limit_s`` runs out, or ``max_rounds`` pricing rounds are done (a fixed amount of
+work: the same pairing on any machine), before the proof, the pairing of the last round is
 returned as ``feasible`` with the Lagrangian/LP bound
 
     LB = Σ_n π'_n − Σ_h b_h μ_h + Σ_{a ∈ A} min(0, rc'_a) + Σ_n min(0, p_n − π'_n),
@@ -70,6 +71,7 @@ from geomatch.solve.pairing_model import ArcModel, ModelSolution
 
 if TYPE_CHECKING:
     from geomatch.candidates.pricing import Pricer
+    from geomatch.model.pairing_settings import PairingSettings
     from geomatch.solve.pairing import _Problem
 
 __all__ = ["ExactResult", "column_generation"]
@@ -155,6 +157,12 @@ def dual_bound(model: ArcModel, sol: ModelSolution, lower: np.ndarray) -> float:
     )
 
 
+def _stop_reason(s: PairingSettings, rounds: list[dict[str, Any]]) -> str:
+    if s.max_rounds is not None and len(rounds) >= s.max_rounds:
+        return f"round budget ({s.max_rounds} pricing rounds) before proof"
+    return "time limit before proof"
+
+
 def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactResult:
     """Solve, price, add violators and re-solve until none is left (or the time limit)."""
     s = p.settings
@@ -208,6 +216,8 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
         log.info("column generation round %d: %s", len(rounds) - 1, rounds[-1])
         if len(new) == 0 or time.perf_counter() > deadline:
             break
+        if s.max_rounds is not None and len(rounds) >= s.max_rounds:
+            break
         if len(rounds) <= _PRUNE_ROUNDS:
             rounds[-1]["pruned"] = _prune(p, model, sol)
         _extend(p, new, extra)
@@ -217,7 +227,7 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
     info = {
         **sol.extra,
         "optimal_over": OPTIMAL_OVER,
-        "proof": "no pair of negative reduced cost" if proven else "time limit before proof",
+        "proof": "no pair of negative reduced cost" if proven else _stop_reason(s, rounds),
         "pricing_rounds": rounds,
         "solve_seconds_all_rounds": round(raw, 3),
         "pricing_seconds": round(price_s, 3),

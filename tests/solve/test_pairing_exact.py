@@ -184,3 +184,19 @@ def test_replanning_prices_the_previous_pair_without_change_penalty() -> None:
     r = pair_from_locations(helpers, needs, s, previous=prev)
     assert r.summary["status"] == "optimal"
     assert r.summary["objective"] == _highs_optimum(helpers, needs, s, previous=previous)
+
+
+def test_round_budget_stops_the_same_way_every_time() -> None:
+    # a fixed amount of work (max_rounds), unlike the wall clock: the same inputs give the
+    # same pairing; stopped before the proof it is feasible with a valid bound
+    helpers, needs = _instance(4, 80, 30)
+    s = PairingSettings(relation_mode="ignore", k_nearest=1, price_per_need=1, max_rounds=1)
+    first = pair_from_locations(helpers, needs, s)
+    again = pair_from_locations(helpers, needs, s)
+    assert len(first.summary["pricing_rounds"]) == 1
+    assert first.summary["status"] == "feasible"
+    assert "round budget" in first.summary["proof"]
+    assert first.pairings.equals(again.pairings)
+    assert first.summary["objective"] == again.summary["objective"]
+    opt = _highs_optimum(helpers, needs, s)
+    assert first.summary["bound"] <= opt + 1e-6 <= first.summary["objective"] + 1e-6
