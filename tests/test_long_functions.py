@@ -1,4 +1,4 @@
-"""No function body over 80 lines in the modules that carry a run (scripts/long_functions.py)."""
+"""No function body over 80 lines in the package (scripts/long_functions.py), but the known few."""
 
 from __future__ import annotations
 
@@ -8,18 +8,13 @@ from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKED = (
-    "geomatch/pipeline.py",
-    "geomatch/run_result.py",
-    "geomatch/model",
-    "geomatch/io",
-    "geomatch/render/run.py",
-    "geomatch/render/coverage.py",
-    "geomatch/render/kpi.py",
-    "geomatch/solve/pairing_cpsat.py",
-    "geomatch/solve/pairing_explain.py",
-    "geomatch/travel",
-)
+#: Bodies still over the limit, to be split (issue 18); the list may only shrink.
+KNOWN_LONG = {
+    ("geomatch/candidates/build.py", "build_candidates"),
+    ("geomatch/cli/pair_cmd.py", "register"),
+    ("geomatch/cli/pair_cmd.py", "pair"),
+    ("geomatch/solve/museum.py", "_solve_routing"),
+}
 
 
 def _script() -> ModuleType:
@@ -36,10 +31,12 @@ def _script() -> ModuleType:
 
 def test_no_long_function_bodies() -> None:
     mod = _script()
-    found = [lf for p in CHECKED for lf in mod.long_functions(ROOT / p, 80)]
-    assert not found, [
-        f"{lf.path.relative_to(ROOT)}:{lf.line} {lf.name} {lf.body_lines}" for lf in found
+    found = [
+        f"{lf.path.relative_to(ROOT)}:{lf.line} {lf.name} {lf.body_lines}"
+        for lf in mod.long_functions(ROOT / "geomatch", 80)
+        if (lf.path.relative_to(ROOT).as_posix(), lf.name) not in KNOWN_LONG
     ]
+    assert not found, found
 
 
 def test_the_script_finds_a_long_body(tmp_path: Path) -> None:
