@@ -13,7 +13,6 @@ KNOWN_LONG = {
     ("geomatch/candidates/build.py", "build_candidates"),
     ("geomatch/cli/pair_cmd.py", "register"),
     ("geomatch/cli/pair_cmd.py", "pair"),
-    ("geomatch/solve/museum.py", "_solve_routing"),
 }
 
 

@@ -57,6 +57,8 @@ from geomatch.solve.vrptw import search_with_move_budget
 from geomatch.travel import TravelModel, build_travel_model, terrain_of
 
 if TYPE_CHECKING:
+    from ortools.constraint_solver import pywrapcp
+
     from geomatch.dataset import Dataset
 
 __all__ = [
@@ -311,8 +313,19 @@ def _solve_routing(
             f"province {pp.province_adcode}: the museum-tour model found no schedule, "
             "not even an empty one; please report this with the scenario file"
         )
+    return _read_routes(routing, manager, day, sol, nodes)
+
+
+def _read_routes(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    day: pywrapcp.RoutingDimension,
+    sol: pywrapcp.Assignment,
+    nodes: list[tuple[int, int]],
+) -> list[list[tuple[int, int, int]]]:
+    """Per set, the visited ``(county index, visit_no, start day)`` in route order."""
     out: list[list[tuple[int, int, int]]] = []
-    for veh in range(n_sets):
+    for veh in range(routing.vehicles()):
         idx = sol.Value(routing.NextVar(routing.Start(veh)))
         route = []
         while not routing.IsEnd(idx):
