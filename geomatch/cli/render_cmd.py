@@ -45,8 +45,9 @@ def _map_command(app: typer.Typer) -> None:
         from geomatch.errors import InputError
         from geomatch.progress import cli_progress
         from geomatch.render.maps import write_maps
-        from geomatch.render.run import load_run, load_run_dataset
+        from geomatch.render.run import load_run_dataset
         from geomatch.render.static import FIGURE_FORMATS
+        from geomatch.run_result import read_run
 
         formats = tuple(fmt or ["png"])
         bad = [f for f in formats if f not in FIGURE_FORMATS]
@@ -55,7 +56,7 @@ def _map_command(app: typer.Typer) -> None:
                 f"unknown figure format {bad[0]!r}; expected {' | '.join(FIGURE_FORMATS)}",
                 column="--format",
             )
-        tables = load_run(run)  # a bad run folder fails here, before the dataset loads
+        tables = read_run(run)  # a bad run folder fails here, before the dataset loads
         ds = load_run_dataset(tables, data)
         with cli_progress("maps") as cb:
             paths = write_maps(run, out, ds, tiles=tiles, progress=cb, formats=formats, dpi=dpi)
@@ -93,10 +94,11 @@ def _export_command(app: typer.Typer) -> None:
     ) -> None:
         """导出运行结果（Excel 用 CSV、XLSX、GeoPackage、ICS 日历）。Export a run's tables."""
         from geomatch.render.exports import check_export_options, export_run
-        from geomatch.render.run import load_run, load_run_dataset
+        from geomatch.render.run import load_run_dataset
+        from geomatch.run_result import read_run
 
         check_export_options(fmt, labels)
-        tables = load_run(run)
+        tables = read_run(run)
         ds = load_run_dataset(tables, data)
         path = export_run(
             run, fmt, out, dataset=ds, province=province, county=county, labels=labels

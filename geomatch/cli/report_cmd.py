@@ -41,9 +41,10 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from geomatch.render.province_report import print_report, write_province_report
-        from geomatch.render.run import load_run, load_run_dataset
+        from geomatch.render.run import load_run_dataset
+        from geomatch.run_result import read_run
 
-        ds = load_run_dataset(load_run(run), data)
+        ds = load_run_dataset(read_run(run), data)
         target = out if out is not None else Path(f"report-{province}.{fmt}")
         path, rep = write_province_report(run, province, target, fmt=fmt, dataset=ds)
         if not quiet_tables:

@@ -1,7 +1,7 @@
 """Drawing and exporting a run: coverage, KPIs, offline maps, exports, the report.
 
-* :mod:`geomatch.render.run` — :func:`load_run` reads a run folder back (typed, checked);
-  :func:`with_run_inputs` gives a bring-your-own run its own needs and helpers;
+* :mod:`geomatch.render.run` — a run folder read back (:func:`geomatch.run_result.read_run`,
+  typed, checked) and :func:`with_run_inputs` gives a bring-your-own run its own needs and helpers;
 * :mod:`geomatch.render.coverage` — :func:`build_coverage`, one row per poor county;
 * :mod:`geomatch.render.kpi` — :func:`build_kpi`, headline figures and targets;
 * :mod:`geomatch.render.maps` — :func:`write_maps`, offline maps (index, national and

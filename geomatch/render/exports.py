@@ -48,11 +48,9 @@ from geomatch.render.labels import SHEET_ZH, check_labels, label_table
 from geomatch.render.manifest_view import manifest_frame, manifest_text
 from geomatch.render.run import (
     RESULT_TABLES,
-    RunTables,
     add_coverage,
     as_text,
     county_of_code,
-    load_run,
     load_run_dataset,
     with_run_inputs,
 )
@@ -64,6 +62,7 @@ from geomatch.render.units import (
     resolve_province,
     unit_names,
 )
+from geomatch.run_result import RunResult, read_run
 
 if TYPE_CHECKING:
     from geomatch.dataset import Dataset
@@ -129,7 +128,7 @@ def _place(df: pd.DataFrame, county: pd.Series, names: UnitNames) -> pd.DataFram
     return df
 
 
-def _pairings(run: RunTables, dataset: Dataset, names: UnitNames) -> pd.DataFrame:
+def _pairings(run: RunResult, dataset: Dataset, names: UnitNames) -> pd.DataFrame:
     pj = needs_of_pairings(run.pairings, dataset.needs)
     needs = dataset.needs
     unit = pd.DataFrame({"need_id": as_text(needs["need_id"])})
@@ -144,7 +143,7 @@ def _pairings(run: RunTables, dataset: Dataset, names: UnitNames) -> pd.DataFram
     return _place(pj, pj["adcode"], names)
 
 
-def _unmet(run: RunTables, dataset: Dataset, names: UnitNames) -> pd.DataFrame:
+def _unmet(run: RunResult, dataset: Dataset, names: UnitNames) -> pd.DataFrame:
     um = run.unmet.copy()
     needs = dataset.needs
     n = pd.DataFrame({"need_id": as_text(needs["need_id"]), "_adcode": as_text(needs["adcode"])})
@@ -170,7 +169,7 @@ def _unmet(run: RunTables, dataset: Dataset, names: UnitNames) -> pd.DataFrame:
     return _place(um, um["adcode"], names)
 
 
-def _caravan(run: RunTables, names: UnitNames) -> pd.DataFrame:
+def _caravan(run: RunResult, names: UnitNames) -> pd.DataFrame:
     ct = run.caravan_tours.copy()
     code = as_text(ct["stop_code"])
     ct["stop_name"] = ct["stop_name"].where(ct["stop_name"] != "", names.of(code))
@@ -184,7 +183,7 @@ def _caravan(run: RunTables, names: UnitNames) -> pd.DataFrame:
 
 
 def export_tables(
-    run: RunTables,
+    run: RunResult,
     dataset: Dataset,
     *,
     province: str | None = None,
@@ -195,7 +194,7 @@ def export_tables(
     Parameters
     ----------
     run
-        The run (:func:`~geomatch.render.run.load_run`).
+        The run (:func:`~geomatch.run_result.read_run`).
     dataset
         The dataset the run was made from.
     province, county
@@ -599,7 +598,7 @@ def export_run(
         calendar asked of a run without schedules (exit 2).
     """
     check_export_options(fmt, labels)
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     if fmt == "ics" and not {"museum_visits", "caravan_tours"} & run.present:
         raise InputError(
             "this run has no schedules (museum_visits.csv, caravan_tours.csv), so there is "

@@ -48,8 +48,9 @@ from geomatch.render.geometry import (
     simplify_cover,
 )
 from geomatch.render.map_page import copy_assets, finish_page, folium_kit, new_map
-from geomatch.render.run import RunTables, add_coverage, as_text, load_run, with_run_inputs
+from geomatch.render.run import add_coverage, as_text, with_run_inputs
 from geomatch.render.search import pinyin_table
+from geomatch.run_result import RunResult, read_run
 
 if TYPE_CHECKING:
     from geomatch.dataset import Dataset
@@ -117,14 +118,14 @@ class MapSettings:
 
 @dataclass
 class _Context:
-    run: RunTables
+    run: RunResult
     dataset: Dataset
     coverage: gpd.GeoDataFrame  # one row per poor county, with county geometry
     pairs: pd.DataFrame  # pairings + need county + helper attributes
     manifest: dict[str, Any]
 
 
-def run_coverage(run: RunTables, dataset: Dataset) -> pd.DataFrame:
+def run_coverage(run: RunResult, dataset: Dataset) -> pd.DataFrame:
     """The run's coverage table: as the pipeline wrote it, computed only for a run without it.
 
     A pairing-only run (``geomatch pair``) has no ``coverage.csv``; the coverage stage
@@ -150,7 +151,7 @@ _HELPER_COLUMNS = (
 )
 
 
-def _pairs(run: RunTables, dataset: Dataset, cov: pd.DataFrame) -> pd.DataFrame:
+def _pairs(run: RunResult, dataset: Dataset, cov: pd.DataFrame) -> pd.DataFrame:
     """Pairings with the need's county and the helper's (masked) attributes, ``h_*``."""
     pj = needs_of_pairings(run.pairings, dataset.needs)
     keep = [c for c in _HELPER_COLUMNS if c in dataset.helpers.columns]
@@ -171,7 +172,7 @@ def _pairs(run: RunTables, dataset: Dataset, cov: pd.DataFrame) -> pd.DataFrame:
     return pj
 
 
-def _context(run: RunTables, dataset: Dataset) -> _Context:
+def _context(run: RunResult, dataset: Dataset) -> _Context:
     cov = run_coverage(run, dataset)
     geo = dataset.poor_counties.drop_duplicates("adcode")[["adcode", "geometry"]].copy()
     geo["adcode"] = as_text(geo["adcode"])
@@ -814,7 +815,7 @@ def write_maps(
 
     cb = progress or null_progress
     s = settings or MapSettings()
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     require_cjk_font()  # before any work: the figure would fail at the end
     cb(0.02, "reading the run")
     ctx = _context(run, with_run_inputs(run, dataset))

@@ -31,16 +31,10 @@ from geomatch.io.output import atomic_write_bytes, mask_personal_numbers
 from geomatch.model.categories import CATEGORY_ZH, STATION_ROLES
 from geomatch.render.labels import REASON_ZH, VALUE_ZH, fix_text_zh
 from geomatch.render.manifest_view import manifest_html, manifest_rows
-from geomatch.render.run import (
-    RunTables,
-    add_coverage,
-    as_text,
-    load_run,
-    load_run_dataset,
-    with_run_inputs,
-)
+from geomatch.render.run import add_coverage, as_text, load_run_dataset, with_run_inputs
 from geomatch.render.shortfall import county_shortfall
 from geomatch.render.units import ProvinceChoice, resolve_province, unit_names
+from geomatch.run_result import RunResult, read_run
 
 if TYPE_CHECKING:
     from geomatch.dataset import Dataset
@@ -186,7 +180,7 @@ def _caravan(ct: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
-def build_province_report(run: RunTables, dataset: Dataset, province: str) -> ProvinceReport:
+def build_province_report(run: RunResult, dataset: Dataset, province: str) -> ProvinceReport:
     """The report's tables for ``province`` (code or Chinese name).
 
     Raises
@@ -381,7 +375,7 @@ def write_province_report(
             f"unknown report format {fmt!r}; expected one of {', '.join(REPORT_FORMATS)}",
             column="--format",
         )
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     ds = with_run_inputs(run, dataset if dataset is not None else load_run_dataset(run))
     rep = build_province_report(run, ds, province)
     page = report_html(rep)

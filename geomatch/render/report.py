@@ -18,7 +18,8 @@ from geomatch.io.output import atomic_write_bytes, mask_personal_numbers
 from geomatch.render.coverage import coverage_of_run
 from geomatch.render.kpi import NOT_MODELLED, PEOPLE_PROXY, kpi_of_run
 from geomatch.render.manifest_view import manifest_html
-from geomatch.render.run import RunTables, load_run, load_run_dataset, with_run_inputs
+from geomatch.render.run import load_run_dataset, with_run_inputs
+from geomatch.run_result import RunResult, read_run
 
 if TYPE_CHECKING:
     from geomatch.dataset import Dataset
@@ -51,7 +52,7 @@ def _e(v: Any) -> str:
     return html.escape(str(v))
 
 
-def render_report(run: RunTables, kpi: pd.DataFrame, png: bytes | None) -> str:
+def render_report(run: RunResult, kpi: pd.DataFrame, png: bytes | None) -> str:
     """The report's HTML.
 
     Parameters
@@ -147,7 +148,7 @@ def write_report(
     out
         Output file; default ``maps_dir / "report.html"``.
     """
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     if "kpi" in run.present:
         kpi = run.tables["kpi"]
     else:

@@ -1,7 +1,7 @@
 """A run seen by maps and exports: its folder read back, its dataset, its coverage stage.
 
-* :func:`load_run` reads a run folder into a :class:`~geomatch.run_result.RunResult`
-  (:func:`geomatch.run_result.read_run`: the tables of :mod:`geomatch.model.run_tables`,
+* a run folder is read by :func:`geomatch.run_result.read_run` into a
+  :class:`~geomatch.run_result.RunResult` (the tables of :mod:`geomatch.model.run_tables`,
   typed and checked; a bad folder raises :class:`~geomatch.errors.InputError` naming the
   file, row and column);
 * :func:`load_run_dataset` and :func:`with_run_inputs` give the
@@ -22,15 +22,13 @@ from geomatch.io.codes import as_text, county_of_code
 from geomatch.model.run_tables import RUN_TABLES
 from geomatch.render.coverage import coverage_of_run
 from geomatch.render.kpi import kpi_of_run
-from geomatch.run_result import RunResult, read_run
+from geomatch.run_result import RunResult
 
 __all__ = [
     "RESULT_TABLES",
-    "RunTables",
     "add_coverage",
     "as_text",
     "county_of_code",
-    "load_run",
     "load_run_dataset",
     "with_run_inputs",
 ]
@@ -40,14 +38,6 @@ log = logging.getLogger(__name__)
 #: The tables of a run in order (:data:`geomatch.model.run_tables.RUN_TABLES`): what an
 #: export holds and what the web service stores.
 RESULT_TABLES: tuple[str, ...] = tuple(RUN_TABLES)
-
-#: The run as maps and exports read it (the same class as the pipeline's result).
-RunTables = RunResult
-
-
-def load_run(run_dir: str | Path) -> RunResult:
-    """Read a run folder (:func:`geomatch.run_result.read_run`)."""
-    return read_run(run_dir)
 
 
 def load_run_dataset(run: RunResult | None = None, root: str | Path | None = None) -> Dataset:

@@ -17,7 +17,7 @@ import pandas as pd
 from geomatch.model.run_tables import RUN_TABLES, province_scope
 from geomatch.render.manifest_view import manifest_rows
 from geomatch.render.map_index import province_headlines
-from geomatch.render.run import load_run
+from geomatch.run_result import read_run
 
 __all__ = ["RunInfo", "print_run_info", "run_info"]
 
@@ -77,7 +77,7 @@ def run_info(run_dir: str | Path) -> RunInfo:
     InputError
         Not a run folder (exit 2).
     """
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     facts = list(manifest_rows(run.manifest)[:4])
     for key in ("status", "objective", "solver", "seconds"):
         if key in run.summary:

@@ -17,8 +17,9 @@ import pandas as pd
 
 from geomatch.model.run_tables import conform
 from geomatch.render.labels import fix_zh
-from geomatch.render.run import RunTables, as_text
+from geomatch.render.run import as_text
 from geomatch.render.units import unit_names
+from geomatch.run_result import RunResult
 
 if TYPE_CHECKING:
     from geomatch.dataset import Dataset
@@ -29,7 +30,7 @@ __all__ = ["TOUR_KINDS", "county_shortfall", "summarise_unmet"]
 TOUR_KINDS: Final = {"museum": "museum_visit", "caravan": "caravan_stop"}
 
 
-def county_shortfall(run: RunTables, dataset: Dataset) -> pd.DataFrame:
+def county_shortfall(run: RunResult, dataset: Dataset) -> pd.DataFrame:
     """The run's ``unmet_summary`` when it has one, else :func:`summarise_unmet`."""
     if "unmet_summary" in run.present:
         return run.unmet_summary.copy()

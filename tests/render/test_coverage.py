@@ -9,12 +9,12 @@ import pytest
 
 from geomatch.model.categories import STATION_ROLES
 from geomatch.render.coverage import COVERAGE_COLUMNS, build_coverage
-from geomatch.render.run import load_run
+from geomatch.run_result import read_run
 from tests.render.fixtures import MUSEUM_PLAN, STATION_PLAN, MiniDataset, synthetic_run
 
 
 def _cov(ds: object, run_dir: Path) -> pd.DataFrame:
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     return build_coverage(
         ds,
         pairings=run.pairings,
@@ -54,7 +54,7 @@ def test_station_team_follows_the_paired_roles(mini_ds: MiniDataset, run_dir: Pa
 
 def test_counts_match_an_independent_tally(mini_ds: MiniDataset, run_dir: Path):
     cov = _cov(mini_ds, run_dir).set_index("adcode")
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     for adcode, k in MUSEUM_PLAN.items():
         assert cov.at[adcode, "museum_visits"] == k
     stops = run.caravan_tours["stop_code"].str[:6].value_counts()
@@ -76,7 +76,7 @@ def test_counts_match_an_independent_tally(mini_ds: MiniDataset, run_dir: Path):
 
 def test_caravan_reach_counts_townships_of_village_stops(mini_ds: MiniDataset, run_dir: Path):
     cov = _cov(mini_ds, run_dir).set_index("adcode")
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     stops = run.caravan_tours[run.caravan_tours["stop_code"].str.startswith("621121")]
     expected_twp = len(set(stops["stop_code"].str[:9]))
     expected_vil = len({s for s in stops["stop_code"] if len(s) == 12})
@@ -87,7 +87,7 @@ def test_caravan_reach_counts_townships_of_village_stops(mini_ds: MiniDataset, r
 
 
 def test_empty_schedules_give_zero_visits(mini_ds: MiniDataset, run_dir: Path):
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     cov = build_coverage(
         mini_ds,
         pairings=run.pairings.iloc[0:0],
@@ -109,7 +109,7 @@ def test_shared_mini_dataset(fixture_ds: object, tmp_path: Path):
 
 @pytest.mark.parametrize("column", ["need_id", "helper_id"])
 def test_pairings_to_unknown_needs_are_ignored(mini_ds: MiniDataset, run_dir: Path, column: str):
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     bad = pd.concat([run.pairings, run.pairings.head(1).assign(**{column: "UNKNOWN"})])
     cov = build_coverage(
         mini_ds,

@@ -12,7 +12,7 @@ import pytest
 from geomatch.errors import InputError
 from geomatch.render.exports import EXPORT_TABLES, export_run
 from geomatch.render.labels import SHEET_ZH, column_zh
-from geomatch.render.run import load_run
+from geomatch.run_result import read_run
 from tests.render.fixtures import HOSTILE_HTML, HOSTILE_NAME, ID_NUMBER, PHONE, MiniDataset
 
 
@@ -40,7 +40,7 @@ def test_csv_folder_is_excel_safe(tmp_path: Path, mini_ds: MiniDataset, run_dir:
         for col in df.columns:
             assert not df[col].str.match(r"^[=+\-@]").any(), (name, col)
     manifest = dict(_csv(out / "manifest.csv").itertuples(index=False))
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     assert manifest["seed"] == str(run.manifest["seed"])
     assert manifest["scenario"] == run.manifest["scenario"]
     assert manifest["version:geomatch"] == run.manifest["versions"]["geomatch"]
@@ -218,7 +218,7 @@ def test_xlsx_round_trip(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
             for v in row:
                 assert not (isinstance(v, str) and v.startswith(("=", "+", "-", "@"))), v
     back = pd.read_excel(path, sheet_name=None, dtype=str)
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     assert len(back["pairings"]) == len(run.pairings)
     assert set(back["pairings"]["need_id"]) == set(run.pairings["need_id"])
     assert len(back["coverage"]) == len(mini_ds.poor_counties)
@@ -248,7 +248,7 @@ def test_gpkg_round_trip(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
     assert sorted(counties["adcode"]) == sorted(mini_ds.poor_counties["adcode"])
     assert counties.is_valid.all()
     assert set(counties["station_team"]) == {"complete", "partial", "none"}
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     lines = pyogrio.read_dataframe(path, layer="pair_lines")
     assert len(lines) == len(run.pairings)
     assert ID_NUMBER not in lines.to_string()
@@ -328,7 +328,7 @@ def test_ics_per_province(tmp_path: Path, mini_ds: MiniDataset, run_dir: Path):
         assert len(line) <= 75
     lines = _unfold(raw)
     assert lines[0] == "BEGIN:VCALENDAR" and "VERSION:2.0" in lines
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     gansu = run.museum_visits[run.museum_visits["adcode"].str.startswith("62")]
     assert lines.count("BEGIN:VEVENT") == len(gansu)
     uids = [x for x in lines if x.startswith("UID:")]

@@ -9,13 +9,13 @@ import pytest
 
 from geomatch.render.coverage import coverage_of_run
 from geomatch.render.kpi import KPI_COLUMNS, NOT_MODELLED, build_kpi
-from geomatch.render.run import load_run
+from geomatch.run_result import read_run
 from tests.render.fixtures import MiniDataset
 
 
 @pytest.fixture
 def tables(mini_ds: MiniDataset, run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, object]:
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     cov = coverage_of_run(run, mini_ds)
     kpi = build_kpi(mini_ds, cov, run.pairings, mini_ds.needs, caravan_tours=run.caravan_tours)
     return cov, kpi, run

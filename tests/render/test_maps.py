@@ -10,7 +10,7 @@ import pytest
 from geomatch.errors import GeomatchError, InputError
 from geomatch.render import maps as maps_mod
 from geomatch.render.maps import MapSettings, write_maps
-from geomatch.render.run import load_run
+from geomatch.run_result import read_run
 from tests.render.fixtures import MiniDataset, synthetic_run
 
 # A resource the browser would fetch: src/href attributes, CSS url(), @import.
@@ -86,7 +86,7 @@ def test_names_are_data_not_markup(maps_dir: Path):
 
 
 def test_chinese_labels_and_manifest_on_every_page(maps_dir: Path):
-    run = load_run(maps_dir.parent / "run")
+    run = read_run(maps_dir.parent / "run")
     for page in _pages(maps_dir):
         text = page.read_text("utf-8")
         assert "专家服务站团队" in text and "图例" in text
@@ -110,7 +110,7 @@ def test_size_limit_simplifies_further_then_refuses(
     tmp_path: Path, mini_ds: MiniDataset, run_dir: Path
 ):
     s = MapSettings()
-    ctx = maps_mod._context(load_run(run_dir), mini_ds)
+    ctx = maps_mod._context(read_run(run_dir), mini_ds)
     base = len(maps_mod._national_html(ctx, s.national_tolerance, s, None).encode("utf-8"))
     # A limit a little under the default page forces coarser polygons, and still fits.
     write_maps(
@@ -146,7 +146,7 @@ def _embedded() -> object:
 
 def test_size_limits_on_the_embedded_default(tmp_path: Path):
     ds = _embedded()
-    run = load_run(synthetic_run(ds, tmp_path / "run"))
+    run = read_run(synthetic_run(ds, tmp_path / "run"))
     s = MapSettings()
     ctx = maps_mod._context(run, ds)
     national = maps_mod._national_html(ctx, s.national_tolerance, s, None)
@@ -169,7 +169,7 @@ def test_run_written_by_the_pipeline(tmp_path: Path, mini_ds: MiniDataset, run_d
     from geomatch.render.exports import export_run
     from geomatch.render.kpi import build_kpi
 
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     cov = coverage_of_run(run, mini_ds)
     cov.loc[cov["adcode"] == "621126", "museum_visits"] = 7  # the run's own record wins
     write_csv(cov, run_dir / "coverage.csv")

@@ -9,12 +9,12 @@ import pytest
 
 from geomatch.cli.main import main
 from geomatch.errors import InputError
-from geomatch.render.run import load_run
+from geomatch.run_result import read_run
 from tests.render.fixtures import synthetic_run
 
 
 def test_load_run_types(run_dir: Path):
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     assert str(run.pairings["cost"].dtype) == "Int64"
     assert str(run.pairings["distance_km"].dtype) == "float64"
     assert run.museum_visits["start_date"].str.match(r"\d{4}-\d\d-\d\d").all()
@@ -25,7 +25,7 @@ def test_load_run_types(run_dir: Path):
 def test_pairing_only_run(run_dir: Path):
     (run_dir / "museum_visits.csv").unlink()
     (run_dir / "caravan_tours.csv").unlink()
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     assert run.museum_visits.empty and "adcode" in run.museum_visits.columns
     assert "museum_visits" not in run.present
 
@@ -46,7 +46,7 @@ def test_pairing_only_run(run_dir: Path):
 def test_bad_tables_name_file_row_column(run_dir: Path, table, text, row, column):
     (run_dir / table).write_text(text, "utf-8")
     with pytest.raises(InputError) as err:
-        load_run(run_dir)
+        read_run(run_dir)
     assert err.value.row == row and err.value.column == column
     assert err.value.file is not None and err.value.file.endswith(table)
 
@@ -54,10 +54,10 @@ def test_bad_tables_name_file_row_column(run_dir: Path, table, text, row, column
 def test_bad_manifest(run_dir: Path):
     (run_dir / "manifest.json").write_text("{not json", "utf-8")
     with pytest.raises(InputError, match="manifest"):
-        load_run(run_dir)
+        read_run(run_dir)
     (run_dir / "manifest.json").write_text(json.dumps([1, 2]), "utf-8")
     with pytest.raises(InputError, match="object"):
-        load_run(run_dir)
+        read_run(run_dir)
 
 
 @pytest.mark.parametrize(
@@ -145,9 +145,10 @@ def test_cli_report_info_and_figure_formats(fixture_ds: object, tmp_path: Path, 
     assert "没有各省数字" in capsys.readouterr().out  # a bare run: no coverage.csv
     from geomatch.dataset import load_dataset
     from geomatch.io.output import write_csv
-    from geomatch.render.run import add_coverage, load_run
+    from geomatch.render.run import add_coverage
+    from geomatch.run_result import read_run
 
-    cov = add_coverage(load_run(run), load_dataset(MINI_DATA)).coverage
+    cov = add_coverage(read_run(run), load_dataset(MINI_DATA)).coverage
     write_csv(cov, run / "coverage.csv")
     assert main(["info", "--run", str(run)]) == 0
     printed = capsys.readouterr().out
