@@ -32,6 +32,13 @@ Backends
 ``pyvrp``
     PyVRP's iterated local search on the same integer data (measured as the better
     backend for the plain benchmark VRPTW; see ``solvers/BENCHMARKS.md``).
+``vroom``
+    pyvroom's construction and local search. VROOM has no skip penalties: its job
+    priorities only decide which jobs drop when not all fit, they are never traded
+    against distance, so a problem with ``skip_penalty`` is refused (``InputError``).
+``portfolio``
+    pyvroom for the fleet, then PyVRP from its solution (PyVRP honours the penalties);
+    without pyvroom installed it is PyVRP alone and the solution says ``pyvrp``.
 
 Every solution is re-checked with :func:`check_routes`, an independent simulation in
 floating point that shares no code with the models.
@@ -39,6 +46,7 @@ floating point that shares no code with the models.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import time
@@ -173,7 +181,8 @@ class VrptwSolution:
     seconds
         Wall-clock solve time.
     backend
-        ``ortools`` or ``pyvrp``.
+        The backend that produced the routes (``portfolio`` without pyvroom installed
+        reports ``pyvrp``).
     """
 
     routes: tuple[tuple[int, ...], ...]
@@ -471,7 +480,7 @@ def solve_vrptw(
         Routes with exact distance and the independent feasibility verdict. When no
         feasible solution is found, ``routes`` is empty and every customer unserved.
     """
-    backend = backend or default_backend()
+    backend = _usable_backend(problem, backend or default_backend())
     F = hierarchical_vehicle_cost(problem) if vehicle_cost is None else float(vehicle_cost)
     t0 = time.perf_counter()
     if problem.n_customers == 0:
@@ -501,6 +510,21 @@ def solve_vrptw(
             f"unknown VRPTW backend {backend!r}; use ortools, pyvrp, vroom or portfolio"
         )
     return _finish(problem, routes, t0, backend)
+
+
+def _usable_backend(problem: VrptwProblem, backend: Backend) -> Backend:
+    """The backend that will really solve ``problem``: ``vroom`` refuses skip penalties
+    (it cannot honour them); the ``portfolio`` is ``pyvrp`` alone without pyvroom."""
+    if backend == "vroom" and problem.skip_penalty is not None:
+        raise InputError(
+            f"{problem.name}: the vroom backend cannot honour skip penalties (VROOM's job "
+            "priorities only choose which jobs drop, never against distance); use ortools, "
+            "pyvrp or portfolio"
+        )
+    if backend == "portfolio" and importlib.util.find_spec("vroom") is None:
+        log.info("pyvroom is not installed; the portfolio is PyVRP alone")
+        return "pyvrp"
+    return backend
 
 
 # --- OR-Tools ---------------------------------------------------------------

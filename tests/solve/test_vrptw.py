@@ -193,14 +193,14 @@ def test_small_instances_match_brute_force(seed: int, backend: str) -> None:
     assert sol.distance == pytest.approx(opt[1], rel=1e-6)
 
 
-@pytest.mark.parametrize("backend", ["ortools", "pyvrp"])
-def test_skip_penalty_leaves_out_unreachable_customer(backend: str) -> None:
+def _with_unreachable_customer() -> VrptwProblem:
+    """Random instance 4 whose customer 3 cannot be reached in time; skipping costs 1e4."""
     p = _random_problem(4)
     due = p.due.copy()
     due[3] = p.duration[0, 3] - 1.0  # cannot be reached in time
     ready = p.ready.copy()
     ready[3] = 0.0
-    q = VrptwProblem(
+    return VrptwProblem(
         name="skip",
         distance=p.distance,
         duration=p.duration,
@@ -213,11 +213,40 @@ def test_skip_penalty_leaves_out_unreachable_customer(backend: str) -> None:
         node_ids=p.node_ids,
         skip_penalty=np.full(p.n_customers + 1, 1e4),
     )
+
+
+@pytest.mark.parametrize("backend", ["ortools", "pyvrp", "portfolio"])
+def test_skip_penalty_leaves_out_unreachable_customer(backend: str) -> None:
+    q = _with_unreachable_customer()
     sol = solve_vrptw(q, time_limit_s=0.5, vehicle_cost=0, backend=backend)  # type: ignore[arg-type]
+    assert sol.backend == backend
     assert sol.unserved == (3,)
     assert sol.feasible
     assert check_routes(q, sol.routes, require_all=True)  # 3 reported missing
     assert "starts at" in check_routes(q, [[3]])[0]
+
+
+def test_vroom_refuses_skip_penalties() -> None:
+    """VROOM cannot trade a skip penalty against distance: refused, not ignored."""
+    with pytest.raises(InputError, match="cannot honour skip penalties"):
+        solve_vrptw(_with_unreachable_customer(), time_limit_s=0.2, backend="vroom")
+
+
+def test_vroom_without_penalties_serves_all() -> None:
+    p = _random_problem(1)
+    sol = solve_vrptw(p, time_limit_s=0.5, backend="vroom")
+    assert sol.backend == "vroom" and sol.feasible and not sol.unserved
+
+
+def test_portfolio_without_pyvroom_reports_pyvrp(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "vroom" else real(name, *a)
+    )
+    sol = solve_vrptw(_random_problem(2), time_limit_s=0.5, backend="portfolio")
+    assert sol.backend == "pyvrp" and sol.feasible and not sol.unserved
 
 
 def test_checker_catches_violations() -> None:
