@@ -242,9 +242,16 @@ def plan(
     agreement_years: Annotated[
         int, typer.Option("--agreement-years", min=1, max=10, help="新协议年限。")
     ] = 3,
+    maps: Annotated[
+        Path | None,
+        typer.Option(
+            "--maps",
+            help="地图目录（省略则不画）：<年度>/ 各年地图，index.html 按年度切换并显示结对变化。",
+        ),
+    ] = None,
 ) -> None:
     """多年度规划：逐年结对，协议期内保持帮扶（摘帽不摘帮扶），记录结对变化与“两数”目标。"""
-    from geomatch.records.plan import parse_years, run_plan
+    from geomatch.records.plan import parse_years, run_plan, write_plan_maps
 
     result = run_plan(scenario, parse_years(years), out, agreement_years=agreement_years)
     for y in result.years:
@@ -253,6 +260,12 @@ def plan(
             f"结对 {len(y.pairings)}"
         )
     typer.echo(f"多年度规划已写出 / plan written: {out}")
+    if maps is not None:
+        from geomatch.progress import cli_progress
+
+        with cli_progress("plan maps") as progress:
+            write_plan_maps(out, maps, progress=progress)
+        typer.echo(f"多年度地图（按年度切换）/ plan maps: {maps / 'index.html'}")
 
 
 def register(app: typer.Typer) -> None:

@@ -24,6 +24,11 @@ force as locks and last year's pairs as ``previous`` (changing one costs the sce
 Output: ``DIR/<year>/`` run folders (their manifests name the locks), ``DIR/transitions.csv``,
 ``DIR/agreements.csv`` and ``DIR/ledger.csv`` (the planned "两数" targets per province and
 national society and year, by :func:`geomatch.records.ledger.unit_figures`).
+
+Maps (``geomatch plan --maps MAPS``, :func:`write_plan_maps`): each year's run folder drawn
+by :func:`geomatch.render.maps.write_maps` into ``MAPS/<year>/`` and ``MAPS/index.html``, a
+page with a year selector that switches the national and province maps between the years
+and shows each year's transitions (:mod:`geomatch.render.years`).
 """
 
 from __future__ import annotations
@@ -41,10 +46,12 @@ import numpy as np
 import pandas as pd
 
 from geomatch.errors import InputError
+from geomatch.io.schema import Column, TableSchema
 
 if TYPE_CHECKING:
     from geomatch.dataset import Dataset
     from geomatch.model.scenario import Scenario
+    from geomatch.progress import ProgressCallback
 from geomatch.records.agreements import KIND_DEFAULTS
 
 __all__ = [
@@ -53,8 +60,10 @@ __all__ = [
     "YearPlan",
     "appearance_years",
     "parse_years",
+    "read_transitions",
     "run_plan",
     "transitions",
+    "write_plan_maps",
 ]
 
 log = logging.getLogger(__name__)
@@ -69,6 +78,23 @@ AGREEMENT_COLUMNS: Final = (
     "need_kind",
     "start_year",
     "end_year",
+)
+
+#: ``transitions.csv`` as read back (:func:`read_transitions`).
+TRANSITIONS_SCHEMA: Final = TableSchema(
+    "transitions",
+    (
+        Column("year", "int", required=True, nullable=False, min=2000, max=2100),
+        Column("need_id", required=True, nullable=False),
+        Column("helper_id", required=True),
+        Column(
+            "change",
+            required=True,
+            nullable=False,
+            choices=("kept", "new", "moved", "ended"),
+            description="how the need's pair changed from last year",
+        ),
+    ),
 )
 
 
@@ -344,3 +370,64 @@ def run_plan(
             write_csv(state.agreements, stage / "agreements.csv")
             write_csv(ledger, stage / "ledger.csv")
     return PlanResult(tuple(state.years), state.agreements, moves, ledger, needs)
+
+
+def read_transitions(path: str | Path) -> pd.DataFrame:
+    """Read and check a plan's ``transitions.csv`` (:data:`TRANSITIONS_SCHEMA`).
+
+    Raises
+    ------
+    InputError
+        Missing file, a missing column or a bad value (file, row and column named).
+    """
+    from geomatch.io.schema import validate_table
+    from geomatch.io.tables import read_table
+
+    return validate_table(read_table(path), TRANSITIONS_SCHEMA, file=path)
+
+
+def write_plan_maps(
+    plan_dir: str | Path,
+    maps_dir: str | Path,
+    *,
+    tiles: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[Path]:
+    """Draw a written plan's maps: every year's, and the page with the year selector.
+
+    Parameters
+    ----------
+    plan_dir
+        The plan's ``--out`` folder (``<year>/`` run folders and ``transitions.csv``).
+    maps_dir
+        Output folder (all-or-nothing): ``index.html`` (year selector) and ``<year>/``.
+    tiles
+        Optional tile URL template; by default the maps use no tile server.
+    progress
+        ``(fraction, message)`` callback.
+
+    Returns
+    -------
+    list of pathlib.Path
+        As :func:`geomatch.render.years.write_year_maps`.
+
+    Raises
+    ------
+    InputError
+        ``transitions.csv`` is missing or malformed, or a year of it has no run folder.
+    """
+    from geomatch.render.run import load_run_dataset
+    from geomatch.render.years import write_year_maps
+    from geomatch.run_result import read_run
+
+    plan_dir = Path(plan_dir)
+    moves = read_transitions(plan_dir / "transitions.csv")
+    runs = {
+        int(d.name): d
+        for d in sorted(plan_dir.iterdir())
+        if re.fullmatch(r"\d{4}", d.name) and (d / "manifest.json").is_file()
+    }
+    if not runs:
+        raise InputError(f"no <year>/ run folder in {plan_dir}", file=plan_dir)
+    dataset = load_run_dataset(read_run(runs[min(runs)]))
+    return write_year_maps(runs, moves, Path(maps_dir), dataset, tiles=tiles, progress=progress)

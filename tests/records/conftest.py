@@ -109,3 +109,17 @@ def tiny_run(folder: Path, need: str = "N1", helper: str = "H1", adcode: str = "
     )
     write_run(RunResult.of({"pairings": pairs, "coverage": cov}), folder)
     return folder
+
+
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini.toml"
+
+
+def mini_scenario(folder: Path) -> Path:
+    """The mini scenario (five 黔东南 counties) as a TOML file in ``folder``, its data folder
+    made absolute and its tours on one worker (for the multi-year plan tests)."""
+    text = MINI.read_text(encoding="utf-8")
+    data = (MINI.parent / "mini_data").resolve()
+    text = text.replace('data_dir = "tests/fixtures/mini_data"', f'data_dir = "{data}"')
+    scenario = folder / "mini.toml"
+    scenario.write_text(text.replace("[tours]", "[tours]\nworkers = 1"), encoding="utf-8")
+    return scenario

@@ -9,20 +9,15 @@ import pandas as pd
 import pytest
 
 from geomatch.records.plan import PlanResult, parse_years, run_plan
+from tests.records.conftest import MINI, mini_scenario
 
-MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini.toml"
 YEARS = (2016, 2017, 2018, 2019, 2020)
 
 
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanResult, Path]:
     tmp = tmp_path_factory.mktemp("plan")
-    text = MINI.read_text(encoding="utf-8")
-    data = (MINI.parent / "mini_data").resolve()
-    text = text.replace('data_dir = "tests/fixtures/mini_data"', f'data_dir = "{data}"')
-    scenario = tmp / "mini.toml"
-    scenario.write_text(text.replace("[tours]", "[tours]\nworkers = 1"), encoding="utf-8")
-    return run_plan(scenario, YEARS, tmp / "out", agreement_years=3), tmp / "out"
+    return run_plan(mini_scenario(tmp), YEARS, tmp / "out", agreement_years=3), tmp / "out"
 
 
 def _county(need_ids: pd.Series, needs: pd.DataFrame) -> pd.Series:
