@@ -12,19 +12,19 @@ sweeps all call these two functions, so every front end runs the same stages
 stage                  function                                               tables
 ====================== ====================================================== ===========
 pairing                :func:`geomatch.solve.pairing.run_pairing_scenario`    pairings,
-                                                                              unmet,
-                                                                              unmet_summary
+                                                                              unmet
 tours                  :func:`geomatch.solve.tours.run_tours_scenario`        museum_visits,
                                                                               caravan_tours,
                                                                               unmet
-coverage/KPI           :func:`geomatch.render.run.add_coverage`               coverage, kpi
+coverage/KPI           :func:`geomatch.render.run.add_coverage`               unmet_summary,
+                                                                              coverage, kpi
 run folder             :func:`geomatch.run_result.write_run`                  (all)
 maps                   :func:`geomatch.render.maps.write_maps`                (reads them)
 ====================== ====================================================== ===========
 
 The tables are declared in :mod:`geomatch.model.run_tables`; ``unmet`` holds the
 pairing's unmet needs and the tours' unscheduled visits and stops, told apart by
-``stage``.
+``stage``, and ``unmet_summary`` aggregates all of them.
 """
 
 from __future__ import annotations
@@ -131,10 +131,8 @@ def solve_scenario(
         "museum_visits": tours.museum_visits,
         "caravan_tours": tours.caravan_tours,
     }
-    if len(pairing.unmet_summary.columns):
-        tables["unmet_summary"] = pairing.unmet_summary
     result = RunResult.of(tables, summary=pairing.summary, tours_summary=tours.summary)
-    result = add_coverage(result, ds)
+    result = add_coverage(result, ds, radius_km=sc.pairing.radius_km)
     manifest = build_manifest(
         command=command,
         inputs={"scenario": sc.source, "data": sc.data_root or data_dir()},

@@ -31,7 +31,7 @@ from geomatch.errors import InputError
 from geomatch.io.files import json_ready
 from geomatch.model.run_tables import RUN_TABLES, conform, empty_table, run_table
 
-__all__ = ["RunResult", "read_run", "write_run"]
+__all__ = ["JSON_FILES", "RunResult", "read_run", "write_run", "write_tables"]
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,40 @@ class RunResult:
         return True
 
 
+def write_tables(
+    out: str | Path,
+    tables: Mapping[str, pd.DataFrame],
+    documents: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Path:
+    """Write run tables and JSON documents into the folder ``out``, all-or-nothing.
+
+    Each table goes to its declared file (``<table>.csv``) in its contract
+    (:func:`~geomatch.model.run_tables.conform`: declared columns first, in order); CSV
+    files are Excel-ready and formula-safe (:func:`geomatch.io.output.write_csv`).
+    :func:`write_run` writes a whole run with it; ``geomatch tours`` writes its schedules
+    (``museum_visits``, ``caravan_tours``, the tours' ``unmet``) with it.
+
+    Parameters
+    ----------
+    out
+        The folder; its files of the same names are replaced only once every file is
+        written (:func:`geomatch.io.output.atomic_output_dir`), other files are kept.
+    tables
+        Table name (:data:`~geomatch.model.run_tables.RUN_TABLES`) → frame.
+    documents
+        File name (``summary.json``…) → JSON object.
+    """
+    from geomatch.io.output import atomic_output_dir, write_csv, write_json
+
+    out = Path(out)
+    with atomic_output_dir(out) as stage:
+        for name, frame in tables.items():
+            write_csv(conform(frame, name), stage / run_table(name).file)
+        for file, doc in (documents or {}).items():
+            write_json(doc, stage / file)
+    return out
+
+
 def write_run(result: RunResult, out: str | Path) -> RunResult:
     """Write the run folder ``out`` all-or-nothing; return the result with its ``run_dir``.
 
@@ -165,17 +199,15 @@ def write_run(result: RunResult, out: str | Path) -> RunResult:
     earlier run in ``out`` that this run did not produce are removed, so the folder reads
     back as this run; other files there (maps, notes) are left as they were.
     """
-    from geomatch.io.output import atomic_output_dir, write_csv, write_json
-
-    out = Path(out)
-    with atomic_output_dir(out) as stage:
-        for name in RUN_TABLES:
-            if name in result.present:
-                write_csv(result.table(name), stage / run_table(name).file)
-        for attr, file in JSON_FILES.items():
-            doc = getattr(result, attr)
-            if doc or attr != "tours_summary":
-                write_json(doc, stage / file)
+    out = write_tables(
+        out,
+        {name: result.table(name) for name in RUN_TABLES if name in result.present},
+        {
+            file: getattr(result, attr)
+            for attr, file in JSON_FILES.items()
+            if getattr(result, attr) or attr != "tours_summary"
+        },
+    )
     stale = [run_table(n).file for n in RUN_TABLES if n not in result.present]
     if not result.tours_summary:
         stale.append(JSON_FILES["tours_summary"])

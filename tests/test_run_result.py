@@ -180,9 +180,9 @@ def test_demo_like_run_equals_its_folder_read_back(mini_result: RunResult, tmp_p
     r = mini_result
     assert r.present == set(RUN_TABLES)
     assert len(r.pairings) and len(r.coverage) and len(r.kpi)
-    # the shortfall table accounts for every unmet need of the pairing, once
-    pairing_unmet = r.unmet[r.unmet["stage"] == "pairing"]
-    assert int(r.unmet_summary["unmet_needs"].sum()) == len(pairing_unmet) > 0
+    # the shortfall table accounts for every unmet row, once, with the county's name
+    assert int(r.unmet_summary["unmet_needs"].sum()) == len(r.unmet) > 0
+    assert (r.unmet_summary["county"] != "").all() and (r.unmet_summary["province"] != "").all()
     write_run(r, tmp_path / "run")
     back = read_run(tmp_path / "run")
     for name in RUN_TABLES:
@@ -198,6 +198,30 @@ def test_demo_like_run_equals_its_folder_read_back(mini_result: RunResult, tmp_p
     assert manifest["scenario"] == "mini"
 
 
+def test_shortfall_counts_the_tours_too(mini_data_dir: Path) -> None:
+    """One aggregation over the pairing's and the tours' unmet rows (the coverage stage):
+    a fleet too small for the visits and too few caravan days show up per county."""
+    from geomatch.model.scenario import load_scenario
+
+    sc = load_scenario(MINI_TOML)
+    tight = sc.tours.model_copy(
+        update={"sets_per_province": 1, "exhibition_days": 120, "trip_days": 2}
+    )
+    r = solve_scenario(sc.model_copy(update={"tours": tight}))
+    stages = set(r.unmet["stage"])
+    assert {"pairing", "museum", "caravan"} <= stages
+    s = r.unmet_summary
+    assert int(s["unmet_needs"].sum()) == len(r.unmet)
+    for stage, kind in (("museum", "museum_visit"), ("caravan", "caravan_stop")):
+        rows = r.unmet[r.unmet["stage"] == stage]
+        mine = s[s["kind"] == kind]
+        assert dict(zip(mine["adcode"], mine["unmet_needs"], strict=True)) == (
+            rows.groupby("adcode").size().to_dict()
+        )
+        assert mine["needs_total"].isna().all() and mine["fix"].str.contains("这 ").all()
+    assert not s.duplicated(["adcode", "kind"]).any()
+
+
 def test_pair_command_writes_a_run_folder(tmp_path: Path, mini_data_dir: Path) -> None:
     """``geomatch pair`` alone writes the pairing's tables in the contract."""
     from geomatch.cli.main import main
@@ -208,3 +232,7 @@ def test_pair_command_writes_a_run_folder(tmp_path: Path, mini_data_dir: Path) -
     assert r.pairings["need_id"].is_unique
     assert set(r.pairings["need_id"]).isdisjoint(r.unmet["need_id"])
     assert int(r.unmet_summary["unmet_needs"].sum()) == len(r.unmet)
+    assert (r.unmet["stage"] == "pairing").all()
+    for name in r.present:  # the same contract as a full run's folder
+        head = (tmp_path / "p" / f"{name}.csv").read_text(encoding="utf-8-sig").split("\n")[0]
+        assert head.split(",") == list(run_table(name).columns), name

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from geomatch.model.scenario import Scenario
+    from geomatch.solve.tours import ToursResult
 
 __all__ = ["register", "tours_app"]
 
@@ -43,27 +47,48 @@ def tours(
         typer.echo(ctx.get_help())
         raise typer.Exit(2)
     from geomatch.dataset import load_dataset
-    from geomatch.io.output import atomic_output_dir
     from geomatch.model.scenario import load_scenario
     from geomatch.progress import cli_progress
-    from geomatch.solve.tours import run_tours_scenario, write_tours_outputs
+    from geomatch.scale.executor import open_executor
+    from geomatch.solve.tours import run_tours_scenario
 
     sc = load_scenario(scenario)
     ds = load_dataset(root=sc.data_root)
-    from geomatch.scale.executor import open_executor
-
     with (
         open_executor(scheduler=scheduler, workers=sc.tours.workers) as ex,
         cli_progress("tours") as progress,
     ):
         result = run_tours_scenario(ds, sc, progress=progress, executor=ex)
-    with atomic_output_dir(out) as stage:
-        write_tours_outputs(result, stage)
+    _write_schedules(out, sc, ds.root, result)
     s = result.summary
     typer.echo(
         f"museum visits {s['museum_visits']} of {s['museum_visits_required']}, "
         f"caravan stops {s['caravan_stops_served']} of {s['caravan_stops']}, "
         f"unmet {s['unmet']}; written to {out}"
+    )
+
+
+def _write_schedules(out: Path, sc: Scenario, data: Path, result: ToursResult) -> None:
+    """The tours' run tables (``museum_visits``, ``caravan_tours``, their ``unmet`` rows),
+    ``tours_summary.json`` and ``manifest.json``, all-or-nothing."""
+    from geomatch.manifest import build_manifest
+    from geomatch.run_result import JSON_FILES, write_tables
+
+    manifest = build_manifest(
+        command="geomatch tours",
+        inputs={"scenario": sc.source, "data": data},
+        settings=sc.model_dump(exclude={"source"}),
+        seed=sc.scenario.seed,
+        scenario=sc.name,
+    )
+    write_tables(
+        out,
+        {
+            "museum_visits": result.museum_visits,
+            "caravan_tours": result.caravan_tours,
+            "unmet": result.unmet,
+        },
+        {JSON_FILES["tours_summary"]: result.summary, JSON_FILES["manifest"]: manifest},
     )
 
 

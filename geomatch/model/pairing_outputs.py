@@ -1,6 +1,7 @@
-"""The pairing stage's view of the run tables (``pairings.csv``, ``unmet.csv``) and the
-one-line report ``geomatch pair`` prints. The tables are declared in
-:mod:`geomatch.model.run_tables`; this module re-exports the pairing's part.
+"""The pairing stage's view of the run tables (``pairings.csv``) and the one-line report
+``geomatch pair`` prints. The tables are declared in :mod:`geomatch.model.run_tables`
+(the pairing's columns of ``unmet.csv``: ``unmet_columns("pairing")`` there); this module
+re-exports the pairing's part.
 
 One definition for the pairing (:mod:`geomatch.solve.pairing`), its explanations
 (:mod:`geomatch.solve.pairing_explain`) and the candidate arcs
@@ -15,28 +16,11 @@ from typing import Any, Final
 
 from geomatch.model.run_tables import COST_COMPONENTS, run_table
 
-__all__ = ["COST_COMPONENTS", "PAIRING_COLUMNS", "UNMET_COLUMNS", "summary_line"]
+__all__ = ["COST_COMPONENTS", "PAIRING_COLUMNS", "summary_line"]
 
 #: ``pairings.csv``, one row per pair: the contract of
 #: :mod:`geomatch.model.run_tables` (declared there once).
 PAIRING_COLUMNS: Final[tuple[str, ...]] = run_table("pairings").columns
-
-#: ``unmet.csv``, one row per unmet need (reason codes in
-#: :mod:`geomatch.solve.pairing_explain`).
-UNMET_COLUMNS: Final[tuple[str, ...]] = (
-    "need_id",
-    "kind",
-    "priority",
-    "category",
-    "adcode",
-    "penalty",
-    "reason",
-    "reason_zh",
-    "detail",
-    "fix_helper_id",
-    "fix_distance_km",
-    "fix",
-)
 
 
 def summary_line(summary: Mapping[str, Any], out: Path) -> str:

@@ -11,8 +11,8 @@ table              file                    one row per
 ``pairings``       ``pairings.csv``        need → helper pair, with cost components
 ``unmet``          ``unmet.csv``           need or visit left unserved, with ``stage``,
                                            a reason code and, for the pairing, the fix
-``unmet_summary``  ``unmet_summary.csv``   province × county × need kind shortfall and
-                                           the cheapest fix
+``unmet_summary``  ``unmet_summary.csv``   province × county × kind shortfall (pairing
+                                           and tours) and the cheapest fix
 ``museum_visits``  ``museum_visits.csv``   mobile science-museum visit
 ``caravan_tours``  ``caravan_tours.csv``   science-caravan stop
 ``coverage``       ``coverage.csv``        poor county (what the run gives it)
@@ -45,11 +45,13 @@ __all__ = [
     "COST_COMPONENTS",
     "DTYPES",
     "RUN_TABLES",
+    "UNMET_STAGES",
     "RunTable",
     "conform",
     "empty_table",
     "province_scope",
     "run_table",
+    "unmet_columns",
 ]
 
 #: In-memory dtype of each column kind (what :func:`conform` and a read-back give).
@@ -178,11 +180,26 @@ _UNMET = _table(
     _c("stop_code", "str", "站点代码"),
 )
 
+#: The ``stage`` values of ``unmet`` rows and the declared columns each one fills (the
+#: others stay empty on its rows): the pairing's unmet needs with their reason and fix,
+#: the museum's unscheduled visits (``need_id`` = ``museum:<adcode>:<n>``), the caravan's
+#: unreached needs at their stop. Each stage builds its rows with
+#: :func:`unmet_columns`; nothing else lists them.
+UNMET_STAGES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {
+        "pairing": frozenset(_UNMET.columns) - {"visit_no", "stop_code"},
+        "museum": frozenset({"need_id", "reason", "stage", "adcode", "detail", "kind", "visit_no"}),
+        "caravan": frozenset(
+            {"need_id", "reason", "stage", "adcode", "detail", "kind", "stop_code"}
+        ),
+    }
+)
+
 _UNMET_SUMMARY = _table(
     "unmet_summary",
     "缺口汇总",
     "province_adcode",
-    "pairing",
+    "coverage",
     _c("province_adcode", "adcode", "省级代码", key=True),
     _c("province", "str", "省份"),
     _c("adcode", "adcode", "县级代码", "county; empty on a province total row"),
@@ -316,6 +333,21 @@ def run_table(name: str) -> RunTable:
         return RUN_TABLES[name]
     except KeyError:
         raise KeyError(f"unknown run table {name!r}; known: {', '.join(RUN_TABLES)}") from None
+
+
+def unmet_columns(*stages: str) -> tuple[str, ...]:
+    """The columns of ``unmet`` that rows of ``stages`` carry, in declared order.
+
+    Raises
+    ------
+    KeyError
+        An unknown stage (known: :data:`UNMET_STAGES`).
+    """
+    unknown = [s for s in stages if s not in UNMET_STAGES]
+    if unknown:
+        raise KeyError(f"unknown unmet stage(s) {unknown}; known: {', '.join(UNMET_STAGES)}")
+    wanted = frozenset().union(*(UNMET_STAGES[s] for s in stages))
+    return tuple(c for c in _UNMET.columns if c in wanted)
 
 
 def _typed(values: pd.Series, kind: Kind) -> pd.Series:

@@ -14,7 +14,8 @@
 * :mod:`geomatch.render.exports` — :func:`export_run` (CSV, XLSX, GeoPackage, ICS), with
   :mod:`geomatch.render.labels` (Chinese labels), :mod:`geomatch.render.units` (unit names,
   a province or county named on the command line) and :mod:`geomatch.render.ics` (RFC 5545);
-* :mod:`geomatch.render.shortfall` — shortfall per county and need kind with one fix;
+* :mod:`geomatch.render.shortfall` — :func:`summarise_unmet`, the ``unmet_summary`` table:
+  shortfall per county and kind (pairing and tours) with one fix, made in the coverage stage;
 * :mod:`geomatch.render.province_report` — ``geomatch report``, the province report;
   :mod:`geomatch.render.run_info` — ``geomatch info --run``;
 * :mod:`geomatch.render.report` — :func:`write_report`, the one-page summary;

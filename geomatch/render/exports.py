@@ -54,7 +54,6 @@ from geomatch.render.run import (
     load_run_dataset,
     with_run_inputs,
 )
-from geomatch.render.shortfall import county_shortfall
 from geomatch.render.units import (
     ProvinceChoice,
     UnitNames,
@@ -213,7 +212,7 @@ def export_tables(
     tables = {
         "pairings": _pairings(run, dataset, names),
         "unmet": _unmet(run, dataset, names),
-        "unmet_summary": county_shortfall(run, dataset),
+        "unmet_summary": full.unmet_summary.copy(),
         "museum_visits": _place(run.museum_visits, as_text(run.museum_visits["adcode"]), names),
         "caravan_tours": _caravan(run, names),
         "coverage": full.coverage.copy(),

@@ -1,7 +1,8 @@
 """The province report (``geomatch report --province 520000``): what a provincial planner asks.
 
-From a run's tables alone (no recomputation: the run's ``coverage``, its ``unmet_summary``
-or the one aggregation of :mod:`geomatch.render.shortfall`, its schedules):
+From a run's tables alone (no recomputation: the run's ``coverage`` and ``unmet_summary``
+— made by the coverage stage, :func:`geomatch.render.run.add_coverage`, when an older run
+lacks them — and its schedules):
 
 1. every poor county with its station-team status and the roles still missing;
 2. the shortfall per county and need kind, with one fix each;
@@ -32,8 +33,7 @@ from geomatch.model.categories import CATEGORY_ZH, STATION_ROLES
 from geomatch.render.labels import REASON_ZH, VALUE_ZH, fix_text_zh
 from geomatch.render.manifest_view import manifest_html, manifest_rows
 from geomatch.render.run import add_coverage, as_text, load_run_dataset, with_run_inputs
-from geomatch.render.shortfall import county_shortfall
-from geomatch.render.units import ProvinceChoice, resolve_province, unit_names
+from geomatch.render.units import ProvinceChoice, UnitNames, resolve_province, unit_names
 from geomatch.run_result import RunResult, read_run
 
 if TYPE_CHECKING:
@@ -118,13 +118,14 @@ def _counties(cov: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _shortfall(summary: pd.DataFrame, pa: str) -> pd.DataFrame:
+def _shortfall(summary: pd.DataFrame, pa: str, names: UnitNames) -> pd.DataFrame:
     s = summary[(as_text(summary["province_adcode"]) == pa) & (as_text(summary["adcode"]) != "")]
     s = s.sort_values(["adcode", "unmet_needs"], ascending=[True, False])
     kinds = VALUE_ZH["kind"]
+    county = s["county"].where(s["county"] != "", as_text(s["adcode"]).map(names.county))
     return pd.DataFrame(
         {
-            "县": s["county"],
+            "县": county.fillna(""),
             "需求类型": s["kind"].map(lambda k: kinds.get(k, k)),
             "未满足": s["unmet_needs"],
             "主要原因": s["reason"].map(lambda r: REASON_ZH.get(r, r)),
@@ -205,7 +206,7 @@ def build_province_report(run: RunResult, dataset: Dataset, province: str) -> Pr
         province=choice,
         manifest=dict(run.manifest),
         counties=_counties(cov),
-        shortfall=_shortfall(county_shortfall(run, dataset), choice.adcode),
+        shortfall=_shortfall(full.unmet_summary, choice.adcode, unit_names(dataset)),
         museum=_museum(cov, mv[as_text(mv["adcode"]).str[:2] == choice.adcode[:2]]),
         caravan=mask_personal_numbers(_caravan(ct, dataset)),
     )

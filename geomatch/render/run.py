@@ -7,9 +7,10 @@
 * :func:`load_run_dataset` and :func:`with_run_inputs` give the
   :class:`~geomatch.dataset.Dataset` the run was made from, with the run's own needs and
   helpers for a bring-your-own run;
-* :func:`add_coverage` is the coverage/KPI stage: ``coverage`` and ``kpi`` are computed
-  once, by the pipeline, and only a run that lacks them (``geomatch pair``) gets them
-  here when its maps or exports are drawn.
+* :func:`add_coverage` is the coverage/KPI stage: ``unmet_summary`` (over every unmet
+  row, pairing and tours), ``coverage`` and ``kpi`` are computed once, by the pipeline,
+  and only a run that lacks them (``geomatch pair`` has no coverage) gets them here when
+  its maps or exports are drawn.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from geomatch.io.codes import as_text, county_of_code
 from geomatch.model.run_tables import RUN_TABLES
 from geomatch.render.coverage import coverage_of_run
 from geomatch.render.kpi import kpi_of_run
+from geomatch.render.shortfall import summarise_unmet
+from geomatch.render.units import unit_names
 from geomatch.run_result import RunResult
 
 __all__ = [
@@ -110,10 +113,15 @@ def with_run_inputs(run: RunResult, dataset: Dataset) -> Dataset:
     return dataset.with_units(needs=needs, helpers=helpers)
 
 
-def add_coverage(result: RunResult, dataset: Dataset) -> RunResult:
-    """The coverage/KPI stage: ``result`` with its ``coverage`` and ``kpi`` tables.
+def add_coverage(
+    result: RunResult, dataset: Dataset, *, radius_km: float | None = None
+) -> RunResult:
+    """The coverage/KPI stage: ``result`` with its ``unmet_summary``, ``coverage`` and
+    ``kpi`` tables.
 
-    A result that has both is returned as it is (they are computed once per run).
+    Tables the result already has are kept (they are computed once per run): a
+    ``geomatch pair`` run read back has its ``unmet_summary`` and gets ``coverage`` and
+    ``kpi`` here when its maps or exports are drawn.
 
     Parameters
     ----------
@@ -121,10 +129,18 @@ def add_coverage(result: RunResult, dataset: Dataset) -> RunResult:
         A run with its pairings, unmet and (when tours ran) schedules.
     dataset
         The dataset of the run (:func:`with_run_inputs` for a bring-your-own run); its
-        ``needs`` are the run's needs.
+        ``needs`` are the run's needs, its units give the names.
+    radius_km
+        The pairing's search radius (km), for the fix of needs with no helper within it
+        (:func:`geomatch.render.shortfall.summarise_unmet`).
     """
-    if {"coverage", "kpi"} <= result.present:
-        return result
-    coverage = coverage_of_run(result, dataset)
-    kpi = kpi_of_run(result, dataset, coverage)
-    return result.with_tables(coverage=coverage, kpi=kpi)
+    tables = {}
+    if "unmet_summary" not in result.present:
+        tables["unmet_summary"] = summarise_unmet(
+            result.unmet, dataset.needs, names=unit_names(dataset), radius_km=radius_km
+        )
+    if not {"coverage", "kpi"} <= result.present:
+        coverage = coverage_of_run(result, dataset)
+        tables["coverage"] = coverage
+        tables["kpi"] = kpi_of_run(result, dataset, coverage)
+    return result.with_tables(**tables) if tables else result

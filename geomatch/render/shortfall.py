@@ -1,138 +1,182 @@
-"""Shortfall per county and need kind, with one fix each (the ``unmet_summary`` table).
+"""Shortfall per county and kind, with one fix each: the ``unmet_summary`` table.
 
-A run of the pairing writes ``unmet_summary.csv`` (:mod:`geomatch.model.run_tables`); a run
-without it (an older or bring-your-own run) gets it here, from ``unmet.csv``, by
-:func:`summarise_unmet` — the one place this aggregation is made for maps, exports and the
-province report. One row per county × kind: the unmet needs (or unscheduled museum visits
-and caravan stops, kinds ``museum_visit`` / ``caravan_stop``), the most frequent reason and
-its cheapest fix (:func:`~geomatch.render.labels.fix_zh`, naming the helper whose capacity
-or nearness fixes most of them).
+One aggregation, made in the coverage stage over every unmet row of a run — the
+pairing's unmet needs and the tours' unscheduled museum visits and unreached caravan
+needs (:func:`geomatch.render.run.add_coverage`); ``geomatch pair``, which has only the
+pairing's rows, calls the same :func:`summarise_unmet`. Maps, exports and the province
+report read the table from the run.
+
+One row per province × county × kind (``kind`` the need's kind, ``need`` when the needs
+file gives none, ``museum_visit`` or ``caravan_stop`` for the tours' rows), in code
+order:
+
+* ``needs_total`` — the county's needs of that kind (empty for the tours' kinds, which
+  count visits and stops, not needs); ``unmet_needs`` and ``shortfall`` (capacity units
+  missing, one per unmet row) the rows left unserved;
+* ``reason`` — their most frequent reason code (ties: the first code);
+* ``fix`` — the one action that answers it, in the planners' Chinese, e.g.
+  "在 900 公里内增加 3 名医疗健康驻站专家": the count is the rows of that reason, the
+  distance the farthest cheapest candidate that would take one of them (rounded up to
+  100 km), the specialty their most frequent category.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import pandas as pd
 
-from geomatch.model.run_tables import conform
-from geomatch.render.labels import fix_zh
-from geomatch.render.run import as_text
-from geomatch.render.units import unit_names
-from geomatch.run_result import RunResult
+from geomatch.model.categories import CATEGORY_ZH, NEED_KIND_ZH
+from geomatch.model.run_tables import conform, empty_table
+from geomatch.render.units import UnitNames
 
-if TYPE_CHECKING:
-    from geomatch.dataset import Dataset
+__all__ = ["GENERIC_KIND", "TOUR_KINDS", "summarise_unmet"]
 
-__all__ = ["TOUR_KINDS", "county_shortfall", "summarise_unmet"]
-
-#: The kind of an unmet row of the tours (it has no need kind).
+#: The kind of an unmet row of the tours, by ``stage`` (tour rows have no need kind).
 TOUR_KINDS: Final = {"museum": "museum_visit", "caravan": "caravan_stop"}
 
-
-def county_shortfall(run: RunResult, dataset: Dataset) -> pd.DataFrame:
-    """The run's ``unmet_summary`` when it has one, else :func:`summarise_unmet`."""
-    if "unmet_summary" in run.present:
-        return run.unmet_summary.copy()
-    return summarise_unmet(run.unmet, dataset)
+#: The kind of an unmet need whose needs file gives none.
+GENERIC_KIND: Final = "need"
 
 
-def _unmet_rows(unmet: pd.DataFrame, needs: pd.DataFrame) -> pd.DataFrame:
-    """Unmet rows with their county and kind (from the need when the row lacks them)."""
-    n = pd.DataFrame({"need_id": as_text(needs["need_id"]), "_a": as_text(needs["adcode"])})
-    n["_k"] = needs["kind"].astype("str").to_numpy() if "kind" in needs.columns else ""
-    um = unmet.assign(need_id=as_text(unmet["need_id"])).merge(
-        n.drop_duplicates("need_id"), on="need_id", how="left"
+def _text(values: pd.Series) -> pd.Series:
+    """Stripped text, ``""`` for a missing cell."""
+    return values.astype("str").where(values.notna(), "").str.strip()
+
+
+def _county(needs: pd.DataFrame) -> pd.Series:
+    """The 6-digit county code of each need ('' when shorter), as the pairing reads it."""
+    if "adcode" not in needs.columns:
+        return pd.Series([""] * len(needs), index=needs.index, dtype="str")
+    code = _text(needs["adcode"])
+    return code.str[:6].where(code.str.len() >= 6, "")
+
+
+def _unmet_rows(unmet: pd.DataFrame, needs: pd.DataFrame | None) -> pd.DataFrame:
+    """``need_id, adcode, kind, reason, category, fix_distance_km`` of each unmet row:
+    county and kind from the row, else from its need, else (tours) from its stage."""
+    n = len(unmet)
+
+    def text(col: str) -> pd.Series:
+        if col not in unmet.columns:
+            return pd.Series([""] * n, index=unmet.index, dtype="str")
+        return _text(unmet[col])
+
+    rows = pd.DataFrame(
+        {
+            "need_id": text("need_id"),
+            "adcode": text("adcode"),
+            "kind": text("kind"),
+            "reason": text("reason"),
+            "category": text("category"),
+            "fix_distance_km": (
+                pd.to_numeric(unmet["fix_distance_km"], errors="coerce")
+                if "fix_distance_km" in unmet.columns
+                else pd.Series(float("nan"), index=unmet.index)
+            ),
+        },
+        index=unmet.index,
     )
-    adcode = as_text(um["adcode"]).where(as_text(um["adcode"]) != "", um["_a"])
-    stage = um["stage"].astype("str") if "stage" in um.columns else pd.Series("", index=um.index)
-    kind = um["kind"].astype("str") if "kind" in um.columns else pd.Series("", index=um.index)
-    kind = kind.where(kind != "", um["_k"]).fillna("")
-    kind = kind.where(kind != "", stage.map(TOUR_KINDS)).fillna("")
-    museum = um["need_id"].str.startswith("museum")  # museum:<adcode>:<n> rows
-    kind = kind.where((kind != "") | ~museum, TOUR_KINDS["museum"])
-    return um.assign(adcode=adcode.fillna(""), kind=kind)
-
-
-def _main_reasons(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per county × kind: unmet rows, the most frequent reason (ties: first by code) and
-    the helper most often named by its fix (ties: first by id) with that fix's distance."""
-    keys = ["adcode", "kind"]
-    counts = rows.groupby(keys).size().rename("unmet_needs")
-    by_reason = rows.groupby([*keys, "reason"]).size().rename("n").reset_index()
-    main = by_reason.sort_values([*keys, "n", "reason"], ascending=[True, True, False, True])
-    main = main.drop_duplicates(keys).drop(columns="n")
-    named = rows[as_text(rows["fix_helper_id"]) != ""] if "fix_helper_id" in rows else rows[:0]
-    if len(named):
-        helpers = (
-            named.groupby([*keys, "reason", "fix_helper_id"])
-            .agg(n=("need_id", "size"), km=("fix_distance_km", "first"))
-            .reset_index()
-            .sort_values(
-                [*keys, "reason", "n", "fix_helper_id"], ascending=[*[True] * 3, False, True]
-            )
-            .drop_duplicates([*keys, "reason"])
+    if needs is not None and len(needs):
+        own = pd.DataFrame({"need_id": _text(needs["need_id"])})
+        own["adcode"] = _county(needs).to_numpy()
+        own["kind"] = _text(needs["kind"]) if "kind" in needs.columns else ""
+        own = own.drop_duplicates("need_id").set_index("need_id")
+        rows["adcode"] = rows["adcode"].where(
+            rows["adcode"] != "", rows["need_id"].map(own["adcode"])
         )
-        main = main.merge(helpers.drop(columns="n"), on=[*keys, "reason"], how="left")
-    else:
-        main = main.assign(fix_helper_id="", km=None)
-    return main.merge(counts.reset_index(), on=keys, how="left")
+        rows["kind"] = rows["kind"].where(rows["kind"] != "", rows["need_id"].map(own["kind"]))
+    stage_kind = text("stage").map(TOUR_KINDS)
+    rows["kind"] = rows["kind"].fillna("").where(rows["kind"].fillna("") != "", stage_kind)
+    rows["kind"] = rows["kind"].fillna("").replace("", GENERIC_KIND)
+    rows["adcode"] = rows["adcode"].fillna("")
+    return rows
 
 
-def summarise_unmet(unmet: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
-    """``unmet_summary`` from ``unmet.csv``: one row per county × kind (no total rows).
+def _needs_totals(needs: pd.DataFrame | None) -> pd.Series:
+    """Needs per (county, kind) — ``GENERIC_KIND`` for a need without one."""
+    if needs is None or not len(needs):
+        return pd.Series(dtype="int64")
+    kind = _text(needs["kind"]) if "kind" in needs.columns else ""
+    frame = pd.DataFrame({"adcode": _county(needs), "kind": kind}, index=needs.index)
+    frame["kind"] = frame["kind"].replace("", GENERIC_KIND)
+    return frame.value_counts()
+
+
+def _fix_zh(reason: str, k: int, cat: str, kind: str, km: float, radius: float | None) -> str:
+    """The one fix for ``k`` unmet rows of one county and kind (planners' Chinese)."""
+    what = CATEGORY_ZH.get(cat, cat or "相应专长")
+    role = "驻站专家" if kind == "station" else "专家"
+    where = f"在 {int(-(-km // 100) * 100)} 公里内" if km == km and km > 0 else ""
+    within = f"在 {radius:g} 公里内" if radius is not None else ""
+    tours = {"museum_visit": f"这 {k} 次巡展", "caravan_stop": f"这 {k} 项大篷车到站需求"}
+    these = tours.get(kind, f"这 {k} 项需求")
+    fixes = {
+        "capacity_taken": f"{where}增加 {k} 名{what}{role}",
+        "no_candidate_in_radius": f"{within}增加 {k} 名{what}{role}，或扩大搜索半径",
+        "no_specialty_match": f"增加 {k} 名{what}专长的{role}（目前没有这一专长）",
+        "language": f"增加 {k} 名会当地语言的{what}{role}",
+        "level": f"增加 {k} 名{what}高级职称{role}",
+        "relation": f"在对口协作省份增加 {k} 名{what}{role}",
+        "cost_above_penalty": f"提高这 {k} 项{NEED_KIND_ZH.get(kind, '需求')}的优先级或未满足代价",
+        "side_constraint": f"放宽附加约束或增加 {k} 名{what}{role}",
+        "no_location": f"补充这 {k} 项需求的经纬度",
+        "no_candidate": f"在候选对文件中为这 {k} 项需求增加候选专家",
+        "no_set_capacity": f"增加展品套或延长巡展季，排上{these}",
+        "season_closed": f"把{these}的日期移出封闭季节",
+        "unreachable_in_day": f"为{these}安排过夜或从更近的地点出发",
+        "no_trip_days": f"增加大篷车出车天数或车辆，到达{these}",
+    }
+    return fixes.get(reason, "")
+
+
+def summarise_unmet(
+    unmet: pd.DataFrame,
+    needs: pd.DataFrame | None,
+    *,
+    names: UnitNames | None = None,
+    radius_km: float | None = None,
+) -> pd.DataFrame:
+    """The ``unmet_summary`` table of a run's unmet rows (see the module docstring).
 
     Parameters
     ----------
     unmet
-        The run's unmet rows (pairing and tours).
-    dataset
-        The run's dataset (its needs give each row's county and kind; its units the names).
+        The run's ``unmet`` rows: the pairing's, and the tours' when they ran.
+    needs
+        The run's needs (``need_id, adcode, kind``): the totals, and the county and kind
+        of a row that lacks them; ``None`` when unknown.
+    names
+        Province and county names (:func:`geomatch.render.units.unit_names`); ``None``
+        leaves ``province`` and ``county`` empty (a bring-your-own run without a dataset).
+    radius_km
+        The pairing's search radius in km, named by the fix of ``no_candidate_in_radius``.
     """
-    rows = _unmet_rows(unmet, dataset.needs)
-    rows = rows[rows["adcode"] != ""].assign(reason=lambda d: d["reason"].astype("str"))
-    names = unit_names(dataset)
-    needs = dataset.needs
-    main = _main_reasons(rows)
-    if "kind" in needs.columns:
-        totals = (
-            pd.DataFrame({"adcode": as_text(needs["adcode"]), "kind": needs["kind"].astype("str")})
-            .value_counts()
-            .rename("needs_total")
-            .reset_index()
+    if not len(unmet):
+        return empty_table("unmet_summary")
+    rows = _unmet_rows(unmet, needs)
+    totals = _needs_totals(needs)
+    out = []
+    for (adcode, kind), g in rows.groupby(["adcode", "kind"], sort=True):
+        reason = str(g["reason"].mode().iloc[0])
+        r = g[g["reason"] == reason]
+        cat = str(r["category"].mode().iloc[0]) if r["category"].ne("").any() else ""
+        province = f"{adcode[:2]}0000" if adcode else ""
+        tour = kind in TOUR_KINDS.values()
+        out.append(
+            {
+                "province_adcode": province,
+                "province": names.province.get(province, "") if names and province else "",
+                "adcode": adcode,
+                "county": names.county.get(adcode, "") if names and adcode else "",
+                "kind": kind,
+                "needs_total": None if tour else int(totals.get((adcode, kind), len(g))),
+                "unmet_needs": len(g),
+                "shortfall": len(g),
+                "reason": reason,
+                "fix": _fix_zh(
+                    reason, len(r), cat, str(kind), float(r["fix_distance_km"].max()), radius_km
+                ),
+            }
         )
-        main = main.merge(totals, on=["adcode", "kind"], how="left")
-    province = main["adcode"].str[:2] + "0000"
-    out = pd.DataFrame(
-        {
-            "province_adcode": province,
-            "province": province.map(names.province).fillna(""),
-            "adcode": main["adcode"],
-            "county": main["adcode"].map(names.county).fillna(""),
-            "kind": main["kind"],
-            "needs_total": main.get("needs_total"),
-            "unmet_needs": main["unmet_needs"],
-            "shortfall": main["unmet_needs"],
-            "reason": main["reason"],
-            "fix": [
-                fix_zh(r, "" if pd.isna(h) else h, k)
-                for r, h, k in zip(main["reason"], main["fix_helper_id"], main["km"], strict=True)
-            ],
-        },
-        columns=_COLUMNS,
-    )
-    return conform(out, "unmet_summary")
-
-
-_COLUMNS = (
-    "province_adcode",
-    "province",
-    "adcode",
-    "county",
-    "kind",
-    "needs_total",
-    "unmet_needs",
-    "shortfall",
-    "reason",
-    "fix",
-)
+    return conform(pd.DataFrame(out), "unmet_summary")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from geomatch.errors import InputError
-from geomatch.render.run import as_text
+from geomatch.io.codes import as_text
 
 if TYPE_CHECKING:
     from geomatch.dataset import Dataset

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from geomatch.model.run_tables import unmet_columns
 from geomatch.model.tours_settings import ToursSettings, parse_month_day
 from geomatch.progress import ProgressCallback
 from geomatch.scale.executor import Batch, Executor, InProcessExecutor
@@ -88,7 +89,9 @@ TOUR_COLUMNS = [
     "stop_name",
     "return_km",
 ]
-UNMET_COLUMNS = ["need_id", "adcode", "reason", "kind", "stop_code", "detail"]
+#: The caravan's columns of the run's ``unmet`` table (declared in
+#: :mod:`geomatch.model.run_tables`).
+_UNMET = unmet_columns("caravan")
 
 
 @dataclass(frozen=True, eq=False)
@@ -284,6 +287,7 @@ def solve_county(
                     "adcode": cc.adcode,
                     "reason": reason,
                     "kind": "caravan_stop",
+                    "stage": "caravan",
                     "stop_code": st["stop_code"],
                     "detail": detail,
                 }
@@ -356,7 +360,7 @@ def solve_county(
 def _frames(
     rows: list[dict[str, Any]], unmet: list[dict[str, Any]]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return pd.DataFrame(rows, columns=TOUR_COLUMNS), pd.DataFrame(unmet, columns=UNMET_COLUMNS)
+    return pd.DataFrame(rows, columns=TOUR_COLUMNS), pd.DataFrame(unmet, columns=_UNMET)
 
 
 def solve_counties(
@@ -412,9 +416,7 @@ def caravan_plan(
         else pd.DataFrame(columns=TOUR_COLUMNS)
     )
     unmet = (
-        pd.concat(unmet_parts, ignore_index=True)
-        if unmet_parts
-        else pd.DataFrame(columns=UNMET_COLUMNS)
+        pd.concat(unmet_parts, ignore_index=True) if unmet_parts else pd.DataFrame(columns=_UNMET)
     )
     n_stops = int(sum(len(cc.stops) for cc in ccs))
     summary = {

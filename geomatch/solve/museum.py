@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from geomatch.errors import GeomatchError, InputError
+from geomatch.model.run_tables import unmet_columns
 from geomatch.model.tours_settings import ToursSettings
 from geomatch.progress import ProgressCallback
 from geomatch.solve.tour_data import closures_for, museum_location, poor_by_province
@@ -76,7 +77,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 VISIT_COLUMNS = ["adcode", "set_id", "visit_no", "start_date", "end_date", "travel_km"]
-UNMET_COLUMNS = ["need_id", "adcode", "reason", "kind", "province_adcode", "visit_no", "detail"]
+#: The museum's columns of the run's ``unmet`` table (declared in
+#: :mod:`geomatch.model.run_tables`).
+_UNMET = unmet_columns("museum")
 
 _KM_SCALE = 10  # integer arc costs in 0.1 km
 
@@ -475,12 +478,12 @@ def schedule_province(
                     "adcode": code,
                     "reason": reason,
                     "kind": "museum_visit",
-                    "province_adcode": pp.province_adcode,
+                    "stage": "museum",
                     "visit_no": v,
                     "detail": detail,
                 }
             )
-    unmet_df = pd.DataFrame(unmet, columns=UNMET_COLUMNS)
+    unmet_df = pd.DataFrame(unmet, columns=_UNMET)
     violations = check_museum_schedule(visits, pp)
     if violations:
         raise GeomatchError(
@@ -611,7 +614,7 @@ def schedule_museums(
         visits=pd.concat(visits, ignore_index=True)
         if visits
         else pd.DataFrame(columns=VISIT_COLUMNS),
-        unmet=pd.concat(unmet, ignore_index=True) if unmet else pd.DataFrame(columns=UNMET_COLUMNS),
+        unmet=pd.concat(unmet, ignore_index=True) if unmet else pd.DataFrame(columns=_UNMET),
         summary={"provinces": summ},
     )
 

@@ -46,7 +46,6 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,12 +60,11 @@ from geomatch.candidates import (
 )
 from geomatch.candidates.pricing import PricedArcs, Pricer
 from geomatch.errors import InfeasibleError, InputError, SolverTimeoutError
-from geomatch.io.output import write_csv, write_json
 from geomatch.model.pairing_outputs import PAIRING_COLUMNS
 from geomatch.model.pairing_settings import PairingSettings
 from geomatch.progress import ProgressCallback, null_progress, scaled
 from geomatch.solve.pairing_cpsat import solve_cpsat
-from geomatch.solve.pairing_explain import GENERIC_KIND, explain_unmet, shortfall_summary
+from geomatch.solve.pairing_explain import GENERIC_KIND, explain_unmet
 from geomatch.solve.pairing_flow import solve_flow
 from geomatch.solve.pairing_model import ArcModel, GroupCaps, ModelSolution
 
@@ -79,7 +77,6 @@ __all__ = [
     "run_pairing_scenario",
     "solve_pairing",
     "unmet_penalties",
-    "write_pairing_outputs",
 ]
 
 log = logging.getLogger(__name__)
@@ -97,9 +94,11 @@ class PairingResult:
         ``relation, locked, changed``, the need's ``kind, category, priority, adcode``,
         the helper's ``specialty`` and a readable ``reason``.
     unmet
-        One row per unmet need: ``need_id, priority, category, adcode, penalty, reason,
-        detail, fix_helper_id, fix_distance_km, fix``
-        (see :mod:`geomatch.solve.pairing_explain`).
+        The pairing's rows of the run's ``unmet`` (``stage`` = ``pairing``), one per
+        unmet need: ``need_id, reason, reason_zh, priority, category, adcode, penalty,
+        detail, fix_helper_id, fix_distance_km, fix, kind``
+        (see :mod:`geomatch.solve.pairing_explain`). The shortfall per county
+        (``unmet_summary``) is the coverage stage's (:mod:`geomatch.render.shortfall`).
     summary
         ``status`` (optimal | feasible), ``objective``, ``bound``, ``gap``,
         ``n_pairings``, ``n_unmet``, ``seconds`` (whole call), ``solve_seconds`` (raw
@@ -109,9 +108,6 @@ class PairingResult:
     pairings: pd.DataFrame
     unmet: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
-    #: ``unmet_summary.csv``: shortfall per province, county and need kind, one fix each
-    #: (:func:`geomatch.solve.pairing_explain.shortfall_summary`).
-    unmet_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def unmet_penalties(needs: pd.DataFrame, settings: PairingSettings) -> np.ndarray:
@@ -848,8 +844,7 @@ def solve_pairing(
         n_locked=int(p.locked_need.sum()),
     )
     progress(1.0, f"{summary['n_pairings']:,} pairs, {summary['n_unmet']:,} unmet")
-    short = shortfall_summary(unmet, p.n, settings) if explain else pd.DataFrame()
-    return PairingResult(pairings=pairings, unmet=unmet, summary=summary, unmet_summary=short)
+    return PairingResult(pairings=pairings, unmet=unmet, summary=summary)
 
 
 def _exact_applies(model: ArcModel, settings: PairingSettings) -> bool:
@@ -884,6 +879,7 @@ def _unmet_table(
                 "priority": n["priority"].to_numpy()[~met],
                 "penalty": p.penalty[~met],
                 "reason": "",
+                "stage": "pairing",
             }
         )
     return explain_unmet(
@@ -1176,14 +1172,3 @@ def run_pairing_scenario(
         seed=int(scenario.scenario.seed),
     )
     return replace(result, summary={**result.summary, "scenario": scenario.name})
-
-
-def write_pairing_outputs(result: PairingResult, out_dir: Path) -> None:
-    """Write ``pairings.csv``, ``unmet.csv``, ``unmet_summary.csv`` and ``summary.json``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(result.pairings, out_dir / "pairings.csv")
-    write_csv(result.unmet, out_dir / "unmet.csv")
-    if len(result.unmet_summary.columns):
-        write_csv(result.unmet_summary, out_dir / "unmet_summary.csv")
-    write_json(result.summary, out_dir / "summary.json")

@@ -37,10 +37,10 @@ import numpy as np
 import pandas as pd
 
 from geomatch.candidates.build import isin_ids
-from geomatch.model.pairing_outputs import UNMET_COLUMNS
 from geomatch.model.pairing_settings import PairingSettings
+from geomatch.model.run_tables import unmet_columns
 
-__all__ = ["REASONS", "REASON_ZH", "explain_unmet", "shortfall_summary"]
+__all__ = ["GENERIC_KIND", "REASONS", "REASON_ZH", "explain_unmet"]
 
 REASONS: tuple[str, ...] = (
     "no_location",
@@ -72,6 +72,9 @@ REASON_ZH: dict[str, str] = {
 
 #: Kind of an unmet need whose file gives none.
 GENERIC_KIND = "need"
+
+#: The pairing's columns of ``unmet`` (declared in :mod:`geomatch.model.run_tables`).
+_COLUMNS: tuple[str, ...] = unmet_columns("pairing")
 
 
 def _fmt_int(values: np.ndarray) -> np.ndarray:
@@ -163,11 +166,12 @@ def explain_unmet(
     Returns
     -------
     pandas.DataFrame
-        ``need_id, priority, category, adcode, penalty, reason, detail, fix_helper_id,
-        fix_distance_km, fix`` in the order of ``unmet_need_ids``.
+        The pairing's columns of ``unmet`` (``need_id, reason, reason_zh, stage`` = ``pairing``,
+        ``priority, category, adcode, penalty, detail, fix_helper_id, fix_distance_km,
+        fix, kind``) in the order of ``unmet_need_ids``.
     """
     if len(unmet_need_ids) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in UNMET_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
     nidx = needs.set_index("need_id")
     base = pd.DataFrame({"need_id": np.asarray(unmet_need_ids, dtype=object)})
     info = nidx.loc[base["need_id"]]
@@ -191,7 +195,8 @@ def explain_unmet(
         choice = _cheapest_choice(base, with_arcs, cand, helpers, pairings)
         _explain_with_arcs(base, with_arcs, choice, pairings, nidx)
     base["reason_zh"] = base["reason"].map(REASON_ZH).fillna("")
-    return base[list(UNMET_COLUMNS)]
+    base["stage"] = "pairing"
+    return base[list(_COLUMNS)]
 
 
 def _explain_without_arcs(
@@ -364,64 +369,3 @@ def _explain_with_arcs(
     base.loc[with_arcs, "fix_helper_id"] = hid
     base.loc[with_arcs, "fix_distance_km"] = dkm
     base.loc[with_arcs, "fix"] = fix
-
-
-def _fix_zh(reason: str, k: int, cat: str, kind: str, km: float, radius: float) -> str:
-    """One fix for ``k`` unmet needs of one county and kind (planners' Chinese)."""
-    from geomatch.model.categories import CATEGORY_ZH, NEED_KIND_ZH
-
-    what = CATEGORY_ZH.get(cat, cat or "相应专长")
-    role = "驻站专家" if kind == "station" else "专家"
-    where = f"在 {int(-(-km // 100) * 100)} 公里内" if km == km and km > 0 else ""
-    fixes = {
-        "capacity_taken": f"{where}增加 {k} 名{what}{role}",
-        "no_candidate_in_radius": f"在 {radius:g} 公里内增加 {k} 名{what}{role}，或扩大搜索半径",
-        "no_specialty_match": f"增加 {k} 名{what}专长的{role}（目前没有这一专长）",
-        "language": f"增加 {k} 名会当地语言的{what}{role}",
-        "level": f"增加 {k} 名{what}高级职称{role}",
-        "relation": f"在对口协作省份增加 {k} 名{what}{role}",
-        "cost_above_penalty": f"提高这 {k} 项{NEED_KIND_ZH.get(kind, '需求')}的优先级或未满足代价",
-        "side_constraint": f"放宽附加约束或增加 {k} 名{what}{role}",
-        "no_location": f"补充这 {k} 项需求的经纬度",
-        "no_candidate": f"在候选对文件中为这 {k} 项需求增加候选专家",
-    }
-    return fixes.get(reason, "")
-
-
-def shortfall_summary(
-    unmet: pd.DataFrame, needs: pd.DataFrame, settings: PairingSettings
-) -> pd.DataFrame:
-    """``unmet_summary.csv``: shortfall per province, county and need kind, one fix each.
-
-    ``needs_total`` counts the needs of the county and kind, ``unmet_needs`` and
-    ``shortfall`` (capacity units missing, one per unmet need) those left unmet; ``reason``
-    is their most frequent reason and ``fix`` the one action that answers it, e.g.
-    "在 900 公里内增加 3 名医疗健康驻站专家" (the distance: the farthest cheapest
-    candidate that would take one of them with one more unit of capacity).
-    """
-    from geomatch.model.run_tables import conform, empty_table
-
-    kind_all = needs["kind"].replace("", GENERIC_KIND)
-    total = pd.DataFrame({"adcode": needs["adcode"], "kind": kind_all}).value_counts().rename("n")
-    rows = []
-    if len(unmet) and "kind" in unmet.columns:
-        for (adcode, kind), g in unmet.groupby(["adcode", "kind"], sort=True):
-            reason = str(g["reason"].mode().iloc[0])
-            r = g[g["reason"] == reason]
-            cat = str(r["category"].mode().iloc[0]) if r["category"].ne("").any() else ""
-            km = float(pd.to_numeric(r["fix_distance_km"], errors="coerce").max())
-            rows.append(
-                {
-                    "province_adcode": f"{adcode[:2]}0000" if adcode else "",
-                    "province": "",
-                    "adcode": adcode,
-                    "county": "",
-                    "kind": kind,
-                    "needs_total": int(total.get((adcode, kind), len(g))),
-                    "unmet_needs": len(g),
-                    "shortfall": len(g),
-                    "reason": reason,
-                    "fix": _fix_zh(reason, len(r), cat, str(kind), km, settings.radius_km),
-                }
-            )
-    return conform(pd.DataFrame(rows), "unmet_summary") if rows else empty_table("unmet_summary")

@@ -3,9 +3,10 @@
 :func:`run_tours_scenario` builds the run's travel model once (county graph or the
 scenario's road graph, with cached shortest-path matrices), schedules the museum sets
 of every province (:mod:`geomatch.solve.museum`) and the caravan of every poor county
-(:mod:`geomatch.solve.caravan`), and returns a :class:`ToursResult`;
-:func:`write_tours_outputs` writes ``museum_visits.csv``, ``caravan_tours.csv``,
-``tours_unmet.csv`` and ``tours_summary.json``.
+(:mod:`geomatch.solve.caravan`), and returns a :class:`ToursResult` — the run tables
+``museum_visits``, ``caravan_tours`` and the tours' rows of ``unmet``
+(:mod:`geomatch.model.run_tables`). It writes no file: ``geomatch tours`` and the
+pipeline write them with :mod:`geomatch.run_result`.
 
 Provinces (museum) and counties (caravans) are independent problems. They run through
 one :class:`geomatch.scale.executor.Executor`: the caller's (a Dask client), or one
@@ -19,20 +20,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from geomatch.io.output import write_csv, write_json
+from geomatch.model.run_tables import unmet_columns
 from geomatch.model.scenario import Scenario
 from geomatch.model.tours_settings import ToursSettings
 from geomatch.progress import ProgressCallback, scaled
 from geomatch.scale.executor import Executor, open_executor
 from geomatch.solve.caravan import CaravanPlan, county_problems, submit_caravans
-from geomatch.solve.museum import (
-    UNMET_COLUMNS as MUSEUM_UNMET_COLUMNS,
-)
 from geomatch.solve.museum import (
     VISIT_COLUMNS,
     MuseumPlan,
@@ -46,13 +43,9 @@ from geomatch.travel import TravelModel, build_travel_model
 if TYPE_CHECKING:
     from geomatch.dataset import Dataset
 
-__all__ = ["UNMET_COLUMNS", "ToursResult", "run_tours_scenario", "write_tours_outputs"]
+__all__ = ["ToursResult", "run_tours_scenario"]
 
 log = logging.getLogger(__name__)
-
-
-#: Columns of ``tours_unmet.csv`` (``need_id`` is the need, or ``museum:<adcode>:<n>``).
-UNMET_COLUMNS = ["need_id", "adcode", "reason", "kind", "stage", "visit_no", "stop_code", "detail"]
 
 
 @dataclass(frozen=True)
@@ -67,9 +60,10 @@ class ToursResult:
         ``caravan_id, date, seq, stop_code, travel_km`` then ``adcode, stop_kind,
         stop_name, return_km`` (km back to the seat after the day's last stop).
     unmet
-        ``need_id, adcode, reason, …`` with ``reason`` in ``no_set_capacity``,
-        ``season_closed`` (museum visits, caravan stops), ``unreachable_in_day``,
-        ``no_trip_days`` (caravan stops).
+        The tours' rows of the run's ``unmet`` (``need_id, reason, stage, adcode,
+        detail, kind, visit_no, stop_code``; ``stage`` museum or caravan) with
+        ``reason`` in ``no_set_capacity``, ``season_closed`` (museum visits, caravan
+        stops), ``unreachable_in_day``, ``no_trip_days`` (caravan stops).
     summary
         Counts, km, seconds, settings echo (``tours_summary.json``).
     """
@@ -116,20 +110,15 @@ def _solve(
 
 
 def _unmet(plans: list[MuseumPlan], caravans: CaravanPlan) -> pd.DataFrame:
-    m_unmet = (
-        pd.concat([p.unmet for p in plans], ignore_index=True)
-        if plans
-        else pd.DataFrame(columns=MUSEUM_UNMET_COLUMNS)
-    )
-    unmet = pd.concat(
-        [m_unmet.assign(stage="museum"), caravans.unmet.assign(stage="caravan")],
-        ignore_index=True,
-        sort=False,
-    )
-    for c in UNMET_COLUMNS:
-        if c not in unmet.columns:
-            unmet[c] = ""
-    unmet = unmet[UNMET_COLUMNS].fillna("")
+    """The tours' rows of ``unmet``: museum visits, then caravan needs (text cells)."""
+    columns = list(unmet_columns("museum", "caravan"))
+    parts = [p.unmet for p in plans if len(p.unmet)]
+    if len(caravans.unmet):
+        parts.append(caravans.unmet)
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    unmet = pd.concat(parts, ignore_index=True, sort=False).reindex(columns=columns)
+    unmet = unmet.astype(object).fillna("")
     unmet["visit_no"] = unmet["visit_no"].astype(str).str.replace(r"\.0$", "", regex=True)
     return unmet
 
@@ -237,14 +226,3 @@ def run_tours_scenario(
     return ToursResult(
         museum_visits=visits, caravan_tours=solved.caravans.tours, unmet=unmet, summary=summary
     )
-
-
-def write_tours_outputs(result: ToursResult, out_dir: Path) -> None:
-    """Write ``museum_visits.csv``, ``caravan_tours.csv``, ``tours_unmet.csv`` and
-    ``tours_summary.json`` into ``out_dir`` (Excel-ready CSV, UTF-8 with BOM)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(result.museum_visits, out_dir / "museum_visits.csv")
-    write_csv(result.caravan_tours, out_dir / "caravan_tours.csv")
-    write_csv(result.unmet, out_dir / "tours_unmet.csv")
-    write_json(result.summary, out_dir / "tours_summary.json")

@@ -309,9 +309,18 @@ def make_run(run_dir: Path, ds: MiniDataset) -> Path:
                 }
             )
         else:
-            unmet_rows.append({"need_id": n["need_id"], "reason": "no_candidate"})
+            unmet_rows.append(
+                {"need_id": n["need_id"], "reason": "no_candidate", "stage": "pairing"}
+            )
     unmet_rows.append(
-        {"need_id": "museum-621126-1", "reason": "no_set_capacity", "adcode": "621126"}
+        {
+            "need_id": "museum:621126:1",
+            "reason": "no_set_capacity",
+            "adcode": "621126",
+            "stage": "museum",
+            "kind": "museum_visit",
+            "visit_no": 1,
+        }
     )
     for r in unmet_rows:
         r.setdefault("adcode", "")

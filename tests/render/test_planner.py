@@ -221,41 +221,69 @@ def test_pinyin_table_agrees_with_pypinyin_on_real_names(fixture_ds: object):
 
 
 def test_summarise_unmet_against_a_plain_count(mini_ds: MiniDataset):
-    """Per county × kind: the row count, the most frequent reason (ties: first code) and the
-    helper its fix names most often (ties: first id) — checked with collections.Counter."""
+    """Per county × kind over pairing and tour rows: the row count, the most frequent
+    reason (ties: first code), its count and its most frequent category in the fix, the
+    names of province and county — checked with collections.Counter."""
     from collections import Counter
 
     import numpy as np
     import pandas as pd
 
+    from geomatch.model.categories import CATEGORY_ZH
     from geomatch.render.shortfall import summarise_unmet
+    from geomatch.render.units import unit_names
 
     rng = np.random.default_rng(5)
-    needs = mini_ds.needs.sample(60, replace=True, random_state=5)
-    reasons = np.array(["capacity_taken", "no_candidate_in_radius", "side_constraint"])
-    unmet = pd.DataFrame(
+    needs = mini_ds.needs.sample(60, replace=True, random_state=5).drop_duplicates("need_id")
+    reasons = np.array(["capacity_taken", "capacity_taken", "side_constraint"])
+    pairing = pd.DataFrame(
         {
             "need_id": needs["need_id"].to_numpy(),
-            "reason": reasons[rng.integers(0, 3, 60)],
-            "adcode": "",
-            "fix_helper_id": np.array(["H001", "H002", ""])[rng.integers(0, 3, 60)],
-            "fix_distance_km": rng.integers(10, 900, 60).astype(float),
+            "reason": reasons[rng.integers(0, 3, len(needs))],
+            "stage": "pairing",
+            "adcode": "",  # the county and kind come from the need
+            "category": np.array(["crop", "health", ""])[rng.integers(0, 3, len(needs))],
+            "fix_distance_km": rng.integers(10, 900, len(needs)).astype(float),
         }
-    ).drop_duplicates("need_id")
-    got = summarise_unmet(unmet, mini_ds).set_index(["adcode", "kind"])
-    rows = unmet.drop(columns="adcode").merge(
+    )
+    tours = pd.DataFrame(
+        {
+            "need_id": ["museum:621126:1", "museum:621126:2", "N-x", "N-y", "N-z"],
+            "reason": ["no_set_capacity", "season_closed", "no_trip_days"]
+            + ["unreachable_in_day"] * 2,
+            "stage": ["museum", "museum", "caravan", "caravan", "caravan"],
+            "adcode": ["621126", "621126", "621121", "621121", "621121"],
+        }
+    )
+    unmet = pd.concat([pairing, tours], ignore_index=True)
+    names = unit_names(mini_ds)  # type: ignore[arg-type]
+    got = summarise_unmet(unmet, mini_ds.needs, names=names, radius_km=300)
+    assert int(got["unmet_needs"].sum()) == len(unmet)
+    got = got.set_index(["adcode", "kind"])
+    rows = pairing.drop(columns="adcode").merge(
         mini_ds.needs[["need_id", "adcode", "kind"]], on="need_id"
     )
+    tour_kind = {"museum": "museum_visit", "caravan": "caravan_stop"}
+    rows = pd.concat([rows, tours.assign(kind=tours["stage"].map(tour_kind))], ignore_index=True)
+    rows["category"] = rows["category"].fillna("")
+    totals = Counter(zip(mini_ds.needs["adcode"], mini_ds.needs["kind"], strict=True))
     for (a, k), g in rows.groupby(["adcode", "kind"]):
         counts = Counter(g["reason"])
         top = max(counts.values())
         reason = min(r for r, c in counts.items() if c == top)
         row = got.loc[(a, k)]
         assert row["unmet_needs"] == len(g) and row["reason"] == reason
-        pairs = zip(g["fix_helper_id"], g["reason"], strict=True)
-        named = Counter(h for h, r in pairs if h and r == reason)
-        if named:
-            best = max(named.values())
-            helper = min(h for h, c in named.items() if c == best)
-            assert helper in row["fix"]
+        assert f" {counts[reason]} " in row["fix"]
+        assert (
+            row["county"] == names.county[a] and row["province"] == names.province[a[:2] + "0000"]
+        )
+        if k in tour_kind.values():
+            assert pd.isna(row["needs_total"])
+            continue
+        assert row["needs_total"] == totals[(a, k)]
+        cats = Counter(g.loc[g["reason"] == reason, "category"])
+        best = max(cats.values())
+        cat = min(c for c, m in cats.items() if m == best)
+        if cat:
+            assert CATEGORY_ZH[cat] in row["fix"]
     assert len(got) == rows.groupby(["adcode", "kind"]).ngroups

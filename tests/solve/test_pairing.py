@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from geomatch.errors import InfeasibleError
 from geomatch.model.pairing_settings import PairingSettings
-from geomatch.solve.pairing import solve_pairing, write_pairing_outputs
+from geomatch.solve.pairing import solve_pairing
 from tests.solve.test_pairing_support import check_invariants, milp_optimum, random_instance
 
 FLOW = PairingSettings(relation_mode="ignore", solver="flow")
@@ -249,18 +249,31 @@ def test_equity_weighted_cpsat_trades_cost_for_the_longest_trip() -> None:
     assert w.summary["status"] == "optimal"
 
 
-def test_write_outputs(tmp_path) -> None:
+def test_result_tables_are_in_the_run_contract(tmp_path) -> None:
+    """The pairing returns its run tables (it writes nothing); the one writer of a run
+    folder writes them and reads them back unchanged."""
+    from geomatch.model.run_tables import run_table, unmet_columns
+    from geomatch.run_result import RunResult, read_run, write_run
+
     helpers, needs, arcs = random_instance(5)
     r = solve_pairing(helpers, needs, arcs, FLOW)
-    write_pairing_outputs(r, tmp_path)
-    got = pd.read_csv(tmp_path / "pairings.csv", encoding="utf-8-sig")
-    assert list(got.columns[:5]) == ["need_id", "helper_id", "cost", "load", "distance_km"]
-    un = pd.read_csv(tmp_path / "unmet.csv", encoding="utf-8-sig")
-    assert list(un.columns[:1]) == ["need_id"] and "reason" in un.columns
-    import json
-
-    s = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
-    assert s["status"] == "optimal" and s["n_pairings"] == len(got)
+    assert len(r.unmet) > 0
+    assert tuple(r.pairings.columns[:5]) == run_table("pairings").columns[:5]
+    assert tuple(r.unmet.columns) == unmet_columns("pairing")
+    assert (r.unmet["stage"] == "pairing").all()
+    run = RunResult.of(
+        {"pairings": r.pairings, "unmet": r.unmet}, summary=r.summary, manifest={"x": 1}
+    )
+    write_run(run, tmp_path / "run")
+    assert sorted(f.name for f in (tmp_path / "run").iterdir()) == [
+        "manifest.json",
+        "pairings.csv",
+        "summary.json",
+        "unmet.csv",
+    ]
+    back = read_run(tmp_path / "run")
+    assert back.same_as(run)
+    assert back.summary["status"] == "optimal" and back.summary["n_pairings"] == len(r.pairings)
 
 
 def test_cpsat_size_guard_names_the_reason() -> None:

@@ -94,6 +94,7 @@ def test_arcs_file_without_candidates_is_no_candidate() -> None:
 
 
 def test_unmet_rows_have_kind_reason_zh_and_a_county_summary() -> None:
+    from geomatch.render.shortfall import summarise_unmet
     from geomatch.solve.pairing import pair_from_locations
     from geomatch.solve.pairing_explain import REASON_ZH
 
@@ -116,10 +117,11 @@ def test_unmet_rows_have_kind_reason_zh_and_a_county_summary() -> None:
             "category": ["health", "health", "health", "solar"],
         }
     )
-    r = pair_from_locations(h, n, PairingSettings(relation_mode="ignore"))
-    assert (r.unmet["kind"] != "").all()
+    settings = PairingSettings(relation_mode="ignore")
+    r = pair_from_locations(h, n, settings)
+    assert (r.unmet["kind"] != "").all() and (r.unmet["stage"] == "pairing").all()
     assert r.unmet["reason_zh"].tolist() == [REASON_ZH[c] for c in r.unmet["reason"]]
-    s = r.unmet_summary.set_index("adcode")
+    s = summarise_unmet(r.unmet, n, radius_km=settings.radius_km).set_index("adcode")
     assert s.loc["510104", "unmet_needs"] == 2 and s.loc["510104", "needs_total"] == 3
     assert s.loc["510104", "fix"] == "在 100 公里内增加 2 名医疗健康驻站专家"
     assert s.loc["620102", "province_adcode"] == "620000"

@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from geomatch.model.run_tables import run_table, unmet_columns
 from geomatch.model.scenario import Scenario
 from geomatch.model.tours_settings import ToursSettings
-from geomatch.solve.tours import ToursResult, run_tours_scenario, write_tours_outputs
+from geomatch.solve.tours import ToursResult, run_tours_scenario
 from tests.travel.fixtures import independent_museum_check
 
 REASONS = {"no_set_capacity", "season_closed", "unreachable_in_day", "no_trip_days"}
@@ -46,7 +47,7 @@ def test_contract_columns_and_dates(mini) -> None:  # type: ignore[no-untyped-de
         "stop_code",
         "travel_km",
     ]
-    assert list(r.unmet.columns[:3]) == ["need_id", "adcode", "reason"]
+    assert tuple(r.unmet.columns) == unmet_columns("museum", "caravan")
     for col in ("start_date", "end_date"):
         assert all(dt.date.fromisoformat(d).year == 2020 for d in r.museum_visits[col])
     assert all(dt.date.fromisoformat(d) for d in r.caravan_tours["date"])
@@ -71,29 +72,36 @@ def test_needs_argument_restricts_stops(mini) -> None:  # type: ignore[no-untype
     assert (r.caravan_tours["stop_code"].str.len() == 9).all()
 
 
-def test_write_outputs(mini, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _ds, _sc, r = mini
-    write_tours_outputs(r, tmp_path)
-    for f in ("museum_visits.csv", "caravan_tours.csv", "tours_unmet.csv", "tours_summary.json"):
-        assert (tmp_path / f).is_file()
-    raw = (tmp_path / "museum_visits.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    back = pd.read_csv(tmp_path / "museum_visits.csv", encoding="utf-8-sig", dtype=str)
-    assert len(back) == len(r.museum_visits)
-    summary = json.loads((tmp_path / "tours_summary.json").read_text(encoding="utf-8"))
-    assert summary["museum_visits"] == len(r.museum_visits)
-
-
-def test_cli_tours_scenario(mini_data_dir: Path, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_tours_scenario_writes_run_tables(mini_data_dir: Path, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """``geomatch tours`` writes the schedules as run tables, with summary and manifest."""
     sc = tmp_path / "s.toml"
     sc.write_text(
         f'[scenario]\nname = "t"\ndata_dir = "{mini_data_dir.as_posix()}"\n'
-        "[tours]\nmuseum_time_limit_s = 0.3\ncaravan_time_limit_s = 0.05\nworkers = 1\n",
+        "[tours]\nsets_per_province = 1\nexhibition_days = 120\ntrip_days = 2\n"
+        "museum_time_limit_s = 0.3\ncaravan_time_limit_s = 0.05\nworkers = 1\n",
         encoding="utf-8",
     )
     out = tmp_path / "out"
     assert run_cli(["tours", "--scenario", sc, "--out", out]) == 0
-    assert (out / "museum_visits.csv").is_file() and (out / "tours_unmet.csv").is_file()
+    assert sorted(f.name for f in out.iterdir()) == [
+        "caravan_tours.csv",
+        "manifest.json",
+        "museum_visits.csv",
+        "tours_summary.json",
+        "unmet.csv",
+    ]
+    raw = (out / "museum_visits.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    for name in ("museum_visits", "caravan_tours", "unmet"):
+        head = (out / f"{name}.csv").read_text(encoding="utf-8-sig").split("\n")[0]
+        assert head.split(",") == list(run_table(name).columns), name
+    unmet = pd.read_csv(out / "unmet.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    summary = json.loads((out / "tours_summary.json").read_text(encoding="utf-8"))
+    # one exhibition set of 120-day shows, two caravan days: visits and stops left over
+    assert summary["unmet"] == len(unmet) > 0
+    assert set(unmet["stage"]) == {"museum", "caravan"}
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["command"] == "geomatch tours" and manifest["scenario"] == "t"
 
 
 def test_cli_bad_tours_setting(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
