@@ -54,6 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from geomatch.candidates.select import keep_cheapest as _keep_cheapest
 from geomatch.errors import InputError
 from geomatch.model.categories import SPECIALTY_FIT
 from geomatch.model.pairing_outputs import COST_COMPONENTS
@@ -341,20 +342,6 @@ class _Arcs:
         self.dist_rad.append(dist)
         self.fit.append(np.full(len(need), fit, dtype=np.int64))
         self.pool.append(np.full(len(need), pool, dtype=np.int8))
-
-
-def _keep_cheapest(need: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
-    """Boolean mask keeping the ``k`` smallest ``key`` per ``need`` (ties by order)."""
-    if len(need) == 0:
-        return np.zeros(0, dtype=bool)
-    order = np.lexsort((key, need))
-    sorted_need = need[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_need)) + 1]
-    group_start = np.repeat(starts, np.diff(np.r_[starts, len(sorted_need)]))
-    rank = np.arange(len(sorted_need)) - group_start
-    keep = np.zeros(len(need), dtype=bool)
-    keep[order[rank < k]] = True
-    return keep
 
 
 def build_candidates(

@@ -34,12 +34,12 @@ import numpy as np
 import pandas as pd
 
 from geomatch.candidates.build import (
-    _keep_cheapest,
     _unit_vectors,
     compatible_specialties,
     helper_hubs,
     relation_provinces,
 )
+from geomatch.candidates.select import keep_cheapest
 from geomatch.model.pairing_settings import PairingSettings
 from geomatch.settings import EARTH_RADIUS_KM
 
@@ -397,7 +397,7 @@ class Pricer:
                 neg = rc < 0
                 if neg.sum() > _PER_QUERY * len(todo):  # each need's best few of this query
                     score = np.where(neg, cost + rnd.mu[helper] if rnd.scores else rc, _HUGE)
-                    neg &= _keep_cheapest(need, score, _PER_QUERY)
+                    neg &= keep_cheapest(need, score, _PER_QUERY)
                 found.need.append(need[neg])
                 found.helper.append(helper[neg])
                 found.dist.append(km[rows, cols][neg])
@@ -437,11 +437,16 @@ class Pricer:
             dist = np.zeros(0)
         travel, rel, rel_cost, cost = self._costs(need, helper, dist, fit)
         rc = rnd.reduced(need, helper, cost)
-        # one row per pair (a relation pool may find a pair again), then the best per need
-        key = need.astype(np.int64) * max(self.n_helpers, 1) + helper
-        sel = np.unique(key, return_index=True)[1] if self.use_relation else np.arange(len(key))
         score = cost + rnd.mu[helper] if rnd.scores else rc
-        sel = sel[_keep_cheapest(need[sel], score[sel], per_need)]
+        if not self.use_relation:
+            sel = np.flatnonzero(keep_cheapest(need, score, per_need))
+        else:
+            # a relation pool may find a pair again (same score): of each need's best
+            # 2 × per_need rows, one per pair, then the best per_need of those
+            sel = np.flatnonzero(keep_cheapest(need, score, 2 * per_need))
+            key = need[sel].astype(np.int64) * max(self.n_helpers, 1) + helper[sel]
+            sel = sel[np.sort(np.unique(key, return_index=True)[1])]
+            sel = sel[keep_cheapest(need[sel], score[sel], per_need)]
         return PricedArcs(
             need=need[sel],
             helper=helper[sel],

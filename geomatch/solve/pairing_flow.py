@@ -92,14 +92,29 @@ def _potentials(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(π per need, lower bound of the tail potential per helper) of an optimal flow.
 
-    A need the source cannot reach is unmet with no usable arc; ``π_n = p_n`` is then
-    the least potential that keeps its unmet arc's reverse reduced cost ≥ 0.
+    The helper side keeps the shortest-path distances ``d`` from the source (the largest
+    potentials: the highest prices of full helpers). Each need then gets the *least*
+    potential that (D1) allows, given ``d`` on the helper side: the tail potential plus
+    the cost of the arc that carries its flow, or ``p_n`` when it is unmet. Both are
+    ≤ ``d(n)``, so every residual arc into a need keeps a reduced cost ≥ 0 and the
+    reverse of its flow arc has reduced cost 0 — the pair is still an optimal dual, and
+    the one that makes the fewest outside pairs look profitable (a pair ``(h, n)``
+    violates only if ``n`` strictly prefers ``h`` at the current helper prices).
+    A need the source cannot reach is unmet with no usable arc; ``π_n = p_n`` as well.
     """
     d = residual_potentials(lay.net, flows)
-    pi = d[lay.need0 : lay.need0 + model.n_needs].copy()
+    n_of = slice(lay.need0, lay.need0 + model.n_needs)
+    pi = d[n_of].copy()
+    if unmet is not None:
+        unmet_flow = flows[len(flows) - model.n_needs :] > 0
+        pi[unmet_flow] = unmet[unmet_flow]
     lost = pi >= UNREACHED
     if lost.any():
         pi[lost] = unmet[lost] if unmet is not None else UNREACHED
+    pairs = slice(lay.first_pair_arc, lay.first_pair_arc + model.n_arcs)
+    used = flows[pairs] > 0
+    tight = d[lay.net.tail[pairs][used]] + lay.net.cost[pairs][used]
+    pi[model.arc_need[used]] = tight
     mu = d[1 : 1 + model.n_helpers].copy()
     for nodes, helper in lay.group_nodes:
         np.minimum.at(mu, helper, d[nodes])
