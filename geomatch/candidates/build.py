@@ -326,24 +326,6 @@ class _NeighbourIndex(_Index):
         return 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)), pos
 
 
-@dataclass
-class _Arcs:
-    need: list[np.ndarray]
-    helper: list[np.ndarray]
-    dist_rad: list[np.ndarray]
-    fit: list[np.ndarray]
-    pool: list[np.ndarray]  # 0 = nearest pool, 1 = relation pool
-
-    def add(
-        self, need: np.ndarray, helper: np.ndarray, dist: np.ndarray, fit: int, pool: int
-    ) -> None:
-        self.need.append(need)
-        self.helper.append(helper)
-        self.dist_rad.append(dist)
-        self.fit.append(np.full(len(need), fit, dtype=np.int64))
-        self.pool.append(np.full(len(need), pool, dtype=np.int8))
-
-
 def build_candidates(
     helpers: pd.DataFrame,
     needs: pd.DataFrame,
@@ -391,65 +373,226 @@ def build_candidates(
     progress = progress or null_progress
     h = normalise_helpers(helpers, settings)
     n = normalise_needs(needs)
-    for name, df, col in (("helpers", h, "helper_id"), ("needs", n, "need_id")):
+    _check_inputs(h, n, settings, relations)
+    use_relation = settings.relation_mode != "ignore" and relations is not None
+    rel_map = relation_provinces(n["adcode"], relations) if use_relation else {}
+    need_rel = np.array([rel_map.get(a, "") for a in n["adcode"]], dtype=object)
+    pools = _HelperPools.of(h, settings)
+    found = _search(pools, n, need_rel, settings, use_relation, progress)
+    arcs = found.cheapest_per_pool(settings).without_duplicates(len(h))
+    relation = _relation(arcs, need_rel, pools.prov, settings, use_relation)
+    out = _arc_table(h, n, arcs, relation, pools, settings)
+    progress(1.0, f"{len(out):,} candidate pairs for {len(n):,} needs")
+    log.info(
+        "candidates: %d arcs for %d needs (%d without any) and %d helpers",
+        len(out),
+        len(n),
+        len(n) - len(np.unique(arcs.need)),
+        len(h),
+    )
+    return out
+
+
+def _check_inputs(
+    h: pd.DataFrame, n: pd.DataFrame, settings: PairingSettings, relations: pd.DataFrame | None
+) -> None:
+    """Helpers and needs with coordinates; a relation table for ``relation_mode = "hard"``."""
+    for name, df in (("helpers", h), ("needs", n)):
         if len(df) and np.isnan(df["lon"].to_numpy()).all():
             raise InputError(
                 f"the {name} have no lon/lat: give coordinates or an arcs file "
                 "with the candidate pairs and their costs",
                 column="lon",
             )
-        del col
-    hard = settings.relation_mode == "hard"
-    use_relation = settings.relation_mode != "ignore" and relations is not None
-    if hard and relations is None:
+    if settings.relation_mode == "hard" and relations is None:
         raise InputError(
             "relation_mode = 'hard' needs the east–west pairing table (pairing relations)",
             column="relation_mode",
         )
-    rel_map = relation_provinces(n["adcode"], relations) if use_relation else {}
-    need_rel = np.array([rel_map.get(a, "") for a in n["adcode"]], dtype=object)
 
-    h_ok = ~(np.isnan(h["lon"].to_numpy()) | np.isnan(h["lat"].to_numpy()))
-    hub, hub_size = (
-        helper_hubs(h)
-        if settings.pool_helpers
-        else (np.arange(len(h)), np.ones(len(h), dtype=np.int64))
-    )
-    # one representative per hub carries the hub's arcs (the first member)
-    is_rep = np.zeros(len(h), dtype=bool)
-    is_rep[np.unique(hub, return_index=True)[1]] = True
-    h_search = h_ok & is_rep
-    n_ok = ~(np.isnan(n["lon"].to_numpy()) | np.isnan(n["lat"].to_numpy()))
-    h_xy = np.radians(np.c_[h["lat"].to_numpy(), h["lon"].to_numpy()])
-    n_xy = np.radians(np.c_[n["lat"].to_numpy(), n["lon"].to_numpy()])
-    index_cls = _NeighbourIndex if settings.neighbour_index == "kdtree" else _BallTreeIndex
-    h_spec = h["specialty"].to_numpy(dtype=object)
-    h_lang = [set(s.split(";")) if s else {"zh"} for s in h["languages"]]
-    h_senior = h["level"].to_numpy(dtype=object) == "senior"
-    h_prov = h["province_adcode"].to_numpy(dtype=object)
-    all_specs = sorted(set(h_spec[h_ok]))
 
-    # Helper pools keyed by (specialty, language, senior-only, province set).
-    trees: dict[tuple[str, str, bool, str], tuple[_Index, np.ndarray] | None] = {}
-    lang_mask: dict[str, np.ndarray] = {}
+#: A pool of helpers: (specialty, language, senior only, ``;``-joined provinces or ``*``).
+_PoolKey = tuple[str, str, bool, str]
 
-    def pool(spec: str, lang: str, senior: bool, provs: str) -> tuple[_Index, np.ndarray] | None:
-        key = (spec, lang, senior, provs)
-        if key in trees:
-            return trees[key]
-        m = h_search & (h_spec == spec)
+
+@dataclass
+class _HelperPools:
+    """The helpers the search may find, grouped into pools with a neighbour index each.
+
+    One representative per hub (its first member, :func:`helper_hubs`) with a location is
+    searched (``search``); a pool keeps the searched helpers of one specialty that speak a
+    language, are senior (when asked) and live in the given provinces.
+    """
+
+    search: np.ndarray
+    xy: np.ndarray
+    spec: np.ndarray
+    lang: list[set[str]]
+    senior: np.ndarray
+    prov: np.ndarray
+    hub: np.ndarray
+    hub_size: np.ndarray
+    index_cls: type[_Index]
+    all_specs: list[str]
+    provinces: list[str]
+    trees: dict[_PoolKey, tuple[_Index, np.ndarray] | None]
+    lang_mask: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, h: pd.DataFrame, settings: PairingSettings) -> _HelperPools:
+        """The pools of the normalised helpers ``h`` (indexes are built when first asked)."""
+        h_ok = ~(np.isnan(h["lon"].to_numpy()) | np.isnan(h["lat"].to_numpy()))
+        hub, hub_size = (
+            helper_hubs(h)
+            if settings.pool_helpers
+            else (np.arange(len(h)), np.ones(len(h), dtype=np.int64))
+        )
+        # one representative per hub carries the hub's arcs (the first member)
+        is_rep = np.zeros(len(h), dtype=bool)
+        is_rep[np.unique(hub, return_index=True)[1]] = True
+        search = h_ok & is_rep
+        spec = h["specialty"].to_numpy(dtype=object)
+        prov = h["province_adcode"].to_numpy(dtype=object)
+        return cls(
+            search=search,
+            xy=np.radians(np.c_[h["lat"].to_numpy(), h["lon"].to_numpy()]),
+            spec=spec,
+            lang=[set(s.split(";")) if s else {"zh"} for s in h["languages"]],
+            senior=h["level"].to_numpy(dtype=object) == "senior",
+            prov=prov,
+            hub=hub,
+            hub_size=hub_size,
+            index_cls=_NeighbourIndex if settings.neighbour_index == "kdtree" else _BallTreeIndex,
+            all_specs=sorted(set(spec[h_ok])),
+            provinces=sorted({p for p in prov[search] if p}),
+            trees={},
+            lang_mask={},
+        )
+
+    def pool(self, key: _PoolKey) -> tuple[_Index, np.ndarray] | None:
+        """The neighbour index of pool ``key`` and its helper positions (``None``: empty)."""
+        if key in self.trees:
+            return self.trees[key]
+        spec, lang, senior, provs = key
+        m = self.search & (self.spec == spec)
         if lang:
-            if lang not in lang_mask:
-                lang_mask[lang] = np.array([lang in s for s in h_lang], dtype=bool)
-            m &= lang_mask[lang]
+            if lang not in self.lang_mask:
+                self.lang_mask[lang] = np.array([lang in s for s in self.lang], dtype=bool)
+            m &= self.lang_mask[lang]
         if senior:
-            m &= h_senior
+            m &= self.senior
         if provs != _ANY:
-            m &= np.isin(h_prov, provs.split(";") if provs else [])
+            m &= np.isin(self.prov, provs.split(";") if provs else [])
         idx = np.flatnonzero(m)
-        trees[key] = (index_cls(h_xy[idx]), idx) if len(idx) else None
-        return trees[key]
+        self.trees[key] = (self.index_cls(self.xy[idx]), idx) if len(idx) else None
+        return self.trees[key]
 
+
+@dataclass(frozen=True)
+class _ArcArrays:
+    """Candidate arcs as parallel arrays: need and helper positions, great-circle km,
+    fit cost and travel cost (cost units)."""
+
+    need: np.ndarray
+    helper: np.ndarray
+    dist_km: np.ndarray
+    fit: np.ndarray
+    travel: np.ndarray
+
+    def select(self, which: np.ndarray) -> _ArcArrays:
+        """The arcs at ``which`` (a mask or positions)."""
+        return _ArcArrays(
+            self.need[which],
+            self.helper[which],
+            self.dist_km[which],
+            self.fit[which],
+            self.travel[which],
+        )
+
+    def without_duplicates(self, n_helpers: int) -> _ArcArrays:
+        """Each (need, helper) once (a helper found by several pools), in key order."""
+        key = self.need.astype(np.int64) * max(n_helpers, 1) + self.helper
+        _, first = np.unique(key, return_index=True)
+        return self.select(first)
+
+
+@dataclass
+class _Found:
+    """Arcs found by the searches, with the pool each came from (0 nearest, 1 relation,
+    2 per province)."""
+
+    need: list[np.ndarray]
+    helper: list[np.ndarray]
+    dist_rad: list[np.ndarray]
+    fit: list[np.ndarray]
+    source: list[np.ndarray]
+
+    def add(
+        self, need: np.ndarray, helper: np.ndarray, dist: np.ndarray, fit: int, source: int
+    ) -> None:
+        self.need.append(need)
+        self.helper.append(helper)
+        self.dist_rad.append(dist)
+        self.fit.append(np.full(len(need), fit, dtype=np.int64))
+        self.source.append(np.full(len(need), source, dtype=np.int8))
+
+    def cheapest_per_pool(self, settings: PairingSettings) -> _ArcArrays:
+        """The ``k`` cheapest by travel + fit of each need, separately in each pool, then
+        the union (travel in cost units: km × detour × cost per km)."""
+        if self.need:
+            need = np.concatenate(self.need)
+            helper = np.concatenate(self.helper)
+            dist_km = np.concatenate(self.dist_rad) * EARTH_RADIUS_KM
+            fit = np.concatenate(self.fit)
+            source = np.concatenate(self.source)
+        else:
+            need = helper = fit = np.zeros(0, dtype=np.int64)
+            dist_km = np.zeros(0)
+            source = np.zeros(0, dtype=np.int8)
+        travel = np.rint(dist_km * settings.detour_factor * settings.cost_per_km).astype(np.int64)
+        keep = np.zeros(len(need), dtype=bool)
+        for pid, k in ((0, settings.k_nearest), (1, settings.k_relation), (2, 1 << 30)):
+            m = np.flatnonzero(source == pid)
+            keep[m[_keep_cheapest(need[m], travel[m] + fit[m], k)]] = True
+        return _ArcArrays(need, helper, dist_km, fit, travel).select(keep)
+
+
+@dataclass
+class _Search:
+    """The nearest-neighbour queries of the needs (positions ``xy``) against the pools."""
+
+    pools: _HelperPools
+    xy: np.ndarray
+    radius: float
+    found: _Found
+
+    def add_nearest(
+        self,
+        key: _PoolKey,
+        sub: np.ndarray,
+        k_max: int,
+        fit_cost: int,
+        source: int,
+        *,
+        within_radius: bool = True,
+    ) -> None:
+        """Add arcs from needs ``sub`` to their ``k_max`` nearest helpers of pool ``key``."""
+        p = self.pools.pool(key)
+        if p is None:
+            return
+        tree, idx = p
+        k = min(k_max, len(idx))
+        dist, pos = tree.query(self.xy[sub], k)
+        ok = dist <= self.radius if within_radius else np.ones(dist.shape, dtype=bool)
+        self.found.add(np.repeat(sub, k)[ok.ravel()], idx[pos[ok]], dist[ok], fit_cost, source)
+
+
+def _need_classes(
+    n: pd.DataFrame, n_ok: np.ndarray, need_rel: np.ndarray, settings: PairingSettings
+) -> dict[tuple[str, str, bool, str], np.ndarray]:
+    """Needs with a location grouped by (category, language, senior asked, relation
+    provinces under ``relation_mode = "hard"``): row positions among the located needs."""
+    hard = settings.relation_mode == "hard"
     senior_req = (n["min_level"].to_numpy(dtype=object) == "senior") & settings.enforce_min_level
     classes = pd.DataFrame(
         {
@@ -459,44 +602,47 @@ def build_candidates(
             "rel": need_rel if hard else _ANY,
         }
     )[n_ok]
-    groups = classes.groupby(["category", "language", "senior", "rel"], sort=True).indices
+    groups: dict[tuple[str, str, bool, str], np.ndarray] = classes.groupby(
+        ["category", "language", "senior", "rel"], sort=True
+    ).indices
+    return groups
+
+
+def _search(
+    pools: _HelperPools,
+    n: pd.DataFrame,
+    need_rel: np.ndarray,
+    settings: PairingSettings,
+    use_relation: bool,
+    progress: ProgressCallback,
+) -> _Found:
+    """For each class of needs and each specialty that serves it: the ``k_nearest``
+    within the radius, the ``k_relation`` nearest of the paired provinces (preference)
+    and the ``k_per_province`` nearest best-fitting hubs of every province."""
+    hard = settings.relation_mode == "hard"
+    n_ok = ~(np.isnan(n["lon"].to_numpy()) | np.isnan(n["lat"].to_numpy()))
+    groups = _need_classes(n, n_ok, need_rel, settings)
     radius = settings.radius_km / EARTH_RADIUS_KM if settings.radius_km > 0 else np.inf
-    arcs = _Arcs([], [], [], [], [])
+    search = _Search(
+        pools,
+        np.radians(np.c_[n["lat"].to_numpy(), n["lon"].to_numpy()]),
+        radius,
+        _Found([], [], [], [], []),
+    )
     n_idx_ok = np.flatnonzero(n_ok)
     total = max(len(groups), 1)
-    provinces = sorted({p for p in h_prov[h_search] if p})
-
-    def add_nearest(
-        key: tuple[str, str, bool, str],
-        sub: np.ndarray,
-        k_max: int,
-        fit_cost: int,
-        source: int,
-        *,
-        within_radius: bool = True,
-    ) -> None:
-        """Add arcs from needs ``sub`` to their ``k_max`` nearest helpers of pool ``key``."""
-        p = pool(*key)
-        if p is None:
-            return
-        tree, idx = p
-        k = min(k_max, len(idx))
-        dist, pos = tree.query(n_xy[sub], k)
-        ok = dist <= radius if within_radius else np.ones(dist.shape, dtype=bool)
-        arcs.add(np.repeat(sub, k)[ok.ravel()], idx[pos[ok]], dist[ok], fit_cost, source)
-
     for gi, ((cat, lang, senior, rel), rows) in enumerate(groups.items()):
         members = n_idx_ok[rows]
-        fits = compatible_specialties(str(cat), all_specs)
+        fits = compatible_specialties(str(cat), pools.all_specs)
         for spec, fit in fits.items():
             fit_cost = round(fit * settings.fit_scale)
             base = (spec, str(lang), bool(senior))
-            add_nearest((*base, str(rel)), members, settings.k_nearest, fit_cost, 0)
+            search.add_nearest((*base, str(rel)), members, settings.k_nearest, fit_cost, 0)
             if use_relation and not hard and settings.k_relation > 0:
                 rel_of = need_rel[members]
                 for provs in np.unique(rel_of):
                     if provs:
-                        add_nearest(
+                        search.add_nearest(
                             (*base, str(provs)),
                             members[rel_of == provs],
                             settings.k_relation,
@@ -505,84 +651,70 @@ def build_candidates(
                             within_radius=False,
                         )
             if settings.k_per_province > 0 and not hard and fit == min(fits.values()):
-                for prov in provinces:
-                    add_nearest((*base, prov), members, settings.k_per_province, fit_cost, 2)
+                for prov in pools.provinces:
+                    search.add_nearest((*base, prov), members, settings.k_per_province, fit_cost, 2)
         progress(0.9 * (gi + 1) / total, f"candidates {gi + 1}/{total} need classes")
+    return search.found
 
-    if arcs.need:
-        need_i = np.concatenate(arcs.need)
-        help_i = np.concatenate(arcs.helper)
-        dist_km = np.concatenate(arcs.dist_rad) * EARTH_RADIUS_KM
-        fit_c = np.concatenate(arcs.fit)
-        pool_i = np.concatenate(arcs.pool)
-    else:
-        need_i = help_i = fit_c = np.zeros(0, dtype=np.int64)
-        dist_km = np.zeros(0)
-        pool_i = np.zeros(0, dtype=np.int8)
-    travel = np.rint(dist_km * settings.detour_factor * settings.cost_per_km).astype(np.int64)
-    # k cheapest by travel + fit, separately in each pool, then the union.
-    keep = np.zeros(len(need_i), dtype=bool)
-    for pid, k in ((0, settings.k_nearest), (1, settings.k_relation), (2, 1 << 30)):
-        m = np.flatnonzero(pool_i == pid)
-        keep[m[_keep_cheapest(need_i[m], travel[m] + fit_c[m], k)]] = True
-    need_i, help_i, dist_km, fit_c, travel = (
-        need_i[keep],
-        help_i[keep],
-        dist_km[keep],
-        fit_c[keep],
-        travel[keep],
-    )
-    # drop duplicates (a helper found by both pools)
-    key = need_i.astype(np.int64) * max(len(h), 1) + help_i
-    _, first = np.unique(key, return_index=True)
-    need_i, help_i, dist_km, fit_c, travel = (
-        need_i[first],
-        help_i[first],
-        dist_km[first],
-        fit_c[first],
-        travel[first],
-    )
-    if use_relation:
-        # relation flag: helper province among the need's paired provinces
-        rel_sets = need_rel[need_i]
-        hp = h_prov[help_i]
-        uniq_sets, set_id = np.unique(rel_sets.astype(str), return_inverse=True)
-        rel_flag = np.zeros(len(need_i), dtype=bool)
-        for sid, provs in enumerate(uniq_sets):
-            if provs:
-                m = set_id == sid
-                rel_flag[m] = np.isin(hp[m], provs.split(";"))
-        rel_cost = np.where(rel_flag, 0, settings.relation_bonus).astype(np.int64)
-    else:
-        rel_flag = np.zeros(len(need_i), dtype=bool)
-        rel_cost = np.zeros(len(need_i), dtype=np.int64)
+
+@dataclass(frozen=True)
+class _Relation:
+    """Per arc: inside the east–west relation, and its relation cost (cost units)."""
+
+    flag: np.ndarray
+    cost: np.ndarray
+
+
+def _relation(
+    arcs: _ArcArrays,
+    need_rel: np.ndarray,
+    h_prov: np.ndarray,
+    settings: PairingSettings,
+    use_relation: bool,
+) -> _Relation:
+    """Relation flag (the helper's province among the need's paired provinces) and the
+    ``relation_bonus`` surcharge outside it."""
+    if not use_relation:
+        zeros = np.zeros(len(arcs.need), dtype=np.int64)
+        return _Relation(np.zeros(len(arcs.need), dtype=bool), zeros)
+    rel_sets = need_rel[arcs.need]
+    hp = h_prov[arcs.helper]
+    uniq_sets, set_id = np.unique(rel_sets.astype(str), return_inverse=True)
+    flag = np.zeros(len(arcs.need), dtype=bool)
+    for sid, provs in enumerate(uniq_sets):
+        if provs:
+            m = set_id == sid
+            flag[m] = np.isin(hp[m], provs.split(";"))
+    return _Relation(flag, np.where(flag, 0, settings.relation_bonus).astype(np.int64))
+
+
+def _arc_table(
+    h: pd.DataFrame,
+    n: pd.DataFrame,
+    arcs: _ArcArrays,
+    relation: _Relation,
+    pools: _HelperPools,
+    settings: PairingSettings,
+) -> pd.DataFrame:
+    """The arc table (:data:`ARC_COLUMNS`), sorted by need then cost."""
     if settings.load_mode == "days":
-        load = np.maximum(1, np.ceil(n["size"].to_numpy()[need_i])).astype(np.int64)
+        load = np.maximum(1, np.ceil(n["size"].to_numpy()[arcs.need])).astype(np.int64)
     else:
-        load = np.ones(len(need_i), dtype=np.int64)
-    cost = travel + fit_c + rel_cost
+        load = np.ones(len(arcs.need), dtype=np.int64)
+    cost = arcs.travel + arcs.fit + relation.cost
     out = pd.DataFrame(
         {
-            "helper_id": h["helper_id"].to_numpy(dtype=object)[help_i],
-            "need_id": n["need_id"].to_numpy(dtype=object)[need_i],
+            "helper_id": h["helper_id"].to_numpy(dtype=object)[arcs.helper],
+            "need_id": n["need_id"].to_numpy(dtype=object)[arcs.need],
             "cost": cost,
             "load": load,
-            "distance_km": np.round(dist_km, 1),
-            "travel_cost": travel,
-            "fit_cost": fit_c,
-            "relation_cost": rel_cost,
-            "relation": rel_flag,
-            "hub_size": hub_size[hub[help_i]],
+            "distance_km": np.round(arcs.dist_km, 1),
+            "travel_cost": arcs.travel,
+            "fit_cost": arcs.fit,
+            "relation_cost": relation.cost,
+            "relation": relation.flag,
+            "hub_size": pools.hub_size[pools.hub[arcs.helper]],
         }
     )
-    order = np.lexsort((cost, need_i))
-    out = out.iloc[order].reset_index(drop=True)
-    progress(1.0, f"{len(out):,} candidate pairs for {len(n):,} needs")
-    log.info(
-        "candidates: %d arcs for %d needs (%d without any) and %d helpers",
-        len(out),
-        len(n),
-        len(n) - len(np.unique(need_i)),
-        len(h),
-    )
-    return out
+    order = np.lexsort((cost, arcs.need))
+    return out.iloc[order].reset_index(drop=True)
