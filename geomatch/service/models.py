@@ -51,7 +51,6 @@ __all__ = [
     "Base",
     "BrowserSession",
     "Coverage",
-    "Dataset",
     "GeometryType",
     "Helper",
     "Need",
@@ -59,6 +58,7 @@ __all__ = [
     "ResultRow",
     "Run",
     "RunTable",
+    "StoredDataset",
     "Unit",
     "User",
     "WorkerLease",
@@ -360,8 +360,9 @@ class AuditLog(Base):
     )
 
 
-class Dataset(Base):
-    """An accepted upload of helpers or needs (validated as the CLI does)."""
+class StoredDataset(Base):
+    """An accepted upload of helpers or needs (validated as the CLI does), stored in the
+    table ``datasets``. Not :class:`geomatch.dataset.Dataset`, the loaded data folder."""
 
     __tablename__ = "datasets"
 
@@ -376,3 +377,8 @@ class Dataset(Base):
         sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+#: The former name of :class:`StoredDataset`, kept (not exported) only for
+#: ``geomatch/records/runs.py``, which its owner moves to the new name.
+Dataset = StoredDataset

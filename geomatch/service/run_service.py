@@ -32,7 +32,15 @@ from geomatch.errors import AuthorizationError
 from geomatch.service.auth import Principal
 from geomatch.service.config import ServiceSettings
 from geomatch.service.messages import public_error
-from geomatch.service.models import AuditLog, Dataset, ResultRow, Run, RunTable, new_uid, utcnow
+from geomatch.service.models import (
+    AuditLog,
+    ResultRow,
+    Run,
+    RunTable,
+    StoredDataset,
+    new_uid,
+    utcnow,
+)
 from geomatch.service.schemas import RunOut
 
 __all__ = [
@@ -147,7 +155,7 @@ class RunRequestData:
 def _check_upload(session: Session, dataset_id: int | None, kind: str) -> None:
     if dataset_id is None:
         return
-    ds = session.get(Dataset, dataset_id)
+    ds = session.get(StoredDataset, dataset_id)
     if ds is None or ds.kind != kind:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,

@@ -37,7 +37,7 @@ from geomatch.service.config import ServiceSettings, get_settings
 from geomatch.service.db import ServiceDatabaseError, make_engine, session_scope
 from geomatch.service.leases import acquire_lease
 from geomatch.service.messages import public_error
-from geomatch.service.models import Dataset, Helper, Need, Run, new_uid, utcnow
+from geomatch.service.models import Helper, Need, Run, StoredDataset, new_uid, utcnow
 from geomatch.service.results import store_results
 
 __all__ = [
@@ -226,7 +226,7 @@ def _uploads(factory: sessionmaker[Session], run_id: int) -> dict[str, Path | No
             return out
         for kind, ds_id in (("helpers", run.helpers_dataset_id), ("needs", run.needs_dataset_id)):
             if ds_id is not None:
-                ds = session.get(Dataset, ds_id)
+                ds = session.get(StoredDataset, ds_id)
                 if ds is None:
                     raise InputError(f"the uploaded {kind} table {ds_id} no longer exists")
                 out[kind] = Path(ds.path)

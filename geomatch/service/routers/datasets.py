@@ -28,7 +28,7 @@ from geomatch.service.limits import (
     StreamedForm,
     read_multipart,
 )
-from geomatch.service.models import Dataset
+from geomatch.service.models import StoredDataset
 from geomatch.service.routers import ERRORS
 from geomatch.service.run_service import audit
 from geomatch.service.schemas import DatasetOut, ErrorOut, InputErrorOut
@@ -169,7 +169,7 @@ def _accept_upload(
     except InputError as exc:
         raise _input_error(exc) from None
     with factory() as session:
-        row = Dataset(
+        row = StoredDataset(
             kind=kind,
             filename=checked.display_name,
             sha256=hashlib.sha256(data).hexdigest(),
@@ -198,5 +198,7 @@ def _accept_upload(
     "/datasets", response_model=list[DatasetOut], responses=ERRORS, summary="Accepted uploads"
 )
 def list_datasets(session: DbSession, user: FullReader) -> list[DatasetOut]:
-    rows = session.execute(sa.select(Dataset).order_by(Dataset.id.desc()).limit(200)).scalars()
+    rows = session.execute(
+        sa.select(StoredDataset).order_by(StoredDataset.id.desc()).limit(200)
+    ).scalars()
     return [DatasetOut.model_validate(d) for d in rows]

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from geomatch.errors import AuthorizationError
 from geomatch.service.auth import lookup_token
 from geomatch.service.deps import CsrfForm, DbSession, PageUser, check_province_known, identify
-from geomatch.service.models import Coverage, Dataset, Province, ResultRow, Run, RunTable
+from geomatch.service.models import Coverage, Province, ResultRow, Run, RunTable, StoredDataset
 from geomatch.service.results import coverage_rows, latest_done_run
 from geomatch.service.run_service import (
     RunRequestData,
@@ -209,7 +209,9 @@ async def dashboard(request: Request, session: DbSession, user: PageUser) -> Res
         "kpi_rows": [],
         "scenarios": available_scenarios(request.app.state.settings),
         "default_scenario": DEFAULT_SCENARIO,
-        "uploads": session.execute(sa.select(Dataset).order_by(Dataset.id.desc()).limit(30))
+        "uploads": session.execute(
+            sa.select(StoredDataset).order_by(StoredDataset.id.desc()).limit(30)
+        )
         .scalars()
         .all(),
     }
