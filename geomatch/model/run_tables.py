@@ -44,7 +44,9 @@ from geomatch.io.schema import TRUE_TEXT, Column, Kind, TableSchema
 __all__ = [
     "COST_COMPONENTS",
     "DTYPES",
+    "GENERIC_KIND",
     "RUN_TABLES",
+    "TOUR_KINDS",
     "UNMET_STAGES",
     "RunTable",
     "conform",
@@ -333,6 +335,15 @@ def run_table(name: str) -> RunTable:
         return RUN_TABLES[name]
     except KeyError:
         raise KeyError(f"unknown run table {name!r}; known: {', '.join(RUN_TABLES)}") from None
+
+
+#: ``kind`` of a pairing ``unmet`` row whose needs file gives no kind.
+GENERIC_KIND: Final = "need"
+
+#: ``kind`` of the tours' ``unmet`` rows (visits and stops, not needs), by ``stage``.
+TOUR_KINDS: Final[Mapping[str, str]] = MappingProxyType(
+    {"museum": "museum_visit", "caravan": "caravan_stop"}
+)
 
 
 def unmet_columns(*stages: str) -> tuple[str, ...]:

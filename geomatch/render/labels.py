@@ -27,7 +27,7 @@ from geomatch.render.kpi import PEOPLE_PROXY
 
 __all__ = [
     "ADDED_COLUMN_ZH",
-    "REASON_ZH",
+    "REASON_LABEL_ZH",
     "SHEET_ZH",
     "VALUE_ZH",
     "check_labels",
@@ -62,8 +62,10 @@ ADDED_COLUMN_ZH: Final = MappingProxyType(
     }
 )
 
-#: Reason codes of ``unmet.csv`` (pairing and tours) in Chinese.
-REASON_ZH: Final = MappingProxyType(
+#: Reason codes of ``unmet.csv`` (pairing and tours) as short Chinese labels (the
+#: ``reason`` column translated); the pairing's sentence for each is ``reason_zh``
+#: (:data:`geomatch.solve.pairing_explain.REASON_ZH`).
+REASON_LABEL_ZH: Final = MappingProxyType(
     {
         "no_location": "无位置",
         "no_candidate": "无候选帮扶方",
@@ -109,7 +111,7 @@ VALUE_ZH: Final = MappingProxyType(
         "school_science_museum": _NOT_MODELLED,
         "e_station": _NOT_MODELLED,
         "people_proxy": {PEOPLE_PROXY: "贫困县行政村覆盖数（数据中无贫困户数）"},
-        "reason": dict(REASON_ZH),
+        "reason": dict(REASON_LABEL_ZH),
         "stage": {
             "pairing": "结对",
             "museum": "流动科技馆",
@@ -181,7 +183,7 @@ def fix_zh(reason: Any, helper: Any = "", distance_km: Any = "") -> str:
     Parameters
     ----------
     reason
-        The reason code (:data:`REASON_ZH`).
+        The reason code (:data:`REASON_LABEL_ZH`).
     helper, distance_km
         The helper whose capacity (or nearness) fixes it and its distance, when known.
     """

@@ -30,7 +30,7 @@ import pandas as pd
 from geomatch.errors import GeomatchError, InputError
 from geomatch.io.output import atomic_write_bytes, mask_personal_numbers
 from geomatch.model.categories import CATEGORY_ZH, STATION_ROLES
-from geomatch.render.labels import REASON_ZH, VALUE_ZH, fix_text_zh
+from geomatch.render.labels import REASON_LABEL_ZH, VALUE_ZH, fix_text_zh
 from geomatch.render.manifest_view import manifest_html, manifest_rows
 from geomatch.render.run import add_coverage, as_text, load_run_dataset, with_run_inputs
 from geomatch.render.units import ProvinceChoice, UnitNames, resolve_province, unit_names
@@ -128,7 +128,7 @@ def _shortfall(summary: pd.DataFrame, pa: str, names: UnitNames) -> pd.DataFrame
             "县": county.fillna(""),
             "需求类型": s["kind"].map(lambda k: kinds.get(k, k)),
             "未满足": s["unmet_needs"],
-            "主要原因": s["reason"].map(lambda r: REASON_ZH.get(r, r)),
+            "主要原因": s["reason"].map(lambda r: REASON_LABEL_ZH.get(r, r)),
             "建议": [fix_text_zh(f, r) for f, r in zip(s["fix"], s["reason"], strict=True)],
         }
     ).reset_index(drop=True)

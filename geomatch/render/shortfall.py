@@ -22,21 +22,13 @@ order:
 
 from __future__ import annotations
 
-from typing import Final
-
 import pandas as pd
 
 from geomatch.model.categories import CATEGORY_ZH, NEED_KIND_ZH
-from geomatch.model.run_tables import conform, empty_table
+from geomatch.model.run_tables import GENERIC_KIND, TOUR_KINDS, conform, empty_table
 from geomatch.render.units import UnitNames
 
-__all__ = ["GENERIC_KIND", "TOUR_KINDS", "summarise_unmet"]
-
-#: The kind of an unmet row of the tours, by ``stage`` (tour rows have no need kind).
-TOUR_KINDS: Final = {"museum": "museum_visit", "caravan": "caravan_stop"}
-
-#: The kind of an unmet need whose needs file gives none.
-GENERIC_KIND: Final = "need"
+__all__ = ["summarise_unmet"]
 
 
 def _text(values: pd.Series) -> pd.Series:

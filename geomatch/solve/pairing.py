@@ -62,9 +62,10 @@ from geomatch.candidates.pricing import PricedArcs, Pricer
 from geomatch.errors import InfeasibleError, InputError, SolverTimeoutError
 from geomatch.model.pairing_outputs import PAIRING_COLUMNS
 from geomatch.model.pairing_settings import PairingSettings
+from geomatch.model.run_tables import GENERIC_KIND
 from geomatch.progress import ProgressCallback, null_progress, scaled
 from geomatch.solve.pairing_cpsat import solve_cpsat
-from geomatch.solve.pairing_explain import GENERIC_KIND, explain_unmet
+from geomatch.solve.pairing_explain import explain_unmet
 from geomatch.solve.pairing_flow import solve_flow
 from geomatch.solve.pairing_model import ArcModel, GroupCaps, ModelSolution
 

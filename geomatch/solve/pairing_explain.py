@@ -38,9 +38,9 @@ import pandas as pd
 
 from geomatch.candidates.build import isin_ids
 from geomatch.model.pairing_settings import PairingSettings
-from geomatch.model.run_tables import unmet_columns
+from geomatch.model.run_tables import GENERIC_KIND, unmet_columns
 
-__all__ = ["GENERIC_KIND", "REASONS", "REASON_ZH", "explain_unmet"]
+__all__ = ["REASONS", "REASON_ZH", "explain_unmet"]
 
 REASONS: tuple[str, ...] = (
     "no_location",
@@ -69,9 +69,6 @@ REASON_ZH: dict[str, str] = {
     "cost_above_penalty": "有空余能力的专家配对成本高于未满足代价",
     "side_constraint": "专家有空余能力，但附加约束（每位专家只驻一个站等）不允许",
 }
-
-#: Kind of an unmet need whose file gives none.
-GENERIC_KIND = "need"
 
 #: The pairing's columns of ``unmet`` (declared in :mod:`geomatch.model.run_tables`).
 _COLUMNS: tuple[str, ...] = unmet_columns("pairing")
