@@ -58,6 +58,8 @@ _BUCKETS_WARM = 4
 #: Pairs kept per need and query (the best by score; the rest are not needed to decide).
 _PER_QUERY = 4
 _HUGE = np.iinfo(np.int64).max // 4
+#: Query slots (needs × k) from which a KD-tree query runs on all cores.
+_THREADED_QUERY = 200_000
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,26 @@ class _Found:
     fit: list[np.ndarray] = field(default_factory=list)
     lower: np.ndarray = field(default_factory=lambda: np.zeros(0))
     checked: int = 0
+
+
+def _best_per_row(
+    shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, score: np.ndarray
+) -> np.ndarray:
+    """Mask of the ``_PER_QUERY`` least ``score`` per row of a query's (need × k) grid.
+
+    Ties go to the nearer hub (lower column), as a stable sort would break them; one
+    ``argpartition`` along the rows instead of a sort of the flattened pairs.
+    """
+    width = shape[1]
+    if width <= _PER_QUERY:
+        return np.ones(len(rows), dtype=bool)
+    grid = np.full(shape, _HUGE, dtype=np.int64)
+    grid[rows, cols] = np.minimum(score, _HUGE // (width + 1)) * width + cols
+    best = np.argpartition(grid, _PER_QUERY - 1, axis=1)[:, :_PER_QUERY]
+    chosen = np.zeros(shape, dtype=bool)
+    np.put_along_axis(chosen, best, True, axis=1)
+    out: np.ndarray = chosen[rows, cols]
+    return out
 
 
 def _bucket_edges(mu: np.ndarray, buckets: int = _BUCKETS) -> list[np.ndarray]:
@@ -378,7 +400,10 @@ class Pricer:
                 bound = float(reach_km[todo].max())
                 chord = 2.0 * np.sin(min(bound / EARTH_RADIUS_KM, np.pi) / 2.0) * (1 + 1e-12)
                 dist, pos = tree.query(  # type: ignore[attr-defined]
-                    self.n_xyz[needs[todo]], k=kk, distance_upper_bound=chord + 1e-12
+                    self.n_xyz[needs[todo]],
+                    k=kk,
+                    distance_upper_bound=chord + 1e-12,
+                    workers=-1 if len(todo) * kk >= _THREADED_QUERY else 1,
                 )
                 dist, pos = dist.reshape(len(todo), kk), pos.reshape(len(todo), kk)
                 km = 2.0 * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0)) * EARTH_RADIUS_KM
@@ -396,8 +421,8 @@ class Pricer:
                 rc = rnd.reduced(need, helper, cost)
                 neg = rc < 0
                 if neg.sum() > _PER_QUERY * len(todo):  # each need's best few of this query
-                    score = np.where(neg, cost + rnd.mu[helper] if rnd.scores else rc, _HUGE)
-                    neg &= keep_cheapest(need, score, _PER_QUERY)
+                    score = cost + rnd.mu[helper] if rnd.scores else rc
+                    neg &= _best_per_row(ok.shape, rows, cols, np.where(neg, score, _HUGE))
                 found.need.append(need[neg])
                 found.helper.append(helper[neg])
                 found.dist.append(km[rows, cols][neg])
