@@ -73,3 +73,27 @@ def test_sweep_progress_page_and_planner_scope(svc: Service) -> None:
     planner = svc.client.get(f"/api/sweeps/{sweep['id']}", headers=svc.h("gansu")).json()
     assert planner["rows"] is None and planner["points"]
     assert svc.client.get(f"/api/sweeps/{'0' * 32}", headers=svc.h("national")).status_code == 404
+
+
+def test_sweep_runs_in_its_own_worker_and_a_killed_worker_is_interrupted(svc: Service) -> None:
+    import json
+    import os
+    import signal
+
+    body = {"scenario": "mini", "vary": {"pairing.unmet_penalty": [4000]}}
+    first = svc.client.post("/api/sweeps", json=body, headers=svc.h("national")).json()
+    folder = Path(svc.settings.runs_dir) / "sweeps" / first["id"]
+    pid = json.loads((folder / "status.json").read_text("utf-8"))["pid"]
+    assert pid != os.getpid()  # not a thread of the server
+    os.kill(pid, signal.SIGKILL)
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        st = svc.client.get(f"/api/sweeps/{first['id']}", headers=svc.h("national")).json()
+        if st["status"] == "interrupted":
+            break
+        time.sleep(0.2)
+    assert st["status"] == "interrupted" and "重新提交" in st["message"], st
+    again = svc.client.post("/api/sweeps", json=body, headers=svc.h("national")).json()
+    assert again["points"][0]["key"] == first["points"][0]["key"]
+    done = _wait(svc, again["id"])
+    assert done["status"] == "done" and done["rows"][0]["status"] == "ok", done

@@ -3,10 +3,11 @@
 * ``POST /api/sweeps`` (national office) ``{"scenario": "national", "vary":
   {"pairing.unmet_penalty": [3000, 6000]}}`` checks the keys and values against the
   settings models (422 listing the known keys or the bad values) and starts the sweep
-  (:mod:`geomatch.scale.sweep`) in a background thread of this server process; it runs
-  on the cluster named by ``GEOMATCH_DASK_SCHEDULER`` (``tcp://host:8786``), else on a
-  ``LocalCluster`` of ``GEOMATCH_SWEEP_WORKERS`` (default 2) worker processes started
-  for it. The sweep's folder is ``<runs dir>/sweeps/<id>/`` (``sweep.csv``,
+  (:mod:`geomatch.scale.sweep`) in a worker process of its own
+  (:mod:`geomatch.service.sweep_worker`); it runs on the cluster named by
+  ``GEOMATCH_DASK_SCHEDULER`` (``tcp://host:8786``), else on a ``LocalCluster`` of
+  ``GEOMATCH_SWEEP_WORKERS`` (default 2) worker processes started inside that worker.
+  The sweep's folder is ``<runs dir>/sweeps/<id>/`` (``sweep.csv``,
   ``sweep.html``, ``runs/<key>/``, ``status.json``);
 * ``GET /api/sweeps/{id}``: status, progress and the scenarios (every user; the
   national metrics of each scenario only for national and analyst users);
@@ -20,9 +21,7 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
 import re
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -33,18 +32,19 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from geomatch.errors import InputError
-from geomatch.io.files import atomic_write_bytes
 from geomatch.service.deps import CurrentUser, FullReader, NationalUser, ScopedProvince, Settings
 from geomatch.service.routers import ERRORS
+from geomatch.service.sweep_worker import (
+    SCHEDULER_ENV,
+    start_sweep_worker,
+    sweep_points,
+    sweep_status,
+    write_status,
+)
 
 __all__ = ["SCHEDULER_ENV", "SweepIn", "SweepOut", "router"]
 
 log = logging.getLogger(__name__)
-
-#: Scheduler of an existing Dask cluster for the service's sweeps.
-SCHEDULER_ENV = "GEOMATCH_DASK_SCHEDULER"
-#: Worker processes of the LocalCluster started when no scheduler is named.
-WORKERS_ENV = "GEOMATCH_SWEEP_WORKERS"
 
 _ID = re.compile(r"[0-9a-f]{32}")
 _KEY = re.compile(r"[0-9a-f]{16}")
@@ -61,7 +61,7 @@ class SweepIn(BaseModel):
 
 
 class SweepOut(BaseModel):
-    """A sweep: status (queued | running | done | failed), progress, scenarios."""
+    """A sweep: status (queued | running | done | failed | interrupted), progress, scenarios."""
 
     id: str
     scenario: str
@@ -81,33 +81,6 @@ def _folder(settings: Any, sweep_id: str) -> Path:
     return folder
 
 
-def _write_status(folder: Path, **fields: Any) -> None:
-    path = folder / "status.json"
-    old = json.loads(path.read_text("utf-8")) if path.is_file() else {}
-    old.update(fields)
-    atomic_write_bytes(path, json.dumps(old, ensure_ascii=False).encode("utf-8"))
-
-
-def _run(folder: Path, points: list[Any]) -> None:
-    """The sweep thread: run every point, record progress and the outcome."""
-    from geomatch.scale.executor import open_executor
-    from geomatch.scale.sweep import run_sweep
-
-    def progress(fraction: float, message: str) -> None:
-        _write_status(folder, progress=round(fraction, 3), message=message)
-
-    try:
-        _write_status(folder, status="running")
-        workers = int(os.environ.get(WORKERS_ENV, "2"))
-        with open_executor(scheduler=os.environ.get(SCHEDULER_ENV), workers=workers) as ex:
-            run_sweep(points, folder, ex, progress=progress)
-    except Exception as exc:  # the thread's outcome is reported through status.json
-        log.exception("sweep %s failed", folder.name)
-        _write_status(folder, status="failed", message=str(exc)[:500])
-        return
-    _write_status(folder, status="done", progress=1.0, message="")
-
-
 @api.post(
     "",
     response_model=SweepOut,
@@ -116,28 +89,21 @@ def _run(folder: Path, points: list[Any]) -> None:
     summary="Start a scenario sweep",
 )
 def post_sweep(body: SweepIn, user: NationalUser, settings: Settings) -> SweepOut:
-    from geomatch.model.scenario import load_scenario
-    from geomatch.scale.sweep import data_fingerprint, expand
     from geomatch.service.run_service import scenario_file
-    from geomatch.settings import data_dir
 
     path = scenario_file(settings, body.scenario)
     if not path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"没有情景 {body.scenario}")
+    data = str(settings.data_dir) if settings.data_dir is not None else None
     try:
-        base = load_scenario(path)
-        if settings.data_dir is not None and not base.scenario.data_dir:
-            info = base.scenario.model_copy(update={"data_dir": str(settings.data_dir)})
-            base = base.model_copy(update={"scenario": info})
-        fp = data_fingerprint(base.data_root or data_dir())
-        points = expand(base, body.vary, fingerprint=fp)
+        points = sweep_points(path, body.vary, data)
     except InputError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     sweep_id = uuid.uuid4().hex
     folder = Path(settings.runs_dir) / "sweeps" / sweep_id
     folder.mkdir(parents=True)
     listed = [{"key": p.key, **p.varied} for p in points]
-    _write_status(
+    write_status(
         folder,
         id=sweep_id,
         scenario=body.scenario,
@@ -147,9 +113,7 @@ def post_sweep(body: SweepIn, user: NationalUser, settings: Settings) -> SweepOu
         points=listed,
         by=user.name,
     )
-    threading.Thread(
-        target=_run, args=(folder, points), daemon=True, name=f"sweep-{sweep_id}"
-    ).start()
+    start_sweep_worker(folder, path, body.vary, data)
     return SweepOut(
         id=sweep_id, scenario=body.scenario, status="queued", progress=0.0, points=listed
     )
@@ -158,7 +122,7 @@ def post_sweep(body: SweepIn, user: NationalUser, settings: Settings) -> SweepOu
 @api.get("/{sweep_id}", response_model=SweepOut, responses=ERRORS, summary="A sweep's progress")
 def get_sweep(sweep_id: str, user: CurrentUser, settings: Settings) -> SweepOut:
     folder = _folder(settings, sweep_id)
-    st = json.loads((folder / "status.json").read_text("utf-8"))
+    st = sweep_status(folder)
     rows = None
     if user.province is None and (folder / "sweep.csv").is_file():
         table = pd.read_csv(folder / "sweep.csv", encoding="utf-8-sig")
@@ -209,7 +173,7 @@ def sweep_page(sweep_id: str, user: FullReader, settings: Settings) -> HTMLRespo
     page = folder / "sweep.html"
     if page.is_file():
         return HTMLResponse(page.read_text("utf-8"))
-    st = json.loads((folder / "status.json").read_text("utf-8"))
+    st = sweep_status(folder)
     pct = round(100 * float(st.get("progress", 0.0)))
     return HTMLResponse(
         f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'>"
