@@ -152,14 +152,19 @@ def caravan_stops(needs: pd.DataFrame) -> pd.DataFrame:
         lon=pd.to_numeric(n["lon"], errors="coerce"),
         lat=pd.to_numeric(n["lat"], errors="coerce"),
     )
+    n = n.sort_values(["adcode", "unit_code"], kind="stable")
     g = n.groupby(["adcode", "unit_code"], sort=True)
     out = g.agg(
         stop_name=("unit_name", "first"),
         stop_kind=("kind", "first"),
         lon=("lon", "first"),
         lat=("lat", "first"),
-        need_ids=("need_id", lambda s: ";".join(map(str, s))),
     ).reset_index()
+    ids = n["need_id"].astype(str).tolist()
+    ends = np.cumsum(g.size().to_numpy())
+    out["need_ids"] = [
+        ";".join(ids[a:b]) for a, b in zip(ends - g.size().to_numpy(), ends, strict=True)
+    ]
     out["stop_kind"] = np.where(out["unit_code"].str.len() <= 9, "township", "village")
     return out.rename(columns={"unit_code": "stop_code"})[
         ["adcode", "stop_code", "stop_name", "stop_kind", "lon", "lat", "need_ids"]
@@ -191,22 +196,20 @@ def greedy_trip_count(minutes: np.ndarray, service_min: float, day_min: float) -
     vehicles (at most the trip days): every stop fits in them, and the local search
     does not spend its moves on dozens of empty days.
     """
-    left = set(range(1, len(minutes)))
+    back = minutes[:, 0] + service_min  # serve a stop, then drive home
+    left = np.ones(len(minutes), dtype=bool)
+    left[0] = False
     trips = 0
-    while left:
+    while left.any():
         trips += 1
         here, clock = 0, 0.0
         while True:
-            fits = [
-                j
-                for j in left
-                if clock + minutes[here, j] + service_min + minutes[j, 0] <= day_min + 1e-9
-            ]
-            if not fits:
+            fits = left & (clock + minutes[here] + back <= day_min + 1e-9)
+            if not fits.any():
                 break
-            j = min(fits, key=lambda k: (minutes[here, k], k))
+            j = int(np.argmin(np.where(fits, minutes[here], np.inf)))  # ties: lowest index
             clock += minutes[here, j] + service_min
-            left.discard(j)
+            left[j] = False
             here = j
         if here == 0:  # nothing fits even alone: cannot happen for reachable stops
             raise ValueError("a stop is not reachable in a day trip")
@@ -249,7 +252,7 @@ def county_problem(
             service=np.r_[0.0, np.full(n - 1, svc)],
             capacity=1.0,
             n_vehicles=min(len(dates), greedy_trip_count(minutes[np.ix_(idx, idx)], svc, day)),
-            node_ids=("seat", *(str(stops["stop_code"].iloc[i]) for i in reach)),
+            node_ids=("seat", *map(str, stops["stop_code"].to_numpy()[list(reach)])),
         )
         F = hierarchical_vehicle_cost(base)
         problem = dataclasses.replace(base, skip_penalty=np.full(n, F * (len(dates) + 2)))
