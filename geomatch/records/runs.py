@@ -127,7 +127,7 @@ def register_dataset(session: Session, uploads_dir: Path, user_id: int | None) -
 
     from geomatch.io.output import write_csv
     from geomatch.records.register import register_helpers
-    from geomatch.service.models import Dataset
+    from geomatch.service.models import StoredDataset
 
     table = register_helpers(session)
     if table.empty:
@@ -137,15 +137,15 @@ def register_dataset(session: Session, uploads_dir: Path, user_id: int | None) -
     text = table.to_csv(index=False, lineterminator="\n")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     found = session.execute(
-        sa.select(Dataset.id).where(
-            Dataset.kind == "helpers",
-            Dataset.filename == REGISTER_FILENAME,
-            Dataset.sha256 == digest,
+        sa.select(StoredDataset.id).where(
+            StoredDataset.kind == "helpers",
+            StoredDataset.filename == REGISTER_FILENAME,
+            StoredDataset.sha256 == digest,
         )
     ).scalar_one_or_none()
     if found is not None:
         return int(found)
-    row = Dataset(
+    row = StoredDataset(
         kind="helpers",
         filename=REGISTER_FILENAME,
         sha256=digest,

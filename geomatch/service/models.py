@@ -57,8 +57,8 @@ __all__ = [
     "Province",
     "ResultRow",
     "Run",
-    "RunTable",
     "StoredDataset",
+    "StoredRunTable",
     "Unit",
     "User",
     "WorkerLease",
@@ -292,8 +292,9 @@ class WorkerLease(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
-class RunTable(Base):
-    """The column order of one result table of a run (to rebuild its CSV)."""
+class StoredRunTable(Base):
+    """The column order of one result table of a run (to rebuild its CSV); the table
+    itself is declared by :class:`geomatch.model.run_tables.RunTable`."""
 
     __tablename__ = "run_tables"
 
@@ -377,8 +378,3 @@ class StoredDataset(Base):
         sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-
-
-#: The former name of :class:`StoredDataset`, kept (not exported) only for
-#: ``geomatch/records/runs.py``, which its owner moves to the new name.
-Dataset = StoredDataset

@@ -28,7 +28,7 @@ from geomatch.io.tables import read_table
 from geomatch.model.run_tables import RUN_TABLES, conform, province_scope
 from geomatch.render.coverage import COVERAGE_CONTRACT_COLUMNS
 from geomatch.service.auth import Principal, province_of
-from geomatch.service.models import Coverage, Need, ResultRow, Run, RunTable, Unit, utcnow
+from geomatch.service.models import Coverage, Need, ResultRow, Run, StoredRunTable, Unit, utcnow
 
 #: The tables of a run the service stores (the run-table contract's).
 RESULT_TABLES: tuple[str, ...] = tuple(RUN_TABLES)
@@ -131,7 +131,7 @@ def store_results(
     if not (folder / "coverage.csv").is_file():
         raise InputError("the run wrote no coverage table", file=folder / "coverage.csv")
     session.execute(sa.delete(ResultRow).where(ResultRow.run_id == run_id))
-    session.execute(sa.delete(RunTable).where(RunTable.run_id == run_id))
+    session.execute(sa.delete(StoredRunTable).where(StoredRunTable.run_id == run_id))
     session.execute(sa.delete(Coverage).where(Coverage.run_id == run_id))
     for name in RESULT_TABLES:
         path = folder / f"{name}.csv"
@@ -142,7 +142,7 @@ def store_results(
         records = _typed(df, name)
         provinces = _provinces(df, name, need_adcodes)
         session.add(
-            RunTable(
+            StoredRunTable(
                 run_id=run_id, name=name, columns=list(map(str, df.columns)), n_rows=len(records)
             )
         )
@@ -286,7 +286,7 @@ def result_frame(
         A planner asked for another province.
     """
     scope = principal.scope(province)
-    meta = session.get(RunTable, (run_id, table))
+    meta = session.get(StoredRunTable, (run_id, table))
     if meta is None:
         return None
     q = (

@@ -36,8 +36,8 @@ from geomatch.service.models import (
     AuditLog,
     ResultRow,
     Run,
-    RunTable,
     StoredDataset,
+    StoredRunTable,
     new_uid,
     utcnow,
 )
@@ -105,8 +105,8 @@ def _table_counts(
     if not run_ids:
         return out
     if scope is None:
-        q = sa.select(RunTable.run_id, RunTable.name, RunTable.n_rows).where(
-            RunTable.run_id.in_(run_ids)
+        q = sa.select(StoredRunTable.run_id, StoredRunTable.name, StoredRunTable.n_rows).where(
+            StoredRunTable.run_id.in_(run_ids)
         )
     else:
         in_scope = sa.or_(

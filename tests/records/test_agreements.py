@@ -226,7 +226,7 @@ def test_run_hooks_register_as_helpers_and_agreement_locks(
     from geomatch.records.register import import_register
     from geomatch.records.register_file import read_register_file
     from geomatch.records.runs import agreement_locks, register_dataset
-    from geomatch.service.models import Dataset
+    from geomatch.service.models import StoredDataset
     from tests.records.conftest import expert, register_csv
 
     mini = Path(__file__).resolve().parents[1] / "fixtures" / "mini.toml"
@@ -238,7 +238,7 @@ def test_run_hooks_register_as_helpers_and_agreement_locks(
         import_register(session, read_register_file(path), "330000", key)  # type: ignore[arg-type]
         first = register_dataset(session, tmp_path, None)
         assert register_dataset(session, tmp_path, None) == first  # same content, same table
-        ds = session.get(Dataset, first)
+        ds = session.get(StoredDataset, first)
         assert ds is not None and ds.kind == "helpers" and Path(ds.path).is_file()
         from geomatch.io.schema import read_helpers
 

@@ -282,7 +282,7 @@ def test_runs_import_then_propose(api: Api) -> None:
 def test_a_run_can_pair_from_the_register(api: Api) -> None:
     import sqlalchemy as sa
 
-    from geomatch.service.models import Dataset, Run
+    from geomatch.service.models import Run, StoredDataset
 
     c = api.client
     (api.tmp / "mini.toml").write_text('[scenario]\nname = "mini"\n', encoding="utf-8")
@@ -297,7 +297,7 @@ def test_a_run_can_pair_from_the_register(api: Api) -> None:
     engine = sa.create_engine(f"sqlite:///{api.tmp / 'api.db'}")
     with sa.orm.Session(engine) as session:
         run = session.execute(sa.select(Run).where(Run.uid == r.json()["id"])).scalar_one()
-        table = session.get(Dataset, run.helpers_dataset_id)
+        table = session.get(StoredDataset, run.helpers_dataset_id)
         assert table is not None and table.kind == "helpers" and table.n_rows == 1
         assert "13800000001" not in Path(table.path).read_text(encoding="utf-8")
     engine.dispose()

@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 from geomatch.errors import AuthorizationError
 from geomatch.service.auth import lookup_token
 from geomatch.service.deps import CsrfForm, DbSession, PageUser, check_province_known, identify
-from geomatch.service.models import Coverage, Province, ResultRow, Run, RunTable, StoredDataset
+from geomatch.service.models import (
+    Coverage,
+    Province,
+    ResultRow,
+    Run,
+    StoredDataset,
+    StoredRunTable,
+)
 from geomatch.service.results import coverage_rows, latest_done_run
 from geomatch.service.run_service import (
     RunRequestData,
@@ -170,7 +177,7 @@ def _summary(session: Session, run_id: int, province: str | None) -> dict[str, A
 
 
 def _kpi_rows(session: Session, run_id: int, province: str | None) -> tuple[list[str], list[Any]]:
-    meta = session.get(RunTable, (run_id, "kpi"))
+    meta = session.get(StoredRunTable, (run_id, "kpi"))
     if meta is None:
         return [], []
     q = sa.select(ResultRow.data).where(ResultRow.run_id == run_id, ResultRow.table_name == "kpi")
