@@ -47,8 +47,9 @@ log = logging.getLogger(__name__)
 _ACTIVE = ("queued", "running")
 
 
-def worker_alive(pid: int | None, uid: str) -> bool:
-    """Whether ``pid`` is alive and is the worker of run ``uid`` (guards against pid reuse)."""
+def worker_alive(pid: int | None, uid: str, module: str = "geomatch.service.worker") -> bool:
+    """Whether ``pid`` is alive and is the worker (``python -m module … uid …``) of ``uid``
+    and not a zombie (guards against pid reuse)."""
     if not pid or pid <= 0:
         return False
     try:
@@ -63,7 +64,7 @@ def worker_alive(pid: int | None, uid: str) -> bool:
             args = cmdline.read_bytes().split(b"\0")
         except OSError:
             return False
-        if b"geomatch.service.worker" not in args or uid.encode() not in args:
+        if module.encode() not in args or uid.encode() not in args:
             return False
         stat = Path(f"/proc/{pid}/stat")
         try:  # a zombie has finished: it is not working on the run any more

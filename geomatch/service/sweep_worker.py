@@ -101,28 +101,14 @@ def start_sweep_worker(
     return proc.pid
 
 
-def _alive(pid: int, folder: Path) -> bool:
-    """Whether ``pid`` is this sweep's worker and still working (not a zombie)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    proc = Path(f"/proc/{pid}")
-    try:
-        args = (proc / "cmdline").read_bytes().split(b"\0")
-        state = (proc / "stat").read_text().split(") ", 1)[1][:1]
-    except (OSError, IndexError):
-        return False
-    return _MODULE.encode() in args and str(folder).encode() in args and state != "Z"
-
-
 def sweep_status(folder: Path) -> dict[str, Any]:
     """``status.json``, with ``interrupted`` for a queued/running sweep whose worker died."""
+    from geomatch.service.jobs import worker_alive
+
     st: dict[str, Any] = json.loads((folder / "status.json").read_text("utf-8"))
     pid = st.get("pid")
-    if st.get("status") in ("queued", "running") and pid and not _alive(int(pid), folder):
+    active = st.get("status") in ("queued", "running")
+    if active and pid and not worker_alive(int(pid), str(folder), module=_MODULE):
         st["status"] = "interrupted"
         st["message"] = "扫描进程意外结束（被终止或内存不足），请重新提交"
     return st
