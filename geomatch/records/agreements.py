@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
 import pandas as pd
@@ -175,6 +175,12 @@ class AgreementDraft:
     need_name: str
     need_kind: str
 
+    def columns(self) -> dict[str, str]:
+        """The :class:`Agreement` columns the draft fills (its need kind only picks defaults)."""
+        fields = asdict(self)
+        del fields["need_kind"]
+        return fields
+
 
 def draft_agreements(
     pairings: pd.DataFrame,
@@ -237,14 +243,7 @@ def store_drafts(
         k = KIND_DEFAULTS.get(d.need_kind, _FALLBACK)
         row = Agreement(
             run_id=run_id,
-            helper_id=d.helper_id,
-            helper_name=d.helper_name,
-            need_id=d.need_id,
-            need_adcode=d.need_adcode,
-            need_name=d.need_name,
-            need_province=d.need_province,
-            helper_province=d.helper_province,
-            helper_kind=d.helper_kind,
+            **d.columns(),
             start_date=start,
             end_date=end,
             associations_target=k.associations,

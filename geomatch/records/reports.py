@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Final
 
 import sqlalchemy as sa
@@ -46,7 +46,7 @@ class ReportStateError(InputError):
 
 @dataclass(frozen=True)
 class ReportFigures:
-    """What a quarter's report states (all ≥ 0)."""
+    """What a quarter's report states (all ≥ 0); the fields are :class:`ProgressReport` columns."""
 
     service_days: float = 0.0
     visits: int = 0
@@ -120,12 +120,8 @@ def submit_report(
     report = ProgressReport(
         agreement_id=agreement.id,
         period=period,
-        service_days=figures.service_days,
-        visits=figures.visits,
-        people_trained=figures.people_trained,
-        associations_supported=figures.associations_supported,
-        households_helped=figures.households_helped,
         user_name=user.name,
+        **asdict(figures),
     )
     session.add(report)
     session.flush()
