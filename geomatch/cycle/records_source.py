@@ -101,6 +101,36 @@ def _in_year(agreements: pd.DataFrame, year: int) -> pd.DataFrame:
     return agreements[keep].reset_index(drop=True)
 
 
+def _inputs(
+    year: int,
+    agreements: pd.DataFrame,
+    reports: pd.DataFrame,
+    ledger: pd.DataFrame,
+    society_of: dict[str, str],
+    *,
+    kpi: pd.DataFrame | None,
+    as_of: dt.date | None,
+    deep_counties: frozenset[str],
+) -> EvaluationInputs:
+    """The year's inputs from its read tables, whichever source they came from.
+
+    Agreement ids become text on both tables (they join on them); only agreements in
+    force during ``year`` are kept; ``as_of`` defaults to 31 December of ``year``.
+    """
+    agreements["agreement_id"] = agreements["agreement_id"].astype(str)
+    reports["agreement_id"] = reports["agreement_id"].astype(str)
+    return EvaluationInputs(
+        year=year,
+        as_of=as_of or dt.date(year, 12, 31),
+        agreements=_in_year(agreements, year),
+        reports=reports,
+        ledger=ledger,
+        kpi=kpi,
+        deep_counties=deep_counties,
+        society_of=society_of,
+    )
+
+
 def inputs_from_db(
     session: Session,
     year: int,
@@ -129,18 +159,10 @@ def inputs_from_db(
     reports["reported_on"] = [
         pd.Timestamp(t).date() if t is not None else None for t in reports.pop("created_at")
     ]
-    agreements["agreement_id"] = agreements["agreement_id"].astype(str)
-    reports["agreement_id"] = reports["agreement_id"].astype(str)
-    return EvaluationInputs(
-        year=year,
-        as_of=as_of or dt.date(year, 12, 31),
-        agreements=_in_year(agreements, year),
-        reports=reports,
-        ledger=ledger(session, year),
-        kpi=kpi,
-        deep_counties=deep_counties,
-        society_of=_societies(session),
-    )
+    return _inputs(
+        year, agreements, reports, ledger(session, year), _societies(session),
+        kpi=kpi, as_of=as_of, deep_counties=deep_counties,
+    )  # fmt: skip
 
 
 def _societies(session: Session) -> dict[str, str]:
@@ -209,15 +231,7 @@ def inputs_from_files(
     if "society" in agreements.columns:
         named = agreements[agreements["society"].astype(str) != ""]
         society_of = dict(zip(named["helper_id"], named["society"], strict=True))
-    agreements["agreement_id"] = agreements["agreement_id"].astype(str)
-    reports["agreement_id"] = reports["agreement_id"].astype(str)
-    return EvaluationInputs(
-        year=year,
-        as_of=as_of or dt.date(year, 12, 31),
-        agreements=_in_year(agreements, year),
-        reports=reports,
-        ledger=ledger,
-        kpi=kpi,
-        deep_counties=deep_counties,
-        society_of=society_of,
-    )
+    return _inputs(
+        year, agreements, reports, ledger, society_of,
+        kpi=kpi, as_of=as_of, deep_counties=deep_counties,
+    )  # fmt: skip
