@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from geomatch.errors import AuthorizationError, InputError
-from geomatch.service.models import Province, User, utcnow
+from geomatch.service.models import Province, User, as_utc, utcnow
 
 __all__ = [
     "ROLES",
@@ -114,11 +114,6 @@ def principal_of(user: User) -> Principal:
     return Principal(user.id, user.name, user.role, user.province_adcode)  # type: ignore[arg-type]
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite returns naive timestamps: they are UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
 def lookup_token(session: Session, token: str) -> Principal | None:
     """The active user a token belongs to (``None`` when unknown, disabled or expired)."""
     if not token or len(token) > 256:
@@ -128,7 +123,7 @@ def lookup_token(session: Session, token: str) -> Principal | None:
     ).scalar_one_or_none()
     if user is None:
         return None
-    if user.token_expires_at is not None and _aware(user.token_expires_at) <= utcnow():
+    if user.token_expires_at is not None and as_utc(user.token_expires_at) <= utcnow():
         return None
     return principal_of(user)
 

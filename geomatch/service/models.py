@@ -62,6 +62,7 @@ __all__ = [
     "Unit",
     "User",
     "WorkerLease",
+    "as_utc",
     "new_uid",
     "utcnow",
 ]
@@ -78,6 +79,11 @@ def new_uid() -> str:
 def utcnow() -> dt.datetime:
     """The current time, UTC, without microseconds."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored timestamp with its time zone (SQLite gives them back naive: they are UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 class GeometryType(TypeDecorator[BaseGeometry]):

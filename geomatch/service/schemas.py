@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from geomatch.service.models import as_utc
+
 __all__ = [
     "AuditEntry",
     "CountyCoverage",
@@ -29,13 +31,9 @@ __all__ = [
 RunStatus = Literal["queued", "running", "done", "failed", "interrupted", "cancelled"]
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """Timestamps leave the service with their time zone (SQLite stores them naive, UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
-#: A timestamp, always with its UTC offset in JSON (``2026-11-29T10:00:00Z``).
-UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
+#: A timestamp, always with its UTC offset in JSON (``2026-11-29T10:00:00Z``): timestamps
+#: leave the service with their time zone.
+UtcDatetime = Annotated[dt.datetime, AfterValidator(as_utc)]
 
 
 class RunRequest(BaseModel):

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from geomatch.service.auth import Principal, hash_token, principal_of
-from geomatch.service.models import BrowserSession, User, utcnow
+from geomatch.service.models import BrowserSession, User, as_utc, utcnow
 
 __all__ = ["BrowserLogin", "csrf_matches", "open_session", "revoke_session", "session_login"]
 
@@ -51,10 +51,6 @@ def open_session(session: Session, user_id: int, hours: float) -> tuple[str, str
     return secret, csrf
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
 def session_login(session: Session, secret: str) -> BrowserLogin | None:
     """The login of a cookie secret (``None``: unknown, expired, revoked or user disabled)."""
     if not secret or len(secret) > 256:
@@ -67,7 +63,7 @@ def session_login(session: Session, secret: str) -> BrowserLogin | None:
     if row is None:
         return None
     browser, user = row
-    if browser.revoked_at is not None or _aware(browser.expires_at) <= utcnow() or not user.active:
+    if browser.revoked_at is not None or as_utc(browser.expires_at) <= utcnow() or not user.active:
         return None
     return BrowserLogin(principal_of(user), browser.csrf_token)
 
