@@ -300,6 +300,44 @@ def _station_needs(county: pd.DataFrame, rules: ScenarioRules) -> pd.DataFrame:
     )
 
 
+def _unit_needs(
+    units: pd.DataFrame,
+    kind: str,
+    prefix: str,
+    *,
+    category: str | list[str],
+    industry: str | list[str],
+    size: int,
+    source: str,
+    session: int | None = None,
+) -> pd.DataFrame:
+    """Needs of one ``kind``, one per township or village of ``units``, at its point.
+
+    ``units`` has ``code, name, county_adcode, lon, lat``; the need id is
+    ``<prefix>-<code>`` (``-<session>`` added for a numbered session, which also keys
+    the need's hash). ``category`` and ``industry`` are one value or one per unit.
+    """
+    suffix = "" if session is None else str(session)
+    return pd.DataFrame(
+        {
+            "need_id": f"{prefix}-" + units["code"] + (f"-{suffix}" if suffix else ""),
+            "kind": kind,
+            "adcode": units["county_adcode"].to_numpy(),
+            "unit_code": units["code"].to_numpy(),
+            "unit_name": units["name"].to_numpy(),
+            "lon": units["lon"].to_numpy(),
+            "lat": units["lat"].to_numpy(),
+            "category": category,
+            "industry": industry,
+            "size": size,
+            "min_level": "",
+            "station_role": "",
+            "source": source,
+            "_hash": (units["code"] + suffix).to_numpy(),
+        }
+    )
+
+
 def _township_needs(
     county: pd.DataFrame, townships: pd.DataFrame, rules: ScenarioRules
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -309,27 +347,17 @@ def _township_needs(
     t_county = county.loc[t["county_adcode"].to_numpy()]
     has_base = unit_uniform(t["code"], seed, 11) < rules.township_industry_share
     ind = _draw_industry(unit_uniform(t["code"], seed, 12), t_county["zone"].to_numpy())
-    tb = t[has_base]
-    return t, pd.DataFrame(
-        {
-            "need_id": "TI-" + tb["code"],
-            "kind": "township_industry",
-            "adcode": tb["county_adcode"].to_numpy(),
-            "unit_code": tb["code"].to_numpy(),
-            "unit_name": tb["name"].to_numpy(),
-            "lon": tb["lon"].to_numpy(),
-            "lat": tb["lat"].to_numpy(),
-            "category": [INDUSTRIES[i][1] for i in ind[has_base]],
-            "industry": [INDUSTRIES[i][0] for i in ind[has_base]],
-            "size": rules.township_industry_size_days,
-            "min_level": "",
-            "station_role": "",
-            "source": (
-                f"synthetic (seed {seed}, rule township_industry: "
-                f"{rules.township_industry_share:.0%} of poor townships, industry by zone)"
-            ),
-            "_hash": tb["code"].to_numpy(),
-        }
+    return t, _unit_needs(
+        t[has_base],
+        "township_industry",
+        "TI",
+        category=[INDUSTRIES[i][1] for i in ind[has_base]],
+        industry=[INDUSTRIES[i][0] for i in ind[has_base]],
+        size=rules.township_industry_size_days,
+        source=(
+            f"synthetic (seed {seed}, rule township_industry: "
+            f"{rules.township_industry_share:.0%} of poor townships, industry by zone)"
+        ),
     )
 
 
@@ -342,27 +370,17 @@ def _village_needs(
     v_county = county.loc[v["county_adcode"].to_numpy()]
     chosen = unit_uniform(v["code"], seed, 21) < rules.village_product_share
     vind = _draw_industry(unit_uniform(v["code"], seed, 22), v_county["zone"].to_numpy())
-    vb = v[chosen]
-    return pd.DataFrame(
-        {
-            "need_id": "VP-" + vb["code"],
-            "kind": "village_product",
-            "adcode": vb["county_adcode"].to_numpy(),
-            "unit_code": vb["code"].to_numpy(),
-            "unit_name": vb["name"].to_numpy(),
-            "lon": vb["lon"].to_numpy(),
-            "lat": vb["lat"].to_numpy(),
-            "category": [INDUSTRIES[i][1] for i in vind[chosen]],
-            "industry": [INDUSTRIES[i][0] for i in vind[chosen]],
-            "size": rules.village_product_size_days,
-            "min_level": "",
-            "station_role": "",
-            "source": (
-                f"synthetic (seed {seed}, rule village_product: "
-                f"{rules.village_product_share:.0%} of villages, product by zone)"
-            ),
-            "_hash": vb["code"].to_numpy(),
-        }
+    return _unit_needs(
+        v[chosen],
+        "village_product",
+        "VP",
+        category=[INDUSTRIES[i][1] for i in vind[chosen]],
+        industry=[INDUSTRIES[i][0] for i in vind[chosen]],
+        size=rules.village_product_size_days,
+        source=(
+            f"synthetic (seed {seed}, rule village_product: "
+            f"{rules.village_product_share:.0%} of villages, product by zone)"
+        ),
     )
 
 
@@ -372,28 +390,19 @@ def _training_needs(t: pd.DataFrame, rules: ScenarioRules) -> list[pd.DataFrame]
     frames: list[pd.DataFrame] = []
     second = unit_uniform(t["code"], seed, 31) < rules.second_training_share
     for k, mask in ((1, np.ones(len(t), dtype=bool)), (2, second)):
-        tk = t[mask]
         frames.append(
-            pd.DataFrame(
-                {
-                    "need_id": "TR-" + tk["code"] + f"-{k}",
-                    "kind": "training",
-                    "adcode": tk["county_adcode"].to_numpy(),
-                    "unit_code": tk["code"].to_numpy(),
-                    "unit_name": tk["name"].to_numpy(),
-                    "lon": tk["lon"].to_numpy(),
-                    "lat": tk["lat"].to_numpy(),
-                    "category": "training",
-                    "industry": CATEGORY_ZH["training"],
-                    "size": rules.training_size_days,
-                    "min_level": "",
-                    "station_role": "",
-                    "source": (
-                        f"synthetic (seed {seed}, rule training: 1 session per poor township, "
-                        f"a 2nd with p={rules.second_training_share})"
-                    ),
-                    "_hash": (tk["code"] + str(k)).to_numpy(),
-                }
+            _unit_needs(
+                t[mask],
+                "training",
+                "TR",
+                session=k,
+                category="training",
+                industry=CATEGORY_ZH["training"],
+                size=rules.training_size_days,
+                source=(
+                    f"synthetic (seed {seed}, rule training: 1 session per poor township, "
+                    f"a 2nd with p={rules.second_training_share})"
+                ),
             )
         )
 
