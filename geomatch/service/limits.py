@@ -25,7 +25,8 @@ import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import PurePosixPath
+from typing import Any, NoReturn
 
 from fastapi import HTTPException, status
 from starlette.requests import HTTPConnection
@@ -42,6 +43,7 @@ __all__ = [
     "FileTooLargeError",
     "StreamedForm",
     "allow_upload",
+    "csv_guards",
     "read_multipart",
 ]
 
@@ -225,30 +227,53 @@ class CsvShapeGuard:
         self.rows += 1
         self._fields, self._cell = 1, 0
         if self.rows > self.max_rows:
-            raise CsvLimitError(
+            self._refuse(
                 f"上传表超过 {self.max_rows} 行 (more than max_upload_rows = {self.max_rows})",
-                file=self.display,
                 row=self.rows,
             )
 
     def _check_columns(self) -> None:
         if self._fields > self.max_columns:
-            raise CsvLimitError(
+            self._refuse(
                 f"上传表超过 {self.max_columns} 列 "
-                f"(more than max_upload_columns = {self.max_columns})",
-                file=self.display,
-                row=self.rows + 1,
+                f"(more than max_upload_columns = {self.max_columns})"
             )
 
     def _check_cell(self) -> None:
         if self._cell > self.max_cell:
-            raise CsvLimitError(
+            self._refuse(
                 f"单元格超过 {self.max_cell} 个字符 (a cell longer than max_cell_chars = "
                 f"{self.max_cell})",
-                file=self.display,
-                row=self.rows + 1,
                 column=str(self._fields),
             )
+
+    def _refuse(
+        self, message: str, *, row: int | None = None, column: str | None = None
+    ) -> NoReturn:
+        """Raise the limit error at ``row`` (default: the row being read, header = 1)."""
+        raise CsvLimitError(
+            message, file=self.display, row=self.rows + 1 if row is None else row, column=column
+        )
+
+
+def csv_guards(settings: ServiceSettings) -> Callable[[str], CsvShapeGuard | None]:
+    """The streaming shape check of an uploaded file by its name: CSV files only, named.
+
+    The limits are the settings' ``max_upload_columns``, ``max_upload_rows`` and
+    ``max_cell_chars``; a file of another kind (``.xlsx``, ``.gpkg``, ``.zip``) gets none.
+    """
+
+    def make(name: str) -> CsvShapeGuard | None:
+        if PurePosixPath(name.replace("\\", "/")).suffix.lower() != ".csv":
+            return None
+        return CsvShapeGuard(
+            settings.max_upload_columns,
+            settings.max_upload_rows,
+            settings.max_cell_chars,
+            display=name,
+        )
+
+    return make
 
 
 @dataclass

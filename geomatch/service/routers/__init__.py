@@ -7,11 +7,19 @@ code inside a route body; :data:`ERRORS` documents the error bodies every route 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Form, Query
 
 from geomatch.service.schemas import ErrorOut, ValidationErrorOut
 
-__all__ = ["ERRORS"]
+__all__ = ["ERRORS", "YearForm", "YearQuery", "multipart_form"]
+
+#: Years of the programme's records a request may name (2013 … 2035).
+YEAR_MIN, YEAR_MAX = 2013, 2035
+#: A year as a query parameter (``?year=2020``) and as a field of a page's form.
+YearQuery = Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX, description="year, e.g. 2020")]
+YearForm = Annotated[int, Form(ge=YEAR_MIN, le=YEAR_MAX)]
 
 #: Error answers shared by the API routes (for the OpenAPI document).
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -25,3 +33,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "or the request names something unknown (a sentence)",
     },
 }
+
+
+def multipart_form(field: str, field_schema: dict[str, Any], files: str) -> dict[str, Any]:
+    """The OpenAPI request body of an upload form: one text ``field`` and one ``file``.
+
+    The routes read the form as it streams (:func:`geomatch.service.limits.read_multipart`),
+    so FastAPI cannot derive the body from parameters; ``files`` describes the file types.
+    """
+    properties = {
+        field: field_schema,
+        "file": {"type": "string", "format": "binary", "description": files},
+    }
+    schema = {"type": "object", "required": [field, "file"], "properties": properties}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }

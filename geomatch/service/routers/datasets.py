@@ -9,8 +9,6 @@ authentication were checked before the first byte by the body-limit middleware.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from pathlib import PurePosixPath
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request, status
@@ -22,14 +20,9 @@ from geomatch.io.output import write_csv
 from geomatch.service.auth import Principal
 from geomatch.service.config import ServiceSettings
 from geomatch.service.deps import DbSession, FullReader, NationalUser, Settings
-from geomatch.service.limits import (
-    CsvShapeGuard,
-    FileTooLargeError,
-    StreamedForm,
-    read_multipart,
-)
+from geomatch.service.limits import FileTooLargeError, StreamedForm, csv_guards, read_multipart
 from geomatch.service.models import StoredDataset
-from geomatch.service.routers import ERRORS
+from geomatch.service.routers import ERRORS, multipart_form
 from geomatch.service.run_service import audit
 from geomatch.service.schemas import DatasetOut, ErrorOut, InputErrorOut
 from geomatch.service.uploads import UploadTooLargeError, validate_upload
@@ -38,27 +31,9 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["datasets"])
 
-_FORM_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["kind", "file"],
-                    "properties": {
-                        "kind": {"type": "string", "enum": ["helpers", "needs"]},
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": ".csv, .gpkg or .zip",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
+_FORM_SCHEMA = multipart_form(
+    "kind", {"type": "string", "enum": ["helpers", "needs"]}, ".csv, .gpkg or .zip"
+)
 
 
 def _input_error(exc: InputError) -> HTTPException:
@@ -68,28 +43,12 @@ def _input_error(exc: InputError) -> HTTPException:
     )
 
 
-def _guard_for(settings: ServiceSettings) -> Callable[[str], CsvShapeGuard | None]:
-    """The streaming shape check for a file name (CSV files only)."""
-
-    def make(name: str) -> CsvShapeGuard | None:
-        if PurePosixPath(name.replace("\\", "/")).suffix.lower() != ".csv":
-            return None
-        return CsvShapeGuard(
-            settings.max_upload_columns,
-            settings.max_upload_rows,
-            settings.max_cell_chars,
-            display=name,
-        )
-
-    return make
-
-
 async def _read_form(request: Request, settings: ServiceSettings) -> StreamedForm:
     try:
         form = await read_multipart(
             request.headers.get("content-type", ""),
             request.stream(),
-            _guard_for(settings),
+            csv_guards(settings),
             settings.max_upload_bytes,
         )
     except FileTooLargeError as exc:
@@ -162,7 +121,7 @@ def _accept_upload(
             kind,
             max_unzipped_bytes=settings.max_unzipped_bytes,
             max_zip_ratio=settings.max_zip_ratio,
-            guard_for=_guard_for(settings),
+            guard_for=csv_guards(settings),
         )
     except UploadTooLargeError as exc:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=str(exc)) from None

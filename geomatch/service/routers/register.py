@@ -49,35 +49,17 @@ from geomatch.service.deps import (
     ScopedProvince,
     Settings,
 )
-from geomatch.service.limits import CsvShapeGuard, read_multipart
-from geomatch.service.routers import ERRORS
+from geomatch.service.limits import csv_guards, read_multipart
+from geomatch.service.routers import ERRORS, multipart_form
 from geomatch.service.run_service import audit
 
 __all__ = ["pages", "router"]
 
 router = APIRouter(prefix="/api", tags=["register"])
 
-_FORM_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["province", "file"],
-                    "properties": {
-                        "province": {"type": "string", "pattern": r"^\d{2}0000$"},
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": ".csv or .xlsx",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
+_FORM_SCHEMA = multipart_form(
+    "province", {"type": "string", "pattern": r"^\d{2}0000$"}, ".csv or .xlsx"
+)
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -107,12 +89,6 @@ def _may_file(user: Principal, province: str) -> None:
     )
 
 
-def _guard(settings: ServiceSettings) -> CsvShapeGuard:
-    return CsvShapeGuard(
-        settings.max_upload_columns, settings.max_upload_rows, settings.max_cell_chars
-    )
-
-
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
@@ -131,7 +107,7 @@ async def import_register_route(
         form = await read_multipart(
             request.headers.get("content-type", ""),
             request.stream(),
-            lambda name: _guard(settings) if name.lower().endswith(".csv") else None,
+            csv_guards(settings),
         )
     except InputError as exc:
         raise _errors_422(exc) from None
