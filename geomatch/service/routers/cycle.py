@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import pandas as pd
-from fastapi import APIRouter, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi import APIRouter, Form, HTTPException, Request, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -61,7 +61,7 @@ from geomatch.service.deps import (
     ScopedProvince,
     Settings,
 )
-from geomatch.service.routers import ERRORS
+from geomatch.service.routers import ERRORS, YearForm, YearQuery
 
 __all__ = ["api", "pages", "router", "run_evaluation", "submit"]
 
@@ -69,8 +69,6 @@ __all__ = ["api", "pages", "router", "run_evaluation", "submit"]
 router = APIRouter()
 api = APIRouter(prefix="/api/cycle", tags=["cycle"])
 pages = APIRouter(include_in_schema=False)
-
-YearQ = Annotated[int, Query(ge=2013, le=2035, description="year, e.g. 2020")]
 
 
 def unprocessable(exc: GeomatchError) -> HTTPException:
@@ -107,7 +105,7 @@ def post_evaluate(
 
 @api.get("/scores", response_model=list[UnitScoreOut], responses=ERRORS, summary="Unit scores")
 def get_scores(
-    session: DbSession, user: CurrentUser, province: ScopedProvince, year: YearQ
+    session: DbSession, user: CurrentUser, province: ScopedProvince, year: YearQuery
 ) -> list[Any]:
     return store.scores(session, year, province)
 
@@ -137,7 +135,7 @@ def _quotas(session: Session, year: int, unit: str | None) -> list[Any]:
 
 @api.get("/quotas", response_model=list[QuotaOut], responses=ERRORS, summary="Quotas of a year")
 def get_quotas(
-    session: DbSession, user: CurrentUser, province: ScopedProvince, year: YearQ
+    session: DbSession, user: CurrentUser, province: ScopedProvince, year: YearQuery
 ) -> list[Any]:
     return _quotas(session, year, province)
 
@@ -177,7 +175,7 @@ def post_recommendations(body: RecommendIn, session: DbSession, user: CurrentUse
     summary="Recommendations",
 )
 def get_recommendations(
-    session: DbSession, user: CurrentUser, province: ScopedProvince, year: YearQ
+    session: DbSession, user: CurrentUser, province: ScopedProvince, year: YearQuery
 ) -> list[Any]:
     return store.recommendations(session, year, province)
 
@@ -269,7 +267,7 @@ def export_frame(session: Session, table: Table, year: int) -> pd.DataFrame:
 
 @api.get("/export/{table}.csv", responses=ERRORS, summary="Export a table (CSV)")
 def export_csv(
-    table: Annotated[Table, PathParam()], session: DbSession, user: FullReader, year: YearQ
+    table: Annotated[Table, PathParam()], session: DbSession, user: FullReader, year: YearQuery
 ) -> Response:
     from geomatch.io.output import mask_personal_numbers, neutralise_formulas
 
@@ -317,7 +315,7 @@ async def _page(
 
 @pages.get("/cycle", response_class=HTMLResponse)
 async def cycle_page(
-    request: Request, session: DbSession, user: PageUser, year: YearQ = 2020
+    request: Request, session: DbSession, user: PageUser, year: YearQuery = 2020
 ) -> Response:
     return await _page(request, session, user, year)
 
@@ -331,7 +329,7 @@ def evaluate_form(
     session: DbSession,
     user: PageUser,
     settings: Settings,
-    year: Annotated[int, Form(ge=2013, le=2035)],
+    year: YearForm,
 ) -> Response:
     if user.role != "national":
         raise AuthorizationError("只有全国科协可以运行评估")
@@ -347,7 +345,7 @@ async def commend_form(
     request: Request,
     session: DbSession,
     user: PageUser,
-    year: Annotated[int, Form(ge=2013, le=2035)],
+    year: YearForm,
 ) -> Response:
     if user.role != "national":
         raise AuthorizationError("只有全国科协可以进行全国评选")
@@ -365,7 +363,7 @@ async def recommend_form(
     request: Request,
     session: DbSession,
     user: PageUser,
-    year: Annotated[int, Form(ge=2013, le=2035)],
+    year: YearForm,
     publicity_start: Annotated[str, Form(max_length=10)],
     publicity_end: Annotated[str, Form(max_length=10)],
     file: UploadFile,

@@ -15,13 +15,11 @@ from fastapi.responses import HTMLResponse
 from geomatch.records.ledger import ledger, self_check
 from geomatch.records.schemas import LedgerRowOut, SelfCheckRowOut
 from geomatch.service.deps import CurrentUser, DbSession, PageUser, ScopedProvince
-from geomatch.service.routers import ERRORS
+from geomatch.service.routers import ERRORS, YearQuery
 
 __all__ = ["pages", "router"]
 
 router = APIRouter(prefix="/api", tags=["ledger"])
-
-Year = Annotated[int, Query(ge=2013, le=2035, description="year, e.g. 2020")]
 
 
 @router.get(
@@ -31,7 +29,7 @@ Year = Annotated[int, Query(ge=2013, le=2035, description="year, e.g. 2020")]
     summary="Targets against achievements per province and national society",
 )
 def get_ledger(
-    session: DbSession, user: CurrentUser, province: ScopedProvince, year: Year
+    session: DbSession, user: CurrentUser, province: ScopedProvince, year: YearQuery
 ) -> list[LedgerRowOut]:
     rows = ledger(session, year, province)
     return [LedgerRowOut.model_validate(r) for r in rows.to_dict("records")]
@@ -44,7 +42,7 @@ def get_ledger(
     summary="自查: the units that fall short, and by how much",
 )
 def get_self_check(
-    session: DbSession, user: CurrentUser, province: ScopedProvince, year: Year
+    session: DbSession, user: CurrentUser, province: ScopedProvince, year: YearQuery
 ) -> list[SelfCheckRowOut]:
     rows = self_check(ledger(session, year, province))
     return [SelfCheckRowOut.model_validate(r) for r in rows.to_dict("records")]
