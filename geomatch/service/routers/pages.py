@@ -32,6 +32,7 @@ from geomatch.service.models import (
     StoredRunTable,
 )
 from geomatch.service.results import coverage_rows, latest_done_run
+from geomatch.service.routers.runs import RunUidParam
 from geomatch.service.run_service import (
     RunRequestData,
     audit,
@@ -200,6 +201,14 @@ def _province_table(session: Session, run_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def _latest_figures(session: Session, latest: Run | None, scope: str | None) -> dict[str, Any]:
+    """The summary and KPI rows of the latest finished run in ``scope`` (empty without one)."""
+    if latest is None:
+        return {"summary": None, "kpi_cols": [], "kpi_rows": []}
+    cols, rows = _kpi_rows(session, latest.id, scope)
+    return {"summary": _summary(session, latest.id, scope), "kpi_cols": cols, "kpi_rows": rows}
+
+
 @router.get("/", response_class=HTMLResponse)
 async def dashboard(request: Request, session: DbSession, user: PageUser) -> Response:
     if user.province is not None:
@@ -210,10 +219,8 @@ async def dashboard(request: Request, session: DbSession, user: PageUser) -> Res
         "user": user,
         "runs": runs_out(session, recent, user),
         "latest": latest,
-        "summary": None,
-        "provinces": [],
-        "kpi_cols": [],
-        "kpi_rows": [],
+        **_latest_figures(session, latest, None),
+        "provinces": _province_table(session, latest.id) if latest is not None else [],
         "scenarios": available_scenarios(request.app.state.settings),
         "default_scenario": DEFAULT_SCENARIO,
         "uploads": session.execute(
@@ -222,10 +229,6 @@ async def dashboard(request: Request, session: DbSession, user: PageUser) -> Res
         .scalars()
         .all(),
     }
-    if latest is not None:
-        context["summary"] = _summary(session, latest.id, None)
-        context["kpi_cols"], context["kpi_rows"] = _kpi_rows(session, latest.id, None)
-        context["provinces"] = _province_table(session, latest.id)
     return await render(request, "dashboard.html", context)
 
 
@@ -248,16 +251,12 @@ async def province_page(
         "province": prov.name if prov else adcode,
         "latest": latest,
         "counties": [],
-        "summary": None,
         "has_map": False,
-        "kpi_cols": [],
-        "kpi_rows": [],
+        **_latest_figures(session, latest, scope),
         "tables": list(TABLE_ZH),
     }
     if latest is not None:
         context["counties"] = coverage_rows(session, user, latest.id, scope)
-        context["summary"] = _summary(session, latest.id, scope)
-        context["kpi_cols"], context["kpi_rows"] = _kpi_rows(session, latest.id, scope)
         maps = request.app.state.settings.runs_dir / latest.uid / "maps"
         context["has_map"] = (maps / "province" / f"{adcode}.html").is_file()
     return await render(request, "province.html", context)
@@ -265,7 +264,7 @@ async def province_page(
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 async def run_page(
-    run_id: Annotated[str, PathParam(max_length=36)],
+    run_id: RunUidParam,
     request: Request,
     session: DbSession,
     user: PageUser,
@@ -301,7 +300,7 @@ def start_run_form(
 
 @router.post("/runs/{run_id}/cancel", dependencies=[CsrfForm])
 def cancel_run_form(
-    run_id: Annotated[str, PathParam(max_length=36)],
+    run_id: RunUidParam,
     request: Request,
     session: DbSession,
     user: PageUser,
