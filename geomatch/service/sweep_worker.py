@@ -7,8 +7,8 @@ The worker expands the same grid again (:func:`sweep_points`, so the keys are th
 the server listed) and runs it (:func:`geomatch.scale.sweep.run_sweep`) on the cluster
 named by ``GEOMATCH_DASK_SCHEDULER`` (``tcp://host:8786``), else on a ``LocalCluster`` of
 ``GEOMATCH_SWEEP_WORKERS`` (default 2) worker processes started inside this worker.
-Progress, the outcome (``done`` | ``failed``) and the worker's pid go to
-``status.json``; its log to ``FOLDER/worker.log``. A worker that died without an outcome
+Once started, only the worker writes ``status.json``: its pid, progress and the outcome
+(``done`` | ``failed``); its log to ``FOLDER/worker.log``. A worker that died without an outcome
 (killed, out of memory) is reported ``interrupted`` by :func:`sweep_status` (post the
 grid again to run it anew; ``geomatch sweep --out`` on the same folder resumes one from
 the command line).
@@ -96,7 +96,6 @@ def start_sweep_worker(
             start_new_session=True,
             close_fds=True,
         )
-    write_status(folder, pid=proc.pid)
     log.info("sweep %s: worker %s started", folder.name, proc.pid)
     return proc.pid
 
@@ -125,7 +124,7 @@ def run_in_worker(folder: Path) -> int:
     try:
         req = json.loads((folder / "request.json").read_text("utf-8"))
         points = sweep_points(Path(req["scenario_file"]), req["vary"], req.get("data_dir"))
-        write_status(folder, status="running")
+        write_status(folder, status="running", pid=os.getpid())  # only the worker writes now
         workers = int(os.environ.get(WORKERS_ENV, "2"))
         with open_executor(scheduler=os.environ.get(SCHEDULER_ENV), workers=workers) as ex:
             run_sweep(points, folder, ex, progress=progress)

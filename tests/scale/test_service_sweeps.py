@@ -83,7 +83,11 @@ def test_sweep_runs_in_its_own_worker_and_a_killed_worker_is_interrupted(svc: Se
     body = {"scenario": "mini", "vary": {"pairing.unmet_penalty": [4000]}}
     first = svc.client.post("/api/sweeps", json=body, headers=svc.h("national")).json()
     folder = Path(svc.settings.runs_dir) / "sweeps" / first["id"]
-    pid = json.loads((folder / "status.json").read_text("utf-8"))["pid"]
+    end = time.monotonic() + 30
+    while "pid" not in (st := json.loads((folder / "status.json").read_text("utf-8"))):
+        assert time.monotonic() < end, st
+        time.sleep(0.05)
+    pid = st["pid"]
     assert pid != os.getpid()  # not a thread of the server
     os.kill(pid, signal.SIGKILL)
     end = time.monotonic() + 30
