@@ -56,7 +56,7 @@ class PairingSettings(BaseModel):
     #: Column generation: most negative pairs added per need and pricing round (the
     #: optimum is proven over every compatible pair whatever this is; it trades the
     #: number of rounds against the size of each re-solve).
-    price_per_need: int = Field(4, ge=1, le=200)
+    price_per_need: int = Field(16, ge=1, le=200)
     #: Haversine nearest-neighbour index: ``kdtree`` (scipy cKDTree on unit vectors, exact
     #: great-circle order, fast) or ``balltree`` (scikit-learn BallTree, haversine metric).
     neighbour_index: Literal["kdtree", "balltree"] = "kdtree"
