@@ -57,6 +57,9 @@ R = TypeVar("R")
 
 #: Environment variable naming an existing scheduler (``tcp://host:8786``), as Dask reads it.
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+#: Dask's setting for the "large graph" warning, and the item size geomatch ships knowingly.
+_GRAPH_WARNING = "distributed.admin.large-graph-warning-threshold"
+_ITEM_BYTES_OK = "256MB"
 
 
 class Batch(ABC, Generic[R]):
@@ -162,11 +165,17 @@ class DaskExecutor(Executor):
     def submit(self, fn: Callable[[T], R], items: Sequence[T], *, label: str = "") -> Batch[R]:
         import uuid
 
+        import dask
+
         tag = f"{label or getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex[:8]}"
-        futures = [
-            self.client.submit(fn, item, key=f"{tag}-{k}", pure=False, retries=self.retries)
-            for k, item in enumerate(items)
-        ]
+        # each item carries its own data (a province's or a county chunk's matrices, some
+        # MB), never a copy of shared data: Dask's warning against graphs over 10 MB,
+        # meant for data embedded again and again, is noise here
+        with dask.config.set({_GRAPH_WARNING: _ITEM_BYTES_OK}):
+            futures = [
+                self.client.submit(fn, item, key=f"{tag}-{k}", pure=False, retries=self.retries)
+                for k, item in enumerate(items)
+            ]
         return _DaskBatch(self.client, futures)
 
     @property
