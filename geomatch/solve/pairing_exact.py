@@ -47,13 +47,15 @@ Algorithm
 
 If ``time_limit_s`` runs out, or ``max_rounds`` pricing rounds are done (a fixed amount of
 work: the same pairing on any machine), before the proof, the pairing of the last round is
-returned as ``feasible`` with the Lagrangian/LP bound
+returned as ``feasible`` with the Lagrangian bound of
+:func:`geomatch.solve.pairing_flow.lagrangian_bound`: for node potentials ``p``,
 
-    LB = Σ_n π'_n − Σ_h b_h μ_h + Σ_{a ∈ A} min(0, rc'_a) + Σ_n min(0, p_n − π'_n),
+    LB(p) = Σ_v p(v)·demand(v) + Σ_a u_a·min(0, c_a + p(tail a) − p(head a))
 
-``π'_n = min(π_n, ℓ_n)`` where ``ℓ_n`` is the pricer's lower bound of ``c + e + μ`` over
-all pairs of ``n`` outside (P2) — a dual-feasible point of the full LP with the
-upper-bound duals of (3) set to ``min(0, ·)``, hence ≤ the optimum (weak duality).
+over the arcs of the restricted network, with each need's potential lowered to
+``π'_n = min(π_n, ℓ_n)`` (``ℓ_n``: the pricer's lower bound of ``c + e + μ`` over all pairs
+of ``n`` outside (P2)), which makes every pair outside the model contribute nothing —
+hence ≤ the optimum over ``P`` (weak duality), side-constraint groups included.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from geomatch.candidates.pricing import PricedArcs
-from geomatch.solve.pairing_flow import solve_flow
+from geomatch.solve.pairing_flow import lagrangian_bound, solve_flow
 from geomatch.solve.pairing_model import ArcModel, ModelSolution
 
 if TYPE_CHECKING:
@@ -138,25 +140,6 @@ def _prune(p: _Problem, model: ArcModel, sol: ModelSolution) -> int:
     return int(drop.sum())
 
 
-def dual_bound(model: ArcModel, sol: ModelSolution, lower: np.ndarray) -> float:
-    """The bound LB of the module docstring (NaN with side-constraint groups)."""
-    pi, mu = sol.need_potential, sol.helper_potential
-    if pi is None or mu is None or model.groups or model.unmet_cost is None:
-        return float("nan")
-    pi2 = np.minimum(pi.astype(float), lower)
-    mu = np.maximum(mu.astype(float), 0.0)
-    rc = model.arc_cost + mu[model.arc_helper] - pi2[model.arc_need]
-    load_h = np.ones(model.n_helpers, dtype=np.int64)
-    load_h[model.arc_helper] = model.arc_load
-    cap = model.helper_cap // np.maximum(load_h, 1)
-    return float(
-        pi2.sum()
-        - (cap * mu).sum()
-        + np.minimum(rc, 0).sum()
-        + np.minimum(model.unmet_cost - pi2, 0).sum()
-    )
-
-
 def _stop_reason(s: PairingSettings, rounds: list[dict[str, Any]]) -> str:
     if s.max_rounds is not None and len(rounds) >= s.max_rounds:
         return f"round budget ({s.max_rounds} pricing rounds) before proof"
@@ -222,7 +205,7 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
             rounds[-1]["pruned"] = _prune(p, model, sol)
         _extend(p, new, extra)
     proven = len(new) == 0
-    bound = float(sol.objective) if proven else dual_bound(model, sol, priced.lower)
+    bound = float(sol.objective) if proven else lagrangian_bound(model, sol.x, priced.lower)
     status = sol.status if (proven or sol.status == "infeasible") else "feasible"
     info = {
         **sol.extra,

@@ -27,7 +27,7 @@ import numpy as np
 from geomatch.solve.pairing_duals import UNREACHED, FlowNetwork, residual_potentials
 from geomatch.solve.pairing_model import ArcModel, ModelSolution
 
-__all__ = ["solve_flow"]
+__all__ = ["lagrangian_bound", "solve_flow"]
 
 log = logging.getLogger(__name__)
 
@@ -202,3 +202,52 @@ def solve_flow(model: ArcModel, *, big_m: bool = False, potentials: bool = False
         need_potential=pi,
         helper_potential=mu,
     )
+
+
+def _flows_of(model: ArcModel, lay: _Layout, x: np.ndarray) -> np.ndarray:
+    """The flow on every arc of the layout that pairs ``x`` (bool per model arc) carries."""
+    H, A = model.n_helpers, model.n_arcs
+    parts = [np.bincount(model.arc_helper[x], minlength=H)]
+    for fam in model.groups:
+        m = x & (fam.arc_group >= 0)
+        parts.append(np.bincount(fam.arc_group[m], minlength=len(fam.group_cap)))
+    parts.append(x.astype(np.int64))
+    n_layout = len(lay.net.tail)
+    if n_layout > lay.first_pair_arc + A:  # unmet arcs
+        met = np.zeros(model.n_needs, dtype=bool)
+        met[model.arc_need[x]] = True
+        parts.append((~met).astype(np.int64))
+    return np.concatenate(parts).astype(np.int64)
+
+
+def lagrangian_bound(model: ArcModel, x: np.ndarray, lower: np.ndarray) -> float:
+    """A lower bound of the optimum over *all* compatible pairs, from a restricted flow.
+
+    With node potentials ``p`` (``p(S) = 0``) the Lagrangian of the flow-conservation
+    constraints gives, for any ``p`` (weak duality),
+
+        LB(p) = Σ_v p(v)·demand(v) + Σ_a u_a·min(0, c_a + p(tail a) − p(head a)),
+
+    the sum over the arcs of the whole network — those of the restricted model here, and
+    the compatible pairs outside it, which contribute nothing when every need's
+    potential is lowered to ``p'(n) = min(π_n, ℓ_n)``: ``ℓ_n`` (the pricer's ``lower``)
+    bounds ``c + μ`` of every outside pair of ``n`` from below, and ``μ_h`` is the least
+    tail potential of the helper's arcs. ``π`` are the potentials of
+    :func:`_potentials` for the flow ``x`` (optimal on the restricted model). Holds with
+    side-constraint groups (their nodes are part of the network). ``nan`` when the model
+    has no unmet arcs (every need must be paired).
+    """
+    if model.unmet_cost is None or not model.is_network():
+        return float("nan")
+    lay = _layout(model, model.unmet_cost)
+    flows = _flows_of(model, lay, x)
+    pi, _ = _potentials(model, lay, flows, model.unmet_cost)
+    p = residual_potentials(lay.net, flows).astype(float)
+    need_nodes = slice(lay.need0, lay.need0 + model.n_needs)
+    p[need_nodes] = np.minimum(pi.astype(float), lower)
+    if (p >= UNREACHED).any():  # nodes no flow can reach (no arc, or cut off): p = 0
+        p[p >= UNREACHED] = 0.0
+    net = lay.net
+    rc = net.cost + p[net.tail] - p[net.head]
+    demand = -lay.supplies.astype(float)
+    return float((p * demand).sum() + (net.capacity * np.minimum(rc, 0.0)).sum())
