@@ -40,10 +40,12 @@ Algorithm
    ``(π, μ)`` is an optimal dual of the full problem and the flow is optimal over
    ``P`` (LP duality; integral by total unimodularity) — ``status = optimal``.
    Otherwise add the ``price_per_need`` most negative violators of each need to ``A``
-   and go to 2. In the first rounds, added pairs that carry no flow and have a positive
-   reduced cost are dropped from ``A`` again (they are priced like any other pair, so
-   the proof is unchanged; this keeps the re-solves small). After those rounds each
-   round adds at least one pair not in ``A`` and ``P`` is finite, so the loop ends.
+   and go to 2. While every round lowers the objective, added pairs that carry no flow
+   and have a positive reduced cost are dropped from ``A`` again (they are priced like
+   any other pair, so the proof is unchanged; this keeps the re-solves small and the
+   memory flat). The objective of an integral flow takes finitely many values, so there
+   are finitely many pruning rounds; after the first round that does not lower it, each
+   round only adds at least one pair not in ``A``, and ``P`` is finite: the loop ends.
 
 If ``time_limit_s`` runs out, or ``max_rounds`` pricing rounds are done (a fixed amount of
 work: the same pairing on any machine), before the proof, the pairing of the last round is
@@ -80,9 +82,6 @@ __all__ = ["ExactResult", "column_generation"]
 
 log = logging.getLogger(__name__)
 
-#: Rounds that drop unused arcs of positive reduced cost (later rounds only add, so the
-#: loop cannot cycle and ends).
-_PRUNE_ROUNDS = 8
 
 #: What ``status: optimal`` is proven over.
 OPTIMAL_OVER = "all compatible pairs within radius_km (and the relation pools)"
@@ -168,6 +167,7 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
     _extend(p, _new_arcs(p, pricer.arcs_for(start.need[keep], start.helper[keep])), extra)
     raw, price_s = 0.0, time.perf_counter() - t0
     log.info("warm start: %d pairs by estimated potentials, %.2f s", len(warm), price_s)
+    pruning = True  # until the first round that does not lower the objective
     while True:
         model = p.model()
         sol = solve_flow(model, big_m=p.require_all, potentials=True)
@@ -201,7 +201,8 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
             break
         if s.max_rounds is not None and len(rounds) >= s.max_rounds:
             break
-        if len(rounds) <= _PRUNE_ROUNDS:
+        pruning = pruning and (len(rounds) < 2 or sol.objective < rounds[-2]["objective"])
+        if pruning:
             rounds[-1]["pruned"] = _prune(p, model, sol)
         _extend(p, new, extra)
     proven = len(new) == 0
