@@ -1099,10 +1099,16 @@ def pair_from_locations(
     until none is left, so ``status = optimal`` is proven over all compatible pairs
     (``summary["optimal_over"]``). Models that are not a network (per-pair loads,
     all-or-nothing stations, equity terms, ``solver = "cpsat"``) are solved on the
-    candidate pairs and reported ``feasible`` without a bound over all pairs.
+    candidate pairs and reported ``feasible`` without a bound over all pairs. With
+    ``locks`` the helpers are paired one by one (``pool_helpers`` off).
     """
     progress = progress or null_progress
     t0 = time.perf_counter()
+    if locks is not None and len(locks) and settings.pool_helpers:
+        # a lock names one expert, and a pooled hub whose member is filled by its locks
+        # can be left without a member for a station: pair helpers one by one
+        log.info("%d locked pairs: helpers are paired one by one (pool_helpers off)", len(locks))
+        settings = settings.model_copy(update={"pool_helpers": False})
     arcs = build_candidates(
         helpers, needs, settings, relations=relations, progress=scaled(progress, 0.0, 0.25)
     )
@@ -1150,14 +1156,10 @@ def run_pairing_scenario(
         A :class:`geomatch.model.scenario.Scenario`; its ``pairing`` table rules.
     locks, previous
         ``need_id, helper_id`` pairs the pairing must keep (signed agreements) and last
-        plan's pairs (changing one costs ``change_penalty``), as in ``geomatch pair``.
-        With locks the helpers are not pooled: a lock names one expert, and a pooled hub
-        whose member is filled by its locks can be left without a member for a station.
+        plan's pairs (changing one costs ``change_penalty``), as in ``geomatch pair``
+        (with locks the helpers are not pooled, see :func:`pair_from_locations`).
     """
     settings: PairingSettings = scenario.pairing
-    if locks is not None and len(locks) and settings.pool_helpers:
-        log.info("%d locked pairs: helpers are paired one by one (pool_helpers off)", len(locks))
-        settings = settings.model_copy(update={"pool_helpers": False})
     helpers = pd.DataFrame(dataset.helpers.drop(columns="geometry", errors="ignore"))
     needs = pd.DataFrame(dataset.needs.drop(columns="geometry", errors="ignore"))
     relations = dataset.pairing_relations

@@ -200,3 +200,25 @@ def test_round_budget_stops_the_same_way_every_time() -> None:
     assert first.summary["objective"] == again.summary["objective"]
     opt = _highs_optimum(helpers, needs, s)
     assert first.summary["bound"] <= opt + 1e-6 <= first.summary["objective"] + 1e-6
+
+
+def test_locks_with_helpers_pooled_at_city_points_keep_the_named_expert() -> None:
+    # pooled hubs would let a lock's expert be swapped for another member of the hub
+    helpers, needs = _instance(9, 40, 24, cities=2)
+    s = PairingSettings(relation_mode="ignore", k_nearest=2)
+    spec = helpers.set_index("helper_id")["specialty"]
+    cap = helpers.set_index("helper_id")["capacity"]
+    rows: list[dict[str, str]] = []
+    for need_id, cat in needs[["need_id", "category"]].head(12).itertuples(index=False):
+        taken = {r["helper_id"] for r in rows}
+        fits = [h for h in spec.index[spec == cat] if h not in taken]
+        if fits:  # the last fitting member of its hub, one lock per expert
+            rows.append({"need_id": need_id, "helper_id": fits[-1]})
+    locks = pd.DataFrame(rows)
+    assert len(locks) >= 4
+    r = pair_from_locations(helpers, needs, s, locks=locks)
+    got = r.pairings.set_index("need_id")["helper_id"]
+    for need_id, helper_id in locks.itertuples(index=False):
+        assert got[need_id] == helper_id
+    used = r.pairings["helper_id"].value_counts()
+    assert (used <= cap[used.index]).all()
