@@ -50,6 +50,7 @@ import importlib.util
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,8 @@ from geomatch.errors import InputError
 
 if TYPE_CHECKING:
     from ortools.constraint_solver import pywrapcp, routing_parameters_pb2
+    from pyvrp import ProblemData
+    from pyvrp import Solution as PyvrpSolution
 
 __all__ = [
     "Backend",
@@ -70,6 +73,8 @@ __all__ = [
     "default_backend",
     "euclidean_matrix",
     "hierarchical_vehicle_cost",
+    "pyvrp_data",
+    "pyvrp_routes",
     "read_solomon",
     "route_distance",
     "search_with_move_budget",
@@ -738,6 +743,78 @@ def _stop_when_below(routing: pywrapcp.RoutingModel, limit: int) -> Callable[[],
 # --- PyVRP ------------------------------------------------------------------
 
 
+def pyvrp_data(
+    problem: VrptwProblem,
+    *,
+    scale: float = 1000.0,
+    vehicle_cost: float | None = None,
+    num_available: int | None = None,
+) -> ProblemData:
+    """The instance as PyVRP problem data, on the integer data every backend gets.
+
+    Distances and times are ``scale``-fold integers (travel plus service rounded up, due
+    dates down, see :func:`_integer_data`), demands integers. One vehicle type:
+    ``num_available`` vehicles (default the instance's fleet ``K``) with the fixed cost
+    ``vehicle_cost`` in distance units (default :func:`hierarchical_vehicle_cost`, so
+    fewer vehicles always win). A customer with a skip penalty is optional with that
+    prize. PyVRP numbers its clients from 0: node ``i`` is client ``i − 1``.
+    """
+    from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+
+    F = hierarchical_vehicle_cost(problem) if vehicle_cost is None else float(vehicle_cost)
+    ints = _integer_data(problem, scale)
+    dem, cap = _demand_int(problem)
+    n = problem.n_customers + 1
+    optional = problem.skip_penalty is not None
+    clients = [
+        Client(
+            location=i,
+            delivery=[int(dem[i])],
+            service_duration=int(ints["service"][i]),
+            tw_early=int(min(ints["ready"][i], ints["due"][i])),
+            tw_late=int(ints["due"][i]),
+            prize=round(float(problem.skip_penalty[i]) * scale)
+            if problem.skip_penalty is not None
+            else 0,
+            required=not optional,
+        )
+        for i in range(1, n)
+    ]
+    early, late = int(ints["ready"][0]), int(ints["due"][0])
+    fleet = VehicleType(
+        num_available=int(num_available or problem.n_vehicles),
+        capacity=[cap],
+        fixed_cost=round(F * scale),
+        tw_early=early,
+        tw_late=late,
+    )
+    return ProblemData(
+        locations=[Location(float(i), 0.0) for i in range(n)],
+        clients=clients,
+        depots=[Depot(location=0, tw_early=early, tw_late=late)],
+        vehicle_types=[fleet],
+        # PyVRP's stubs spell an int64 matrix as ndarray[int]
+        distance_matrices=[ints["dist"]],  # type: ignore[list-item]
+        duration_matrices=[ints["travel"]],  # type: ignore[list-item]
+    )
+
+
+def pyvrp_routes(solution: PyvrpSolution) -> list[list[int]]:
+    """Routes of a PyVRP solution as node indices (client ``c`` is node ``c + 1``)."""
+    return [[int(a.idx) + 1 for a in route if a.is_client()] for route in solution.routes()]
+
+
+def _pyvrp_solution(data: ProblemData, routes: Sequence[Sequence[int]]) -> PyvrpSolution:
+    from pyvrp import Solution
+
+    return Solution(data, [[int(i) - 1 for i in r] for r in routes if r])
+
+
+def _with_fleet(data: ProblemData, vehicles: int) -> ProblemData:
+    fleet = data.vehicle_type(0)
+    return data.replace(vehicle_types=[fleet.replace(num_available=vehicles)])
+
+
 def _solve_pyvrp(
     problem: VrptwProblem,
     time_limit_s: float,
@@ -746,61 +823,72 @@ def _solve_pyvrp(
     F: float,
     initial: Sequence[Sequence[int]] | None = None,
 ) -> list[list[int]]:
-    from pyvrp import Model
+    """PyVRP's iterated local search with the fixed vehicle cost, for the whole budget."""
+    from pyvrp import solve
     from pyvrp.stop import MaxRuntime
 
-    ints = _integer_data(problem, scale)
-    dem, cap = _demand_int(problem)
-    m = Model()
-    horizon = int(ints["due"][0])
-    depot = m.add_depot(m.add_location(0.0, 0.0), tw_early=int(ints["ready"][0]), tw_late=horizon)
-    m.add_vehicle_type(
-        num_available=problem.n_vehicles,
-        capacity=cap,
-        start_depot=depot,
-        end_depot=depot,
-        fixed_cost=round(F * scale),
-        tw_early=int(ints["ready"][0]),
-        tw_late=horizon,
+    data = pyvrp_data(problem, scale=scale, vehicle_cost=F)
+    init = _pyvrp_solution(data, initial) if initial else None
+    res = solve(
+        data,
+        stop=MaxRuntime(max(0.01, time_limit_s)),
+        seed=seed,
+        collect_stats=False,
+        display=False,
+        initial_solution=init,
     )
-    nodes = [m.locations[0]]
-    for i in range(1, problem.n_customers + 1):
-        loc = m.add_location(float(i), 0.0)
-        nodes.append(loc)
-        prize = 0
-        required = problem.skip_penalty is None
-        if not required and problem.skip_penalty is not None:
-            prize = round(float(problem.skip_penalty[i]) * scale)
-        m.add_client(
-            loc,
-            delivery=int(dem[i]),
-            service_duration=int(ints["service"][i]),
-            tw_early=int(min(ints["ready"][i], ints["due"][i])),
-            tw_late=int(ints["due"][i]),
-            prize=prize,
-            required=required,
-        )
-    n = problem.n_customers + 1
-    dist, travel = ints["dist"], ints["travel"]
-    for i in range(n):
-        for j in range(n):
-            if i != j:
-                m.add_edge(nodes[i], nodes[j], distance=int(dist[i, j]), duration=int(travel[i, j]))
-    init = None
-    if initial:
-        from pyvrp import Solution
-
-        # PyVRP numbers clients from 0: node i is client i - 1.
-        init = Solution(m.data(), [[int(i) - 1 for i in r] for r in initial if r])
-    res = m.solve(
-        stop=MaxRuntime(max(0.01, time_limit_s)), seed=seed, display=False, initial_solution=init
-    )
-    best = res.best
-    if not best.is_feasible():
+    if not res.best.is_feasible():
         log.warning("%s: PyVRP found no feasible solution in %.1f s", problem.name, time_limit_s)
         return []
-    # PyVRP numbers clients from 0 in insertion order: client c is node c + 1.
-    return [[int(a.idx) + 1 for a in route if a.is_client()] for route in best.routes()]
+    return pyvrp_routes(res.best)
+
+
+def _fleet_lower_bound(problem: VrptwProblem) -> int:
+    """Vehicles needed for the total demand alone (at least one)."""
+    dem, cap = _demand_int(problem)
+    return max(1, math.ceil(int(dem.sum()) / max(cap, 1)))
+
+
+def _eliminate_routes(
+    problem: VrptwProblem,
+    data: ProblemData,
+    routes: list[list[int]] | None,
+    until: float,
+    seed: int,
+) -> list[list[int]] | None:
+    """Route elimination with PyVRP until ``until`` (a ``time.perf_counter`` instant).
+
+    From a feasible solution with ``k`` routes (none: the whole fleet), PyVRP searches
+    for any feasible solution with ``k − 1`` vehicles available, from its own random
+    start, and stops at the first one; this repeats until an attempt fails, the time is
+    up or the demand bound is reached. Restarting from the ``k − 1`` longest routes of
+    the last solution was measured worse (it stays near that solution; see
+    ``solvers/BENCHMARKS.md``). Returns the feasible solution with the fewest routes.
+    """
+    from pyvrp import solve
+    from pyvrp.exceptions import PenaltyBoundWarning
+    from pyvrp.stop import FirstFeasible, MaxRuntime, MultipleCriteria
+
+    lower = _fleet_lower_bound(problem)
+    best = routes
+    while best is None or len(best) > lower:
+        left = until - time.perf_counter()
+        if left <= 0.0:
+            break
+        k = problem.n_vehicles if best is None else len(best) - 1
+        stop = MultipleCriteria([FirstFeasible(), MaxRuntime(left)])
+        with warnings.catch_warnings():
+            # An attempt with too few vehicles drives PyVRP's penalties to their bound,
+            # and PyVRP warns; here that is the expected end of the elimination.
+            warnings.simplefilter("ignore", PenaltyBoundWarning)
+            res = solve(
+                _with_fleet(data, k), stop=stop, seed=seed, collect_stats=False, display=False
+            )
+        if not res.best.is_feasible():
+            break
+        best = pyvrp_routes(res.best)
+        log.debug("%s: route elimination reached %d vehicles", problem.name, len(best))
+    return best
 
 
 # --- pyvroom and the portfolio ---------------------------------------------------
@@ -851,14 +939,44 @@ def _solve_vroom(
 def _solve_portfolio(
     problem: VrptwProblem, time_limit_s: float, seed: int, scale: float, F: float, t0: float
 ) -> list[list[int]]:
-    """pyvroom's construction and local search for the fleet (≤ 30 % of the budget),
-    then PyVRP's iterated local search from that solution for the rest."""
-    start: list[list[int]] | None = None
-    try:
-        start = _solve_vroom(problem, 0.3 * time_limit_s, scale, F)
-    except ImportError:  # pyvroom is an optional (bench) dependency
-        log.info("pyvroom is not installed; the portfolio starts PyVRP from scratch")
-    if start and (check_routes(problem, start) or sum(map(len, start)) != problem.n_customers):
-        start = None
-    left = time_limit_s - (time.perf_counter() - t0)
-    return _solve_pyvrp(problem, left, seed, scale, F, initial=start)
+    """pyvroom, route elimination with PyVRP, then PyVRP's search for distance.
+
+    1. pyvroom's construction and local search (at most 10 % of the budget) give a first
+       feasible fleet;
+    2. when every customer must be served, :func:`_eliminate_routes` until half of the
+       budget has passed;
+    3. PyVRP's iterated local search, with the fixed vehicle cost and as many vehicles as
+       the best solution uses, started from it, for the rest of the budget.
+
+    The whole run ends within ``time_limit_s`` of ``t0``; the best feasible solution of
+    any phase is kept.
+    """
+    from pyvrp import solve
+    from pyvrp.stop import MaxRuntime
+
+    end = t0 + time_limit_s - 0.02
+    best: list[list[int]] | None = None
+    if importlib.util.find_spec("vroom") is not None:
+        best = _solve_vroom(problem, 0.1 * time_limit_s, scale, F)
+    if best and (check_routes(problem, best) or sum(map(len, best)) != problem.n_customers):
+        best = None
+    data = pyvrp_data(problem, scale=scale, vehicle_cost=F)
+    if problem.skip_penalty is None:
+        best = _eliminate_routes(problem, data, best, t0 + 0.5 * time_limit_s, seed)
+    if best:
+        data = _with_fleet(data, len(best))
+    res = solve(
+        data,
+        stop=MaxRuntime(max(0.01, end - time.perf_counter())),
+        seed=seed,
+        collect_stats=False,
+        display=False,
+        initial_solution=_pyvrp_solution(data, best) if best else None,
+    )
+    if res.best.is_feasible():
+        return pyvrp_routes(res.best)
+    if best is None:
+        log.warning(
+            "%s: the portfolio found no feasible solution in %.1f s", problem.name, time_limit_s
+        )
+    return best or []

@@ -120,6 +120,20 @@ def test_c101_25_feasible_and_near_optimal(c101_25: Path, backend: str) -> None:
     assert dist < 191.82  # optimum 191.3 with distances truncated to 0.1; 191.81 unrounded
 
 
+def test_route_elimination_from_one_route_per_customer(c101_25: Path) -> None:
+    """The portfolio's route elimination, started from the worst fleet (25 routes)."""
+    import time
+
+    from geomatch.solve.vrptw import _eliminate_routes, pyvrp_data
+
+    p = read_solomon(c101_25)
+    start = [[i] for i in range(1, p.n_customers + 1)]
+    routes = _eliminate_routes(p, pyvrp_data(p), start, time.perf_counter() + 3.0, seed=0)
+    assert routes is not None
+    vehicles, _dist = independent_check(c101_25, [[int(p.node_ids[i]) for i in r] for r in routes])
+    assert vehicles == 3  # from 25 down to the known optimum fleet of C101.25
+
+
 def test_read_solomon_bad_row(tmp_path: Path) -> None:
     bad = C101_25.replace(
         "    2      45         70         30        825        870         90",
