@@ -7,15 +7,20 @@ from pathlib import Path
 import pytest
 
 from geomatch.errors import InputError
+from geomatch.solve.vrptw import read_solomon
 from solvers.bench.vrptw import (
     benchmark_dir,
     list_instances,
     markdown_report,
     run_bench,
+    run_pyvrp_peer,
     summarise,
     update_benchmarks_md,
 )
-from tests.solve.test_vrptw import C101_25  # type: ignore[import-not-found,unused-ignore]
+from tests.solve.test_vrptw import (  # type: ignore[import-not-found,unused-ignore]
+    C101_25,
+    independent_check,
+)
 
 BKS_HEADER = (
     "instance,instance_file,group,customers,max_vehicles,capacity,bks_vehicles,bks_distance\n"
@@ -61,3 +66,12 @@ def test_run_score_and_report(bench_dir: Path, tmp_path: Path) -> None:
     text = md.read_text()
     assert text.count("### VRPTW routing core") == 1 and "second" in text
     assert "kept" in text and "narrative kept" in text and text.rstrip().endswith("x")
+
+
+def test_pyvrp_peer_minimises_the_fleet(bench_dir: Path) -> None:
+    """The PyVRP peer (minimise_fleet, then solve) returns routes that pass an independent
+    check with the optimum fleet of C101.25."""
+    path = bench_dir / "solomon_100" / "C101.txt"
+    routes, seconds = run_pyvrp_peer(read_solomon(path), 1.0)
+    vehicles, dist = independent_check(path, routes)
+    assert vehicles == 3 and dist < 191.82 and seconds > 0
