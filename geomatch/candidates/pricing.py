@@ -27,6 +27,7 @@ candidate pairs the builder may add from them.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -149,6 +150,13 @@ class _Found:
     fit: list[np.ndarray] = field(default_factory=list)
     lower: np.ndarray = field(default_factory=lambda: np.zeros(0))
     checked: int = 0
+
+
+def _query_threads() -> int:
+    """Threads of a large KD-tree query: ``OMP_NUM_THREADS`` when set (a Dask worker's
+    nanny sets 1, so a sweep's scenarios keep to their own core), else every core."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else -1
 
 
 def _best_per_row(
@@ -403,7 +411,7 @@ class Pricer:
                     self.n_xyz[needs[todo]],
                     k=kk,
                     distance_upper_bound=chord + 1e-12,
-                    workers=-1 if len(todo) * kk >= _THREADED_QUERY else 1,
+                    workers=_query_threads() if len(todo) * kk >= _THREADED_QUERY else 1,
                 )
                 dist, pos = dist.reshape(len(todo), kk), pos.reshape(len(todo), kk)
                 km = 2.0 * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0)) * EARTH_RADIUS_KM
