@@ -30,15 +30,18 @@ Backends
     are rounded *up* and due dates *down*, so every integer-feasible route is feasible
     in exact arithmetic.
 ``pyvrp``
-    PyVRP's iterated local search on the same integer data (measured as the better
-    backend for the plain benchmark VRPTW; see ``solvers/BENCHMARKS.md``).
+    PyVRP's iterated local search on the same integer data (:func:`pyvrp_data`), with
+    the fixed vehicle cost, for the whole budget.
 ``vroom``
     pyvroom's construction and local search. VROOM has no skip penalties: its job
     priorities only decide which jobs drop when not all fit, they are never traded
     against distance, so a problem with ``skip_penalty`` is refused (``InputError``).
 ``portfolio``
-    pyvroom for the fleet, then PyVRP from its solution (PyVRP honours the penalties);
-    without pyvroom installed it is PyVRP alone and the solution says ``pyvrp``.
+    pyvroom for a first fleet, route elimination with PyVRP (one vehicle less at a time,
+    when every customer must be served), then PyVRP's search from the best routes (PyVRP
+    honours the penalties); measured against PyVRP at its best in
+    ``solvers/BENCHMARKS.md``. Without pyvroom installed it is PyVRP alone and the
+    solution says ``pyvrp``.
 
 Every solution is re-checked with :func:`check_routes`, an independent simulation in
 floating point that shares no code with the models.
