@@ -26,7 +26,10 @@ def bench_vrptw(
         typer.Option("--instances", help="Only these instances (repeat or comma-separate)."),
     ] = None,
     solvers: Annotated[
-        str, typer.Option("--solvers", help="Comma-separated: ortools,pyvrp,vroom.")
+        str,
+        typer.Option(
+            "--solvers", help="Comma-separated: ortools, portfolio, pyvrp, pyvrp_fixedcost, vroom."
+        ),
     ] = "ortools,pyvrp,vroom",
     jobs: Annotated[int, typer.Option("--jobs", help="Parallel processes.")] = 1,
     results: Annotated[
