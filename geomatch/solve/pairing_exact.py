@@ -62,6 +62,7 @@ hence ≤ the optimum over ``P`` (weak duality), side-constraint groups included
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -152,16 +153,11 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
     deadline = t_start + s.time_limit_s
     rounds: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    start = pricer.coarse_potentials(p.cap_model, p.unmet_cost)
-    warm = pricer.price(
-        start.mu,
-        p.unmet_cost,
-        extra,
-        skip=p.locked_need,
-        prev=p.prev_h,
-        per_need=s.price_per_need,
-        scores=True,
+    price = functools.partial(
+        pricer.price, extra=extra, skip=p.locked_need, prev=p.prev_h, per_need=s.price_per_need
     )
+    start = pricer.coarse_potentials(p.cap_model, p.unmet_cost)
+    warm = price(start.mu, p.unmet_cost, scores=True)
     _extend(p, _new_arcs(p, warm), extra)
     keep = ~p.locked_need[start.need]
     _extend(p, _new_arcs(p, pricer.arcs_for(start.need[keep], start.helper[keep])), extra)
@@ -176,14 +172,7 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
         t0 = time.perf_counter()
         # exhaustive every round: a quick look at the nearest hubs only was measured
         # to need twice the rounds (it misses violators the proof then finds)
-        priced = pricer.price(
-            sol.helper_potential,
-            sol.need_potential,
-            extra,
-            skip=p.locked_need,
-            prev=p.prev_h,
-            per_need=s.price_per_need,
-        )
+        priced = price(sol.helper_potential, sol.need_potential)
         new = _new_arcs(p, priced)
         price_s += time.perf_counter() - t0
         rounds.append(

@@ -88,9 +88,12 @@ def _layout(model: ArcModel, unmet: np.ndarray | None) -> _Layout:
 
 
 def _potentials(
-    model: ArcModel, lay: _Layout, flows: np.ndarray, unmet: np.ndarray | None
+    model: ArcModel, lay: _Layout, flows: np.ndarray, unmet: np.ndarray | None, d: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(π per need, lower bound of the tail potential per helper) of an optimal flow.
+
+    ``d``: the shortest-path distances from the source in the flow's residual network
+    (:func:`~geomatch.solve.pairing_duals.residual_potentials`).
 
     The helper side keeps the shortest-path distances ``d`` from the source (the largest
     potentials: the highest prices of full helpers). Each need then gets the *least*
@@ -102,7 +105,6 @@ def _potentials(
     violates only if ``n`` strictly prefers ``h`` at the current helper prices).
     A need the source cannot reach is unmet with no usable arc; ``π_n = p_n`` as well.
     """
-    d = residual_potentials(lay.net, flows)
     n_of = slice(lay.need0, lay.need0 + model.n_needs)
     pi = d[n_of].copy()
     if unmet is not None:
@@ -182,7 +184,7 @@ def solve_flow(model: ArcModel, *, big_m: bool = False, potentials: bool = False
     infeasible = model.unmet_cost is None and not met.all()
     pi = mu = None
     if potentials:
-        pi, mu = _potentials(model, lay, flows, unmet)
+        pi, mu = _potentials(model, lay, flows, unmet, residual_potentials(lay.net, flows))
     log.info(
         "min-cost flow: %d pairs of %d needs, cost %d, %.2f s (+%.2f s build)",
         int(x.sum()),
@@ -241,8 +243,9 @@ def lagrangian_bound(model: ArcModel, x: np.ndarray, lower: np.ndarray) -> float
         return float("nan")
     lay = _layout(model, model.unmet_cost)
     flows = _flows_of(model, lay, x)
-    pi, _ = _potentials(model, lay, flows, model.unmet_cost)
-    p = residual_potentials(lay.net, flows).astype(float)
+    d = residual_potentials(lay.net, flows)
+    pi, _ = _potentials(model, lay, flows, model.unmet_cost, d)
+    p = d.astype(float)
     need_nodes = slice(lay.need0, lay.need0 + model.n_needs)
     p[need_nodes] = np.minimum(pi.astype(float), lower)
     if (p >= UNREACHED).any():  # nodes no flow can reach (no arc, or cut off): p = 0
