@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -230,6 +230,7 @@ class Pricer:
         self._pool_masks(h)
         self._relations(h, n, relations)
         self.tasks = self._tasks(n)
+        self._nbr = np.zeros((0, 0), dtype=np.int64)
 
     def _pool_masks(self, h: pd.DataFrame) -> None:
         self.h_spec = h["specialty"].to_numpy(dtype=object)
@@ -510,9 +511,9 @@ class Pricer:
             if f is not None:
                 fit[rows] = round(f * s.fit_scale)
         lang = self.n_lang[need]
-        speaks = np.array(
-            [not g or g in self.h_lang[j] for g, j in zip(lang, helper, strict=True)], dtype=bool
-        )
+        speaks = np.ones(len(need), dtype=bool)
+        asks = np.flatnonzero(lang != "")  # few needs ask for a language other than zh
+        speaks[asks] = [lang[i] in self.h_lang[helper[i]] for i in asks]
         ok = (
             (fit >= 0)
             & speaks
@@ -525,6 +526,51 @@ class Pricer:
         travel, rel, rel_cost, _ = self._costs(need, helper, km, fit)
         zero = np.zeros(len(need), dtype=np.int64)
         return PricedArcs(need, helper, km, travel, fit, rel, rel_cost, zero, np.zeros(0))
+
+    def exchange(
+        self,
+        paired: np.ndarray,
+        mu: np.ndarray,
+        pi: np.ndarray,
+        extra: np.ndarray,
+        *,
+        skip: np.ndarray,
+        prev: np.ndarray,
+        k: int,
+    ) -> PricedArcs:
+        """Violators (P1) among the hubs that each need's ``k`` nearest needs are paired with.
+
+        ``paired`` is the hub position per need (−1: unmet). In an optimal pairing of
+        needs spread over a region, neighbours are served from neighbouring hubs; a
+        restricted optimum far from it has crossing pairs, and the pair of a neighbour
+        is the exchange that uncrosses them. Nothing here is part of the proof: these
+        pairs only join the violators that :meth:`price` finds.
+        """
+        nbr = self._neighbours(k)
+        need = np.repeat(np.arange(len(pi)), nbr.shape[1])
+        other = nbr.ravel()
+        hub = np.where(other >= 0, paired[np.maximum(other, 0)], -1)
+        ok = (hub >= 0) & ~skip[need]
+        key = np.unique(need[ok] * max(self.n_helpers, 1) + hub[ok])  # neighbours share hubs
+        arcs = self.arcs_for(key // max(self.n_helpers, 1), key % max(self.n_helpers, 1))
+        rc = _Round(mu, pi, extra, prev, False, False).reduced(arcs.need, arcs.helper, arcs.cost)
+        neg = rc < 0
+        return replace(arcs.take(neg), reduced_cost=rc[neg])
+
+    def _neighbours(self, k: int) -> np.ndarray:
+        """The ``k`` nearest needs of the same category per need (−1 where fewer), cached."""
+        from scipy.spatial import cKDTree
+
+        if self._nbr.shape[1:] != (k,):
+            nbr = np.full((len(self.n_cat), k), -1, dtype=np.int64)
+            for cat in np.unique(self.n_cat[self.n_ok]):
+                idx = np.flatnonzero((self.n_cat == cat) & self.n_ok)
+                kk = min(k + 1, len(idx))
+                _, pos = cKDTree(self.n_xyz[idx]).query(self.n_xyz[idx], k=kk)
+                pos = pos.reshape(len(idx), kk)
+                nbr[idx, : kk - 1] = idx[pos[:, 1:]]  # the first is the need itself
+            self._nbr = nbr
+        return self._nbr
 
     def coarse_potentials(
         self, capacity: np.ndarray, penalty: np.ndarray, *, cell_deg: float = 2.0

@@ -24,7 +24,7 @@ class PairingSettings(BaseModel):
 
     * candidates — ``radius_km``, ``k_nearest``, ``k_relation``, ``k_per_province``,
       ``relation_mode``, ``enforce_min_level``, ``load_mode``, ``pool_helpers``,
-      ``price_per_need``, ``neighbour_index``;
+      ``price_per_need``, ``exchange_neighbours``, ``neighbour_index``;
     * costs (integer cost units, 1 unit = 1 road km) — ``detour_factor``, ``cost_per_km``,
       ``fit_scale``, ``relation_bonus``, ``unmet_penalty``, ``priority_weights``, ``kind_weights``,
       ``deep_poverty_weight``, ``change_penalty``;
@@ -57,6 +57,11 @@ class PairingSettings(BaseModel):
     #: optimum is proven over every compatible pair whatever this is; it trades the
     #: number of rounds against the size of each re-solve).
     price_per_need: int = Field(16, ge=1, le=200)
+    #: Column generation: each round also offers every need the helpers that its
+    #: ``exchange_neighbours`` nearest needs of the same category are paired with, where
+    #: that pair's reduced cost is negative (0 = off). Exchanges between neighbours undo
+    #: crossing pairs, which spatial pricing of one need at a time finds only slowly.
+    exchange_neighbours: int = Field(16, ge=0, le=64)
     #: Haversine nearest-neighbour index: ``kdtree`` (scipy cKDTree on unit vectors, exact
     #: great-circle order, fast) or ``balltree`` (scikit-learn BallTree, haversine metric).
     neighbour_index: Literal["kdtree", "balltree"] = "kdtree"

@@ -107,10 +107,12 @@ def _highs_optimum(
     return round(res.fun)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_optimum_over_all_compatible_pairs_matches_highs(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "exchange"), [(1, 16), (2, 16), (3, 16), (1, 0), (2, 3)])
+def test_optimum_over_all_compatible_pairs_matches_highs(seed: int, exchange: int) -> None:
     helpers, needs = _instance(seed, 60, 40)
-    s = PairingSettings(relation_mode="ignore", k_nearest=2, price_per_need=2)
+    s = PairingSettings(
+        relation_mode="ignore", k_nearest=2, price_per_need=2, exchange_neighbours=exchange
+    )
     r = pair_from_locations(helpers, needs, s)
     assert r.summary["status"] == "optimal"
     assert r.summary["objective"] == _highs_optimum(helpers, needs, s)
@@ -222,3 +224,48 @@ def test_locks_with_helpers_pooled_at_city_points_keep_the_named_expert() -> Non
         assert got[need_id] == helper_id
     used = r.pairings["helper_id"].value_counts()
     assert (used <= cap[used.index]).all()
+
+
+def test_exchange_offers_only_violators_from_the_neighbours_hubs() -> None:
+    # Pricer.exchange: each pair it returns has a negative reduced cost and goes to a hub
+    # that one of the need's k nearest needs of the same category is paired with
+    from geomatch.candidates.build import (
+        compatible_specialties,
+        normalise_helpers,
+        normalise_needs,
+    )
+    from geomatch.candidates.pricing import Pricer
+
+    helpers, needs = _instance(11, 90, 40)
+    s = PairingSettings(relation_mode="ignore", pool_helpers=False)
+    pricer = Pricer(normalise_helpers(helpers, s), normalise_needs(needs), s)
+    rng = np.random.default_rng(11)
+    paired = rng.integers(-1, len(helpers), len(needs))
+    mu = rng.integers(0, 500, len(helpers))
+    pi = rng.integers(500, 4000, len(needs))
+    zero = np.zeros(len(needs), dtype=np.int64)
+    skip = np.zeros(len(needs), dtype=bool)
+    skip[:5] = True
+    got = pricer.exchange(paired, mu, pi, zero, skip=skip, prev=zero - 1, k=4)
+    assert len(got) > 0
+    assert (got.reduced_cost < 0).all()
+    assert np.array_equal(got.reduced_cost, got.cost + mu[got.helper] - pi[got.need])
+    assert not skip[got.need].any()
+    nbr = pricer._neighbours(4)
+    cat = needs["category"].to_numpy()
+    for n, h in zip(got.need, got.helper, strict=True):
+        mates = nbr[n][nbr[n] >= 0]
+        assert h in paired[mates]
+        assert (cat[mates] == cat[n]).all()
+        spec = str(helpers["specialty"].iloc[h])
+        assert spec in compatible_specialties(str(cat[n]), {spec})  # a compatible pair
+
+
+def test_exchange_rounds_are_recorded() -> None:
+    helpers, needs = _instance(4, 80, 30)
+    s = PairingSettings(relation_mode="ignore", k_nearest=1, price_per_need=1)
+    r = pair_from_locations(helpers, needs, s)
+    rounds = r.summary["pricing_rounds"]
+    assert all("exchanges" in x and x["exchanges"] <= x["violators"] for x in rounds)
+    assert sum(x["exchanges"] for x in rounds) > 0
+    assert r.summary["objective"] == _highs_optimum(helpers, needs, s)
