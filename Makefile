@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.geomatch-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test bench lint data venv system clean
+.PHONY: demo test bench lint data venv system clean bytecode
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,19 +14,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	@touch $(STAMP)
 
+# Byte-compile the package as an installed wheel is (an editable install under
+# PYTHONDONTWRITEBYTECODE would compile every module at every start of the command).
+bytecode: $(STAMP)
+	@$(PY) -m compileall -q geomatch
+
 venv: $(STAMP)
 
 # System packages the browser and PostGIS tests need (idempotent; skipped when present).
 system:
 	@bash scripts/setup-system.sh
 
-demo: $(STAMP) system
+demo: bytecode system
 	$(VENV)/bin/geomatch demo --out runs/demo --maps maps
 
 test: $(STAMP) system
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
+bench: bytecode
 	$(PY) -m pytest -q -m slow
 	$(VENV)/bin/geomatch bench gap
 	$(VENV)/bin/geomatch bench assign

@@ -403,6 +403,10 @@ class Pricer:
         seen) or a violator (exact reduced cost < 0) is among those seen.
         """
         order = np.argsort(reach_km, kind="stable")
+        # per need of this bucket: least c + e + μ of the hubs seen, and a bound on the
+        # unseen ones within reach (from the last query); their minimum bounds every pair
+        seen_min = np.full(len(needs), np.inf)
+        unseen = np.full(len(needs), np.inf)
         for chunk in np.array_split(order, min(4, len(order))):
             todo, kk, seen = chunk, min(k, len(members)), 0
             while len(todo):
@@ -417,10 +421,9 @@ class Pricer:
                 dist, pos = dist.reshape(len(todo), kk), pos.reshape(len(todo), kk)
                 km = 2.0 * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0)) * EARTH_RADIUS_KM
                 ok = np.isfinite(dist) & (km <= reach_km[todo][:, None])
-                if seen == 0:  # the nearest hub bounds every hub of the bucket (P2)
-                    near = needs[todo][ok[:, 0]]
-                    lb = self.alpha * km[ok[:, 0], 0] - 0.5 + fit + lo
-                    np.minimum.at(found.lower, near, lb)
+                # hubs beyond the k-th are at least as far (P2); none left once all are seen
+                last = ok[:, -1] & (kk < len(members))
+                unseen[todo] = np.where(last, self.alpha * km[:, -1] - 0.5 + fit + lo, np.inf)
                 new = ok.copy()
                 new[:, :seen] = False  # the hubs of the previous query were recorded then
                 rows, cols = np.nonzero(new)
@@ -428,6 +431,9 @@ class Pricer:
                 fits = np.full(len(rows), fit, dtype=np.int64)
                 cost = self._costs(need, helper, km[rows, cols], fits)[-1]
                 rc = rnd.reduced(need, helper, cost)
+                grid = np.full(ok.shape, np.inf)
+                grid[rows, cols] = rc + rnd.pi[need]
+                seen_min[todo] = np.minimum(seen_min[todo], grid.min(axis=1))
                 neg = rc < 0
                 if neg.sum() > _PER_QUERY * len(todo):  # each need's best few of this query
                     score = cost + rnd.mu[helper] if rnd.scores else rc
@@ -444,6 +450,7 @@ class Pricer:
                 # undecided: all k within reach and no violator among them
                 undecided = ok[:, -1] & ~hit
                 todo, seen, kk = todo[undecided], kk, min(kk * 4, len(members))
+        np.minimum.at(found.lower, needs, np.minimum(seen_min, unseen))
 
     def _costs(
         self, need: np.ndarray, helper: np.ndarray, dist_km: np.ndarray, fit: np.ndarray
