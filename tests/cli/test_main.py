@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,17 @@ def test_python_dash_m_entry_point():
     )
     assert res.returncode == 0
     assert res.stdout.startswith("geomatch ")
+
+
+def test_console_script_keeps_exit_codes_and_output(tmp_path):
+    # run() freezes the collector before exiting: the exit code and the files written
+    # are those of main(); the console script is the installed `geomatch`
+    exe = Path(sys.executable).with_name("geomatch")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "geomatch"]
+    bad = tmp_path / "helpers.csv"
+    bad.write_text("helper_id,capacity\nH1,-1\nH2,x\n", encoding="utf-8")
+    res = subprocess.run([*cmd, "check", "--helpers", str(bad)], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert "helpers.csv" in res.stderr and "row" in res.stderr
+    res = subprocess.run([*cmd, "--version"], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.startswith("geomatch ")
