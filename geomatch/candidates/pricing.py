@@ -61,6 +61,10 @@ _PER_QUERY = 4
 _HUGE = np.iinfo(np.int64).max // 4
 #: Query slots (needs × k) from which a KD-tree query runs on all cores.
 _THREADED_QUERY = 200_000
+#: Pairs found per need and ``per_need`` beyond which pricing keeps only the best.
+_COMPACT_AT = 4
+#: Most query slots of one KD-tree query (≈ 50 bytes each while it is priced).
+_QUERY_SLOTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,26 @@ class _Round:
         e = np.where(self.prev[need] == helper, 0, self.extra[need])
         out: np.ndarray = cost + e + self.mu[helper] - self.pi[need]
         return out
+
+
+@dataclass
+class _Search:
+    """One bucket's KD-tree and the needs that query it, with per-need bounds: the
+    least ``c + e + μ`` of the hubs seen, and a bound on the unseen ones within reach
+    (from the last query). Their minimum bounds every pair of the bucket."""
+
+    tree: object
+    members: np.ndarray
+    needs: np.ndarray
+    reach_km: np.ndarray
+    fit: int
+    lo: float
+    seen_min: np.ndarray = field(init=False)
+    unseen: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.seen_min = np.full(len(self.needs), np.inf)
+        self.unseen = np.full(len(self.needs), np.inf)
 
 
 @dataclass
@@ -341,7 +365,21 @@ class Pricer:
         rnd = _Round(mu, pi, extra, prev, scores, not scores)
         for task in self.tasks:
             self._price_task(task, rnd, skip, k, found, trees)
+            if sum(map(len, found.need)) > _COMPACT_AT * max(per_need, 1) * len(pi):
+                self._compact(found, rnd, 2 * per_need)
         return self._select(found, rnd, per_need)
+
+    def _compact(self, found: _Found, rnd: _Round, keep: int) -> None:
+        """Keep each need's ``keep`` best pairs found so far (what :meth:`_select` can still
+        choose), so that memory stays proportional to the needs, not to the buckets."""
+        need, helper, dist, fit = (
+            np.concatenate(x) for x in (found.need, found.helper, found.dist, found.fit)
+        )
+        cost = self._costs(need, helper, dist, fit)[-1]
+        score = cost + rnd.mu[helper] if rnd.scores else rnd.reduced(need, helper, cost)
+        sel = keep_cheapest(need, score, keep)
+        found.need, found.helper, found.dist = [need[sel]], [helper[sel]], [dist[sel]]
+        found.fit = [fit[sel]]
 
     def _buckets(
         self,
@@ -400,57 +438,67 @@ class Pricer:
         """Nearest hubs within ``reach_km`` of each need, growing ``k`` where undecided.
 
         A need is decided when fewer than ``k`` hubs lie within its reach (all were
-        seen) or a violator (exact reduced cost < 0) is among those seen.
+        seen) or a violator (exact reduced cost < 0) is among those seen. Queries run
+        in batches of at most ``_QUERY_SLOTS`` (need, hub) slots, so that memory stays
+        flat however far ``k`` grows.
         """
+        sr = _Search(tree, members, needs, reach_km, fit, lo)
         order = np.argsort(reach_km, kind="stable")
-        # per need of this bucket: least c + e + μ of the hubs seen, and a bound on the
-        # unseen ones within reach (from the last query); their minimum bounds every pair
-        seen_min = np.full(len(needs), np.inf)
-        unseen = np.full(len(needs), np.inf)
         for chunk in np.array_split(order, min(4, len(order))):
             todo, kk, seen = chunk, min(k, len(members)), 0
             while len(todo):
-                bound = float(reach_km[todo].max())
-                chord = 2.0 * np.sin(min(bound / EARTH_RADIUS_KM, np.pi) / 2.0) * (1 + 1e-12)
-                dist, pos = tree.query(  # type: ignore[attr-defined]
-                    self.n_xyz[needs[todo]],
-                    k=kk,
-                    distance_upper_bound=chord + 1e-12,
-                    workers=_query_threads() if len(todo) * kk >= _THREADED_QUERY else 1,
+                parts = np.array_split(todo, -(-len(todo) * kk // _QUERY_SLOTS))
+                undecided = np.concatenate(
+                    [self._query_batch(sr, part, kk, seen, found, rnd) for part in parts]
                 )
-                dist, pos = dist.reshape(len(todo), kk), pos.reshape(len(todo), kk)
-                km = 2.0 * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0)) * EARTH_RADIUS_KM
-                ok = np.isfinite(dist) & (km <= reach_km[todo][:, None])
-                # hubs beyond the k-th are at least as far (P2); none left once all are seen
-                last = ok[:, -1] & (kk < len(members))
-                unseen[todo] = np.where(last, self.alpha * km[:, -1] - 0.5 + fit + lo, np.inf)
-                new = ok.copy()
-                new[:, :seen] = False  # the hubs of the previous query were recorded then
-                rows, cols = np.nonzero(new)
-                need, helper = needs[todo][rows], members[pos[rows, cols]]
-                fits = np.full(len(rows), fit, dtype=np.int64)
-                cost = self._costs(need, helper, km[rows, cols], fits)[-1]
-                rc = rnd.reduced(need, helper, cost)
-                grid = np.full(ok.shape, np.inf)
-                grid[rows, cols] = rc + rnd.pi[need]
-                seen_min[todo] = np.minimum(seen_min[todo], grid.min(axis=1))
-                neg = rc < 0
-                if neg.sum() > _PER_QUERY * len(todo):  # each need's best few of this query
-                    score = cost + rnd.mu[helper] if rnd.scores else rc
-                    neg &= _best_per_row(ok.shape, rows, cols, np.where(neg, score, _HUGE))
-                found.need.append(need[neg])
-                found.helper.append(helper[neg])
-                found.dist.append(km[rows, cols][neg])
-                found.fit.append(fits[neg])
-                found.checked += len(rows)
                 if not rnd.grow or kk >= len(members):
                     break
-                hit = np.zeros(len(todo), dtype=bool)
-                hit[rows[neg]] = True
-                # undecided: all k within reach and no violator among them
-                undecided = ok[:, -1] & ~hit
                 todo, seen, kk = todo[undecided], kk, min(kk * 4, len(members))
-        np.minimum.at(found.lower, needs, np.minimum(seen_min, unseen))
+        np.minimum.at(found.lower, needs, np.minimum(sr.seen_min, sr.unseen))
+
+    def _query_batch(
+        self, sr: _Search, todo: np.ndarray, kk: int, seen: int, found: _Found, rnd: _Round
+    ) -> np.ndarray:
+        """One KD-tree query of ``kk`` hubs for the needs ``todo`` (positions in
+        ``sr.needs``); records the new pairs' violators and bounds, returns which needs
+        are undecided (all ``kk`` within reach, no violator among them)."""
+        bound = float(sr.reach_km[todo].max())
+        chord = 2.0 * np.sin(min(bound / EARTH_RADIUS_KM, np.pi) / 2.0) * (1 + 1e-12)
+        dist, pos = sr.tree.query(  # type: ignore[attr-defined]
+            self.n_xyz[sr.needs[todo]],
+            k=kk,
+            distance_upper_bound=chord + 1e-12,
+            workers=_query_threads() if len(todo) * kk >= _THREADED_QUERY else 1,
+        )
+        dist, pos = dist.reshape(len(todo), kk), pos.reshape(len(todo), kk)
+        km = 2.0 * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0)) * EARTH_RADIUS_KM
+        ok = np.isfinite(dist) & (km <= sr.reach_km[todo][:, None])
+        # hubs beyond the k-th are at least as far (P2); none left once all are seen
+        last = ok[:, -1] & (kk < len(sr.members))
+        sr.unseen[todo] = np.where(last, self.alpha * km[:, -1] - 0.5 + sr.fit + sr.lo, np.inf)
+        new = ok.copy()
+        new[:, :seen] = False  # the hubs of the previous query were recorded then
+        rows, cols = np.nonzero(new)
+        need, helper = sr.needs[todo][rows], sr.members[pos[rows, cols]]
+        fits = np.full(len(rows), sr.fit, dtype=np.int64)
+        cost = self._costs(need, helper, km[rows, cols], fits)[-1]
+        rc = rnd.reduced(need, helper, cost)
+        grid = np.full(ok.shape, np.inf)
+        grid[rows, cols] = rc + rnd.pi[need]
+        sr.seen_min[todo] = np.minimum(sr.seen_min[todo], grid.min(axis=1))
+        neg = rc < 0
+        if neg.sum() > _PER_QUERY * len(todo):  # each need's best few of this query
+            score = cost + rnd.mu[helper] if rnd.scores else rc
+            neg &= _best_per_row(ok.shape, rows, cols, np.where(neg, score, _HUGE))
+        found.need.append(need[neg])
+        found.helper.append(helper[neg])
+        found.dist.append(km[rows, cols][neg])
+        found.fit.append(fits[neg])
+        found.checked += len(rows)
+        hit = np.zeros(len(todo), dtype=bool)
+        hit[rows[neg]] = True
+        out: np.ndarray = ok[:, -1] & ~hit
+        return out
 
     def _costs(
         self, need: np.ndarray, helper: np.ndarray, dist_km: np.ndarray, fit: np.ndarray

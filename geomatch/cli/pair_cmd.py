@@ -118,17 +118,23 @@ def _check_options(
         raise InputError("--arcs needs --helpers and --needs", column="--arcs")
 
 
-def _settings(sc: Scenario | None, time_limit: float | None) -> PairingSettings:
-    """The scenario's pairing settings (defaults without one) with ``--time-limit``."""
+def _settings(sc: Scenario | None, time_limit: float | None, rounds: int | None) -> PairingSettings:
+    """The scenario's pairing settings (defaults without one) with ``--time-limit`` and
+    ``--rounds`` (0: no round budget, until the proof or the time limit)."""
     from geomatch.errors import InputError
     from geomatch.model.pairing_settings import PairingSettings
 
     settings = sc.pairing if sc is not None else PairingSettings(relation_mode="ignore")
-    if time_limit is None:
-        return settings
-    if time_limit <= 0:
-        raise InputError(f"--time-limit must be > 0, got {time_limit}", column="--time-limit")
-    return settings.model_copy(update={"time_limit_s": time_limit})
+    update: dict[str, float | int | None] = {}
+    if time_limit is not None:
+        if time_limit <= 0:
+            raise InputError(f"--time-limit must be > 0, got {time_limit}", column="--time-limit")
+        update["time_limit_s"] = time_limit
+    if rounds is not None:
+        if rounds < 0:
+            raise InputError(f"--rounds must be ≥ 0, got {rounds}", column="--rounds")
+        update["max_rounds"] = rounds or None
+    return settings.model_copy(update=update)
 
 
 def _read_plan(path: Path | None, role: str, paths: dict[str, str | Path]) -> pd.DataFrame | None:
@@ -166,6 +172,7 @@ def _read_inputs(
     arcs: Path | None,
     *,
     time_limit: float | None,
+    rounds: int | None,
     locks: Path | None,
     previous: Path | None,
     allow_unknown: bool,
@@ -175,7 +182,7 @@ def _read_inputs(
 
     _check_options(scenario, helpers, needs, arcs)
     sc = load_scenario(scenario) if scenario is not None else None
-    settings = _settings(sc, time_limit)
+    settings = _settings(sc, time_limit, rounds)
     paths: dict[str, str | Path] = {}
     lock_df = _read_plan(locks, "locks", paths)
     previous_df = _read_plan(previous, "previous", paths)
@@ -318,6 +325,14 @@ def pair(
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", help="Solver time limit, seconds.")
     ] = None,
+    rounds: Annotated[
+        int | None,
+        typer.Option(
+            "--rounds",
+            help="Pricing rounds at most (0: until the optimum is proven or the time "
+            "limit; default: the scenario's max_rounds). 定价轮数上限，0 表示直到证明最优。",
+        ),
+    ] = None,
     locks: Annotated[
         Path | None,
         typer.Option("--locks", help="need_id, helper_id pairs to keep as they are."),
@@ -341,6 +356,7 @@ def pair(
         needs,
         arcs,
         time_limit=time_limit,
+        rounds=rounds,
         locks=locks,
         previous=previous,
         allow_unknown=allow_unknown,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -185,3 +186,42 @@ def test_scenario_on_the_mini_fixture(mini_data_dir: Path, tmp_path: Path) -> No
         "side_constraint",
         "no_location",
     }
+
+
+def test_rounds_option_sets_the_round_budget(tmp_path: Path) -> None:
+    # --rounds 1 stops after one pricing round (feasible with a bound unless proven
+    # at once), --rounds 0 lifts the budget until the proof; a negative budget is exit 2
+    rng = np.random.default_rng(3)
+    cats = ["种植", "养殖", "电商"]
+    helpers = pd.DataFrame(
+        {
+            "helper_id": [f"H{i:03d}" for i in range(300)],
+            "capacity": 2,
+            "lon": rng.uniform(110, 121, 300).round(4),
+            "lat": rng.uniform(23, 40, 300).round(4),
+            "specialty": rng.choice(cats, 300),
+        }
+    )
+    needs = pd.DataFrame(
+        {
+            "need_id": [f"N{i:03d}" for i in range(500)],
+            "lon": rng.uniform(80, 104, 500).round(4),
+            "lat": rng.uniform(25, 42, 500).round(4),
+            "category": rng.choice(cats, 500),
+        }
+    )
+    hp, np_ = tmp_path / "helpers.csv", tmp_path / "needs.csv"
+    helpers.to_csv(hp, index=False)
+    needs.to_csv(np_, index=False)
+    summaries = {}
+    for rounds in (1, 0):
+        out = tmp_path / f"r{rounds}"
+        assert _pair(out, "--rounds", rounds, helpers=hp, needs=np_, arcs=None) == 0
+        summaries[rounds] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    one, full = summaries[1], summaries[0]
+    assert full["status"] == "optimal"
+    assert len(one["pricing_rounds"]) == 1 < len(full["pricing_rounds"])  # 8 rounds to prove
+    assert one["status"] == "feasible" and "round budget" in one["proof"]
+    assert one["bound"] <= full["objective"] <= one["objective"]
+    assert _pair(tmp_path / "bad", "--rounds", -1, helpers=hp, needs=np_, arcs=None) == 2
+    assert not (tmp_path / "bad").exists()
