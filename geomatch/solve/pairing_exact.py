@@ -224,6 +224,7 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
         if pruning:
             rounds[-1]["pruned"] = _prune(p, model, sol)
         _extend(p, new, extra)
+        del model, sol  # before the next model is built beside them
     proven = len(new) == 0
     bound = float(sol.objective) if proven else lagrangian_bound(model, sol.x, priced.lower)
     status = sol.status if (proven or sol.status == "infeasible") else "feasible"

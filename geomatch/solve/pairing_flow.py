@@ -177,6 +177,7 @@ def solve_flow(model: ArcModel, *, big_m: bool = False, potentials: bool = False
             extra={"build_seconds": t_build},
         )
     flows = smcf.flows(np.arange(len(lay.net.tail), dtype=np.int64))
+    del smcf  # the solver's copy of the network, before the potentials build another
     x = flows[lay.first_pair_arc : lay.first_pair_arc + A] > 0
     obj = model.objective(x)
     met = np.zeros(N, dtype=bool)
