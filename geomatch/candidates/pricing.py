@@ -62,7 +62,7 @@ _HUGE = np.iinfo(np.int64).max // 4
 #: Query slots (needs × k) from which a KD-tree query runs on all cores.
 _THREADED_QUERY = 200_000
 #: Pairs found per need and ``per_need`` beyond which pricing keeps only the best.
-_COMPACT_AT = 1.5
+_COMPACT_AT = 2.5
 #: Most query slots of one KD-tree query (≈ 50 bytes each while it is priced).
 _QUERY_SLOTS = 250_000
 
