@@ -819,7 +819,7 @@ def solve_pairing(
     if pricer is not None and _exact_applies(model, settings):
         from geomatch.solve.pairing_exact import column_generation
 
-        cg = column_generation(p, pricer, t_start=t_start)
+        cg = column_generation(p, pricer, t_start=t_start, progress=scaled(progress, 0.1, 0.85))
         model, sol = cg.model, cg.solution
     else:
         sol = _solve_model(model, settings, big_m=require_all, seed=seed)

@@ -74,6 +74,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from geomatch.candidates.pricing import PricedArcs
+from geomatch.progress import ProgressCallback, null_progress
 from geomatch.solve.pairing_flow import lagrangian_bound, solve_flow
 from geomatch.solve.pairing_model import ArcModel, ModelSolution
 
@@ -171,7 +172,27 @@ def _stop_reason(s: PairingSettings, rounds: list[dict[str, Any]]) -> str:
     return "time limit before proof"
 
 
-def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactResult:
+def _report(
+    progress: ProgressCallback, s: PairingSettings, rounds: list[dict[str, Any]], used_s: float
+) -> None:
+    """Progress after a round: the largest of the shares of the round budget and of the
+    time limit used up, and of the first round's violators settled (log scale)."""
+    last, first = rounds[-1], rounds[0]
+    least = min(r["violators"] for r in rounds)  # on a log scale: the tail is long
+    settled = 1 - np.log1p(least) / max(np.log1p(first["violators"]), 1e-9)
+    done = max(used_s / s.time_limit_s, float(settled))
+    if s.max_rounds is not None:
+        done = max(done, len(rounds) / s.max_rounds)
+    progress(
+        min(done, 1.0),
+        f"pricing round {last['round']}: objective {last['objective']:,}, "
+        f"{last['violators']:,} pairs still price out",
+    )
+
+
+def column_generation(
+    p: _Problem, pricer: Pricer, *, t_start: float, progress: ProgressCallback = null_progress
+) -> ExactResult:
     """Solve, price, add violators and re-solve until none is left (or the time limit)."""
     s = p.settings
     extra = p.change_of_new_arcs()
@@ -216,6 +237,7 @@ def column_generation(p: _Problem, pricer: Pricer, *, t_start: float) -> ExactRe
             }
         )
         log.info("column generation round %d: %s", len(rounds) - 1, rounds[-1])
+        _report(progress, s, rounds, time.perf_counter() - t_start)
         if len(new) == 0 or time.perf_counter() > deadline:
             break
         if s.max_rounds is not None and len(rounds) >= s.max_rounds:

@@ -269,3 +269,16 @@ def test_exchange_rounds_are_recorded() -> None:
     assert all("exchanges" in x and x["exchanges"] <= x["violators"] for x in rounds)
     assert sum(x["exchanges"] for x in rounds) > 0
     assert r.summary["objective"] == _highs_optimum(helpers, needs, s)
+
+
+def test_rounds_report_progress() -> None:
+    # each pricing round reports its objective; the fraction never goes back
+    helpers, needs = _instance(4, 80, 30)
+    s = PairingSettings(relation_mode="ignore", k_nearest=1, price_per_need=1)
+    calls: list[tuple[float, str]] = []
+    r = pair_from_locations(helpers, needs, s, progress=lambda f, m: calls.append((f, m)))
+    rounds = [(f, m) for f, m in calls if m.startswith("pricing round")]
+    assert len(rounds) == len(r.summary["pricing_rounds"]) >= 2
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions) and 0 <= fractions[0] and fractions[-1] <= 1
+    assert f"{r.summary['objective']:,}" in rounds[-1][1]
