@@ -280,5 +280,5 @@ def test_rounds_report_progress() -> None:
     rounds = [(f, m) for f, m in calls if m.startswith("pricing round")]
     assert len(rounds) == len(r.summary["pricing_rounds"]) >= 2
     fractions = [f for f, _ in calls]
-    assert fractions == sorted(fractions) and 0 <= fractions[0] and fractions[-1] <= 1
+    assert fractions == sorted(fractions) and fractions[0] >= 0 and fractions[-1] <= 1
     assert f"{r.summary['objective']:,}" in rounds[-1][1]
