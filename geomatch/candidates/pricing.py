@@ -47,7 +47,7 @@ from geomatch.settings import EARTH_RADIUS_KM
 if TYPE_CHECKING:
     from geomatch.solve.pairing_coarse import CoarseStart
 
-__all__ = ["PricedArcs", "Pricer"]
+__all__ = ["PricedArcs", "Pricer", "first_of_each_pair"]
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,19 @@ class _Round:
         out: np.ndarray = cost + e + self.mu[helper] - self.pi[need]
         return out
 
+    def score(self, need: np.ndarray, helper: np.ndarray, cost: np.ndarray) -> np.ndarray:
+        """What a need's pairs are ranked by: ``c + μ`` (``scores``), else (P1)."""
+        if self.scores:
+            out: np.ndarray = cost + self.mu[helper]
+            return out
+        return self.reduced(need, helper, cost)
+
+
+def first_of_each_pair(need: np.ndarray, helper: np.ndarray, n_helpers: int) -> np.ndarray:
+    """Ascending positions of the first row of each distinct (need, helper) pair."""
+    key = need.astype(np.int64) * max(n_helpers, 1) + helper
+    return np.sort(np.unique(key, return_index=True)[1])
+
 
 @dataclass
 class _Search:
@@ -174,6 +187,18 @@ class _Found:
     fit: list[np.ndarray] = field(default_factory=list)
     lower: np.ndarray = field(default_factory=lambda: np.zeros(0))
     checked: int = 0
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(need, helper, distance km, fit) of every pair found so far."""
+        if not self.need:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0), empty
+        return (
+            np.concatenate(self.need),
+            np.concatenate(self.helper),
+            np.concatenate(self.dist),
+            np.concatenate(self.fit),
+        )
 
 
 def _query_threads() -> int:
@@ -372,12 +397,9 @@ class Pricer:
     def _compact(self, found: _Found, rnd: _Round, keep: int) -> None:
         """Keep each need's ``keep`` best pairs found so far (what :meth:`_select` can still
         choose), so that memory stays proportional to the needs, not to the buckets."""
-        need, helper, dist, fit = (
-            np.concatenate(x) for x in (found.need, found.helper, found.dist, found.fit)
-        )
+        need, helper, dist, fit = found.arrays()
         cost = self._costs(need, helper, dist, fit)[-1]
-        score = cost + rnd.mu[helper] if rnd.scores else rnd.reduced(need, helper, cost)
-        sel = keep_cheapest(need, score, keep)
+        sel = keep_cheapest(need, rnd.score(need, helper, cost), keep)
         found.need, found.helper, found.dist = [need[sel]], [helper[sel]], [dist[sel]]
         found.fit = [fit[sel]]
 
@@ -516,25 +538,17 @@ class Pricer:
         return travel, rel, rel_cost, travel + fit + rel_cost
 
     def _select(self, found: _Found, rnd: _Round, per_need: int) -> PricedArcs:
-        if found.need:
-            need = np.concatenate(found.need)
-            helper = np.concatenate(found.helper)
-            dist = np.concatenate(found.dist)
-            fit = np.concatenate(found.fit)
-        else:
-            need = helper = fit = np.zeros(0, dtype=np.int64)
-            dist = np.zeros(0)
+        need, helper, dist, fit = found.arrays()
         travel, rel, rel_cost, cost = self._costs(need, helper, dist, fit)
         rc = rnd.reduced(need, helper, cost)
-        score = cost + rnd.mu[helper] if rnd.scores else rc
+        score = rnd.score(need, helper, cost)
         if not self.use_relation:
             sel = np.flatnonzero(keep_cheapest(need, score, per_need))
         else:
             # a relation pool may find a pair again (same score): of each need's best
             # 2 × per_need rows, one per pair, then the best per_need of those
             sel = np.flatnonzero(keep_cheapest(need, score, 2 * per_need))
-            key = need[sel].astype(np.int64) * max(self.n_helpers, 1) + helper[sel]
-            sel = sel[np.sort(np.unique(key, return_index=True)[1])]
+            sel = sel[first_of_each_pair(need[sel], helper[sel], self.n_helpers)]
             sel = sel[keep_cheapest(need[sel], score[sel], per_need)]
         return PricedArcs(
             need=need[sel],

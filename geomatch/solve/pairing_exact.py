@@ -73,7 +73,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from geomatch.candidates.pricing import PricedArcs
+from geomatch.candidates.pricing import PricedArcs, first_of_each_pair
 from geomatch.progress import ProgressCallback, null_progress
 from geomatch.solve.pairing_flow import lagrangian_bound, solve_flow
 from geomatch.solve.pairing_model import ArcModel, ModelSolution
@@ -132,8 +132,7 @@ def _union(p: _Problem, first: PricedArcs, then: PricedArcs) -> PricedArcs:
     if len(first) == 0:
         return then
     both = PricedArcs.concat([first, then])
-    key = both.need.astype(np.int64) * max(len(p.h), 1) + both.helper
-    return both.take(np.sort(np.unique(key, return_index=True)[1]))
+    return both.take(first_of_each_pair(both.need, both.helper, len(p.h)))
 
 
 def _extend(p: _Problem, new: PricedArcs, extra: np.ndarray) -> None:
