@@ -1,7 +1,7 @@
 """Check administrative codes in user files against the dataset's code lists.
 
 Counties are renamed and recoded (县→市/区, e.g. 旬阳县 610928 → 旬阳市 610981) and
-spreadsheets carry stale codes. :func:`check_known_codes` finds the first code that the
+spreadsheets carry stale codes. :func:`check_known_codes` lists every code that the
 dataset does not know and says, where it can, which current code was meant.
 """
 
@@ -12,8 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from geomatch.errors import InputError
 
 __all__ = ["as_text", "check_known_codes", "code_aliases", "county_of_code"]
 
@@ -53,28 +51,29 @@ def check_known_codes(
     what: str = "administrative code",
     aliases: Mapping[str, str] | None = None,
 ) -> None:
-    """Raise :class:`InputError` at the first code in ``df[column]`` not in ``known``.
+    """Raise :class:`InputError` listing every code in ``df[column]`` not in ``known``.
 
-    Empty cells are skipped (a need may come with lon/lat only). The message suggests the
-    current code when ``aliases`` knows the old one.
+    Empty cells are skipped (a need may come with lon/lat only). Each line names the
+    row and suggests the current code when ``aliases`` knows the old one; the first
+    line's place is the error's (up to :data:`geomatch.io.schema.MAX_ERRORS` lines).
     """
+    from geomatch.io.schema import Problems
+
     if column not in df.columns:
         return
     values = df[column].astype(str).str.strip()
-    known_idx = pd.Index(list(known))
-    unknown = (values != "") & ~values.isin(known_idx)
-    if not unknown.any():
-        return
-    pos = int(np.flatnonzero(unknown.to_numpy())[0])
-    code = values.iloc[pos]
-    hint = ""
-    if aliases and code in aliases:
-        hint = f"; it was renamed or recoded: use {aliases[code]}"
-    elif len(code) in (9, 12):
-        hint = "; check the township/village code against the NBS 2023 list"
-    raise InputError(
-        f"unknown {what} {code!r}: not in the dataset's code list{hint}",
-        file=file if file is not None else df.attrs.get("source"),
-        row=pos + 2,
-        column=column,
-    )
+    unknown = (values != "") & ~values.isin(pd.Index(list(known)))
+    problems = Problems(file if file is not None else df.attrs.get("source"), "needs")
+    for pos in np.flatnonzero(unknown.to_numpy()):
+        code = values.iloc[pos]
+        hint = ""
+        if aliases and code in aliases:
+            hint = f"; it was renamed or recoded: use {aliases[code]}"
+        elif len(code) in (9, 12):
+            hint = "; check the township/village code against the NBS 2023 list"
+        problems.add(
+            f"unknown {what} {code!r}: not in the dataset's code list{hint}",
+            row=int(pos) + 2,
+            column=column,
+        )
+    problems.raise_any()

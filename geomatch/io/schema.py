@@ -46,6 +46,7 @@ __all__ = [
     "PRIORITIES",
     "TRUE_TEXT",
     "Column",
+    "Problems",
     "TableSchema",
     "read_arcs",
     "read_helpers",
@@ -183,9 +184,27 @@ NEEDS_SCHEMA = TableSchema(
             "unmet_penalty", "int", min=0, description="cost of leaving the need unpaired, int ≥ 0"
         ),
         Column("language", description="ISO 639-1 code a helper must speak, e.g. 'bo'"),
+        Column(
+            "province",
+            description="province name, e.g. 甘肃省 (groups the shortfall where adcode is empty)",
+        ),
+        Column("county", description="county name, e.g. 东乡族自治县 (as province)"),
     ),
     together=(("lon", "lat"),),
     aliases={
+        "省": "province",
+        "省份": "province",
+        "省名": "province",
+        "省份名称": "province",
+        "所在省": "province",
+        "县": "county",
+        "县名": "county",
+        "县区": "county",
+        "区县": "county",
+        "县名称": "county",
+        "所在县": "county",
+        "县(市、区)": "county",
+        "县（市、区）": "county",
         "需求编号": "need_id",
         "编号": "need_id",
         "县代码": "adcode",
@@ -248,7 +267,7 @@ class _ColumnCheckError(Exception):
     """A check of one column failed (its rows are recorded); move to the next column."""
 
 
-class _Problems:
+class Problems:
     """Every problem found in one file, reported together (up to :data:`MAX_ERRORS`)."""
 
     def __init__(self, file: str | Path | None, what: str) -> None:
@@ -263,9 +282,11 @@ class _Problems:
             self.more += 1
 
     def raise_any(self) -> None:
-        """Raise one :class:`InputError` listing them all (the first names the place)."""
+        """Raise one :class:`InputError` listing them all in row order (the first names
+        the place)."""
         if not self.items:
             return
+        self.items.sort(key=lambda e: e.row if e.row is not None else 0)
         first = self.items[0]
         if len(self.items) == 1:
             raise first
@@ -279,7 +300,7 @@ class _Problems:
         )
 
 
-def _rename_aliases(df: pd.DataFrame, schema: TableSchema, problems: _Problems) -> pd.DataFrame:
+def _rename_aliases(df: pd.DataFrame, schema: TableSchema, problems: Problems) -> pd.DataFrame:
     """Chinese (alias) headers to column names; an alias beside its column is an error."""
     names = {c.name for c in schema.columns}
     rename: dict[str, str] = {}
@@ -338,7 +359,7 @@ def validate_table(
         extent or given without its partner.
     """
     file = file if file is not None else df.attrs.get("source")
-    problems = _Problems(file, schema.name)
+    problems = Problems(file, schema.name)
     out = _rename_aliases(df.copy(), schema, problems)
     out.index = pd.RangeIndex(len(out))
     for name in [c.name for c in schema.columns if c.required and c.name not in out.columns]:
@@ -364,7 +385,7 @@ def validate_table(
     return out
 
 
-def _check_together(out: pd.DataFrame, schema: TableSchema, problems: _Problems) -> None:
+def _check_together(out: pd.DataFrame, schema: TableSchema, problems: Problems) -> None:
     for group in schema.together:
         present = [c for c in group if c in out.columns]
         if len(present) == len(group):
@@ -417,7 +438,7 @@ def _vocabulary(out: pd.Series, allow_unknown: bool, reject: _Reject) -> pd.Seri
 
 
 def _convert(
-    s: pd.Series, col: Column, problems: _Problems, allow_unknown: bool = False
+    s: pd.Series, col: Column, problems: Problems, allow_unknown: bool = False
 ) -> pd.Series:
     def reject(mask: pd.Series | np.ndarray, message: Callable[[int], str]) -> None:
         """Record the rows where ``mask`` holds and stop checking this column."""

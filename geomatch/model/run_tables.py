@@ -49,6 +49,7 @@ __all__ = [
     "TOUR_KINDS",
     "UNMET_STAGES",
     "RunTable",
+    "carry_need_columns",
     "conform",
     "empty_table",
     "province_scope",
@@ -450,3 +451,34 @@ def province_scope(df: pd.DataFrame, name: str) -> pd.Series:
     code = df[spec.scope].astype("str").str.strip()
     ok = code.str.fullmatch(r"\d{6}|\d{9}|\d{12}")
     return (code.str[:2] + "0000").where(ok, "")
+
+
+#: The needs-file columns a bring-your-own run carries onto its ``pairings`` and ``unmet``
+#: rows besides the ones these tables declare (the schema's names; others are carried too).
+NEED_NAME_COLUMNS: Final = ("province", "county")
+
+
+def carry_need_columns(df: pd.DataFrame, name: str, needs: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (table ``name``, keyed by ``need_id``) with the needs' own columns appended.
+
+    The columns are :data:`NEED_NAME_COLUMNS` and every column of the needs file that its
+    schema does not know (a planner's 备注, 联系人 …), so that nothing the planner gave is
+    dropped on the way to the run's files. A column whose name the table declares
+    already is carried as ``needs.<name>``. Rows of other ids (the tours' visits) get
+    empty cells.
+    """
+    from geomatch.io.schema import NEEDS_SCHEMA
+
+    known = {c.name for c in NEEDS_SCHEMA.columns} - set(NEED_NAME_COLUMNS)
+    carried = [c for c in needs.columns if str(c) not in known and c != "need_id"]
+    if not carried or not len(df):
+        return df
+    own = needs.set_index(needs["need_id"].astype("str"))  # ids are unique (schema)
+    declared = set(run_table(name).columns)
+    out = df.copy()
+    ids = out["need_id"].astype("str")
+    for col in carried:
+        header = f"needs.{col}" if str(col) in declared or col in out.columns else str(col)
+        values = ids.map(own[col])
+        out[header] = values.where(values.notna(), "").astype("str")
+    return out

@@ -8,7 +8,10 @@ report read the table from the run.
 
 One row per province × county × kind (``kind`` the need's kind, ``need`` when the needs
 file gives none, ``museum_visit`` or ``caravan_stop`` for the tours' rows), in code
-order:
+order. The county is the need's ``adcode``; a need without one is placed by the
+``province`` and ``county`` names of its file (a planner's register often has names
+only), and the names of the file fill ``province`` and ``county`` where the run has no
+dataset to name a code:
 
 * ``needs_total`` — the county's needs of that kind (empty for the tours' kinds, which
   count visits and stops, not needs); ``unmet_needs`` and ``shortfall`` (capacity units
@@ -44,9 +47,25 @@ def _county(needs: pd.DataFrame) -> pd.Series:
     return code.str[:6].where(code.str.len() >= 6, "")
 
 
+#: Where a row is counted: county code, then the names a needs file may give instead.
+_PLACE = ["adcode", "province_name", "county_name"]
+
+
+def _places(needs: pd.DataFrame) -> pd.DataFrame:
+    """``need_id``, :data:`_PLACE` and ``kind`` of each need (names ``""`` when absent)."""
+    own = pd.DataFrame({"need_id": _text(needs["need_id"])}, index=needs.index)
+    own["adcode"] = _county(needs)
+    for col, name in (("province", "province_name"), ("county", "county_name")):
+        own[name] = _text(needs[col]) if col in needs.columns else ""
+    own["kind"] = _text(needs["kind"]) if "kind" in needs.columns else ""
+    own["kind"] = own["kind"].replace("", GENERIC_KIND)
+    return own
+
+
 def _unmet_rows(unmet: pd.DataFrame, needs: pd.DataFrame | None) -> pd.DataFrame:
-    """``need_id, adcode, kind, reason, category, fix_distance_km`` of each unmet row:
-    county and kind from the row, else from its need, else (tours) from its stage."""
+    """``need_id``, :data:`_PLACE`, ``kind, reason, category, fix_distance_km`` of each
+    unmet row: county and kind from the row, else from its need, else (tours) from its
+    stage; the names from its need."""
     n = len(unmet)
 
     def text(col: str) -> pd.Series:
@@ -69,30 +88,39 @@ def _unmet_rows(unmet: pd.DataFrame, needs: pd.DataFrame | None) -> pd.DataFrame
         },
         index=unmet.index,
     )
+    rows["province_name"], rows["county_name"] = "", ""
     if needs is not None and len(needs):
-        own = pd.DataFrame({"need_id": _text(needs["need_id"])})
-        own["adcode"] = _county(needs).to_numpy()
-        own["kind"] = _text(needs["kind"]) if "kind" in needs.columns else ""
-        own = own.drop_duplicates("need_id").set_index("need_id")
-        rows["adcode"] = rows["adcode"].where(
-            rows["adcode"] != "", rows["need_id"].map(own["adcode"])
-        )
-        rows["kind"] = rows["kind"].where(rows["kind"] != "", rows["need_id"].map(own["kind"]))
+        own = _places(needs).drop_duplicates("need_id").set_index("need_id")
+        for col in ("adcode", "kind"):
+            rows[col] = rows[col].where(rows[col] != "", rows["need_id"].map(own[col]))
+        for col in ("province_name", "county_name"):
+            rows[col] = rows["need_id"].map(own[col]).fillna("")
     stage_kind = text("stage").map(TOUR_KINDS)
     rows["kind"] = rows["kind"].fillna("").where(rows["kind"].fillna("") != "", stage_kind)
     rows["kind"] = rows["kind"].fillna("").replace("", GENERIC_KIND)
     rows["adcode"] = rows["adcode"].fillna("")
+    # a coded county is one place whatever names its rows carry
+    coded = rows["adcode"] != ""
+    rows.loc[coded, ["province_name", "county_name"]] = ""
     return rows
 
 
 def _needs_totals(needs: pd.DataFrame | None) -> pd.Series:
-    """Needs per (county, kind) — ``GENERIC_KIND`` for a need without one."""
+    """Needs per place (:data:`_PLACE`) and kind — ``GENERIC_KIND`` for a need without one."""
     if needs is None or not len(needs):
         return pd.Series(dtype="int64")
-    kind = _text(needs["kind"]) if "kind" in needs.columns else ""
-    frame = pd.DataFrame({"adcode": _county(needs), "kind": kind}, index=needs.index)
-    frame["kind"] = frame["kind"].replace("", GENERIC_KIND)
-    return frame.value_counts()
+    frame = _places(needs)
+    frame.loc[frame["adcode"] != "", ["province_name", "county_name"]] = ""
+    return frame[[*_PLACE, "kind"]].value_counts()
+
+
+def _own_names(needs: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
+    """County code → (province, county) names as the needs file writes them (first)."""
+    if needs is None or not len(needs) or "county" not in needs.columns:
+        return {}
+    own = _places(needs)
+    own = own[(own["adcode"] != "") & (own["county_name"] != "")].drop_duplicates("adcode")
+    return {a: (p, c) for a, p, c in own[_PLACE].itertuples(index=False)}
 
 
 def _fix_zh(reason: str, k: int, cat: str, kind: str, km: float, radius: float | None) -> str:
@@ -136,33 +164,37 @@ def summarise_unmet(
     unmet
         The run's ``unmet`` rows: the pairing's, and the tours' when they ran.
     needs
-        The run's needs (``need_id, adcode, kind``): the totals, and the county and kind
-        of a row that lacks them; ``None`` when unknown.
+        The run's needs (``need_id, adcode, kind`` and optionally ``province, county``
+        names): the totals, and the county and kind of a row that lacks them; ``None``
+        when unknown.
     names
         Province and county names (:func:`geomatch.render.units.unit_names`); ``None``
-        leaves ``province`` and ``county`` empty (a bring-your-own run without a dataset).
+        (a bring-your-own run without a dataset) takes them from the needs' ``province``
+        and ``county`` columns, or leaves them empty.
     radius_km
         The pairing's search radius in km, named by the fix of ``no_candidate_in_radius``.
     """
     if not len(unmet):
         return empty_table("unmet_summary")
     rows = _unmet_rows(unmet, needs)
-    totals = _needs_totals(needs)
+    totals, own = _needs_totals(needs), _own_names(needs)
     out = []
-    for (adcode, kind), g in rows.groupby(["adcode", "kind"], sort=True):
+    for (adcode, prov_name, county_name, kind), g in rows.groupby([*_PLACE, "kind"], sort=True):
         reason = str(g["reason"].mode().iloc[0])
         r = g[g["reason"] == reason]
         cat = str(r["category"].mode().iloc[0]) if r["category"].ne("").any() else ""
         province = f"{adcode[:2]}0000" if adcode else ""
+        given = own.get(adcode, (prov_name, county_name))
         tour = kind in TOUR_KINDS.values()
+        total = totals.get((adcode, prov_name, county_name, kind), len(g))
         out.append(
             {
                 "province_adcode": province,
-                "province": names.province.get(province, "") if names and province else "",
+                "province": names.province.get(province, "") if names and province else given[0],
                 "adcode": adcode,
-                "county": names.county.get(adcode, "") if names and adcode else "",
+                "county": names.county.get(adcode, "") if names and adcode else given[1],
                 "kind": kind,
-                "needs_total": None if tour else int(totals.get((adcode, kind), len(g))),
+                "needs_total": None if tour else int(total),
                 "unmet_needs": len(g),
                 "shortfall": len(g),
                 "reason": reason,

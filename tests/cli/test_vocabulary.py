@@ -79,3 +79,34 @@ def test_check_reports_every_error(tmp_path: Path, capsys) -> None:
         assert where in err
     assert "row 2, column 'category'" in err and "row 4, column 'category'" in err
     assert str(h) in err and str(n) in err
+
+
+def test_county_names_and_own_columns_travel_to_the_run(tmp_path: Path) -> None:
+    """A register with 省份/县 names (no adcode) and columns geomatch does not use: the
+    shortfall is grouped by the names, and every column reaches pairings.csv and unmet.csv
+    (one that a run table declares as ``needs.<name>``)."""
+    h = _write(tmp_path, "helpers.csv", HELPERS_ZH)
+    n = _write(
+        tmp_path,
+        "needs.csv",
+        "需求编号,经度,纬度,类别,省份,县,备注,reason\n"
+        "N1,102.71,25.04,种植,云南省,甲县,首批,r1\n"
+        "N2,103.83,36.06,种植,甘肃省,乙县,,r2\n"
+        "N3,103.90,36.10,种植,甘肃省,乙县,第二批,r3\n"
+        "N4,87.62,43.83,光伏,新疆维吾尔自治区,丙县,,r4\n",
+    )
+    out = tmp_path / "run"
+    assert main(["pair", "--helpers", str(h), "--needs", str(n), "--out", str(out)]) == 0
+    read = {"encoding": "utf-8-sig", "dtype": str, "keep_default_na": False}
+    p = pd.read_csv(out / "pairings.csv", **read).set_index("need_id")
+    u = pd.read_csv(out / "unmet.csv", **read).set_index("need_id")
+    assert set(p.index) | set(u.index) == {"N1", "N2", "N3", "N4"}
+    both = pd.concat([p, u])
+    assert both.loc["N1", ["province", "county", "备注", "needs.reason"]].tolist() == [
+        "云南省", "甲县", "首批", "r1"
+    ]  # fmt: skip
+    assert both.loc["N2", "备注"] == "" and both.loc["N3", "备注"] == "第二批"
+    s = pd.read_csv(out / "unmet_summary.csv", **read).set_index("county")
+    assert s.loc["丙县", "province"] == "新疆维吾尔自治区" and s.loc["丙县", "needs_total"] == "1"
+    if "N2" in u.index or "N3" in u.index:  # two crop helpers for three crop needs
+        assert s.loc["乙县", "needs_total"] == "2"

@@ -39,3 +39,13 @@ def test_unknown_code():
     df = pd.DataFrame({"adcode": ["999999"]})
     with pytest.raises(InputError, match="unknown administrative code '999999'"):
         check_known_codes(df, "adcode", POOR["adcode"])
+
+
+def test_every_unknown_code_is_listed_in_row_order():
+    df = pd.DataFrame({"adcode": ["610928", "522727", "999999", "", "123"]})
+    with pytest.raises(InputError) as err:
+        check_known_codes(df, "adcode", POOR["adcode"], file="n.csv", aliases=code_aliases(POOR))
+    text = str(err.value)
+    assert "3 problems" in text and text.index("row 2") < text.index("row 4") < text.index("row 6")
+    assert "use 610981" in text and "'999999'" in text and "'123'" in text
+    assert (err.value.file, err.value.row, err.value.column) == ("n.csv", 2, "adcode")
