@@ -22,6 +22,18 @@ lie within ``R_n`` or the bucket is exhausted, so that "no violator returned" is
 proof that (P1) holds for every compatible pair. Relation pools (``relation_mode =
 "preference"``, ``k_relation > 0``) are searched without the radius limit, matching the
 candidate pairs the builder may add from them.
+
+Between rounds only what may have changed is searched (``since``, :class:`Since`). The
+costs do not change, so for potentials ``(μ', π')`` of the previous round
+
+    (P3)  rc(h, n) = rc'(h, n) + (μ_h − μ'_h) − (π_n − π'_n).
+
+A need *certified* by the previous round (it returned no violator, so ``rc' ≥ 0`` on
+every compatible pair) can only violate now with a hub whose ``μ`` fell by more than its
+own ``π`` rose: ``Δμ_h < Δπ_n``. Certified needs are therefore priced in bands of
+``Δπ_n`` (edges :data:`_BAND_EDGES`) against the hubs with ``Δμ_h`` below the band's top
+only; the other needs against every hub. "No violator returned" is then a proof of (P1)
+exactly as before.
 """
 
 from __future__ import annotations
@@ -47,7 +59,7 @@ from geomatch.settings import EARTH_RADIUS_KM
 if TYPE_CHECKING:
     from geomatch.solve.pairing_coarse import CoarseStart
 
-__all__ = ["PricedArcs", "Pricer", "first_of_each_pair"]
+__all__ = ["PricedArcs", "Pricer", "Since", "first_of_each_pair"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +77,13 @@ _THREADED_QUERY = 200_000
 _COMPACT_AT = 2.5
 #: Most query slots of one KD-tree query (≈ 50 bytes each while it is priced).
 _QUERY_SLOTS = 250_000
+#: Least needs per query chunk of similar reach: many small queries cost more in calls
+#: than their looser bounds cost in pairs (the national scenario has 1,095 tasks, most
+#: of a few dozen needs; fewer potential buckets as well was measured to find worse pairs).
+_CHUNK_NEEDS = 1000
+#: Tops of the bands of ``Δπ`` in which certified needs are priced (P3); the last band,
+#: and every need the previous round did not certify, is priced against every hub.
+_BAND_EDGES = (0, 1, 4, 16, 64)
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,23 @@ class _Task:
 
 
 @dataclass(frozen=True)
+class Since:
+    """The previous pricing round: its potentials and the needs it certified (P3)."""
+
+    mu: np.ndarray
+    pi: np.ndarray
+    certified: np.ndarray
+
+    @staticmethod
+    def after(mu: np.ndarray, pi: np.ndarray, priced: PricedArcs) -> Since:
+        """The round that priced ``(mu, pi)`` and returned ``priced``: every need without a
+        returned violator is certified."""
+        certified = np.ones(len(pi), dtype=bool)
+        certified[priced.need] = False
+        return Since(mu, pi, certified)
+
+
+@dataclass(frozen=True)
 class _Round:
     """The potentials of one pricing round."""
 
@@ -138,6 +174,17 @@ class _Round:
     prev: np.ndarray
     scores: bool
     grow: bool
+    #: Sorted keys (need × helpers + hub) of the pairs in the restricted model, or None.
+    inside: np.ndarray | None = None
+
+    def outside(self, need: np.ndarray, helper: np.ndarray, width: int) -> np.ndarray:
+        """Whether each pair is outside the restricted model (all, without ``inside``)."""
+        if self.inside is None or not len(self.inside):
+            return np.ones(len(need), dtype=bool)
+        key = need.astype(np.int64) * width + helper
+        at = np.minimum(np.searchsorted(self.inside, key), len(self.inside) - 1)
+        out: np.ndarray = self.inside[at] != key
+        return out
 
     def reduced(self, need: np.ndarray, helper: np.ndarray, cost: np.ndarray) -> np.ndarray:
         """(P1): ``c + e + μ − π``, the change penalty ``e`` waived on a previous pair."""
@@ -187,6 +234,20 @@ class _Found:
     fit: list[np.ndarray] = field(default_factory=list)
     lower: np.ndarray = field(default_factory=lambda: np.zeros(0))
     checked: int = 0
+    #: Pairs held in the lists (kept up to date: summing the lists' lengths after every
+    #: task was measured at 1 s a round on the national scenario's 1,095 tasks).
+    held: int = 0
+    #: Whether a pair may have been found twice (equally distant hubs looked at again,
+    #: or a relation pool's hub that the radius search found as well).
+    repeats: bool = False
+
+    def add(self, need: np.ndarray, helper: np.ndarray, dist: np.ndarray, fit: np.ndarray) -> None:
+        """Record found pairs."""
+        self.need.append(need)
+        self.helper.append(helper)
+        self.dist.append(dist)
+        self.fit.append(fit)
+        self.held += len(need)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(need, helper, distance km, fit) of every pair found so far."""
@@ -359,6 +420,8 @@ class Pricer:
         k: int = 8,
         per_need: int = 8,
         scores: bool = False,
+        since: Since | None = None,
+        inside: np.ndarray | None = None,
     ) -> PricedArcs:
         """Compatible pairs with negative reduced cost (P1), at most ``per_need`` a need.
 
@@ -383,16 +446,50 @@ class Pricer:
             ``c + e + μ < π`` (candidate generation from estimated potentials; ``k`` is
             not grown). Otherwise ``k`` grows until every need is decided, so a call
             that returns no violator proves (P1) for every compatible pair.
+        since
+            The previous round of violator pricing (same ``extra``, ``prev``, ``skip``):
+            only the pairs that (P3) leaves open are searched. ``lower`` of a need priced
+            against some hubs only is at most its ``π``.
+        inside
+            Sorted keys ``need × n_helpers + hub`` of the pairs already in the restricted
+            model. They are never returned, and a search goes on past them: a model
+            pair may price below zero (it carries flow, or — with side-constraint
+            groups — ``μ`` is the least of the hub's potentials, so its reduced cost is
+            underestimated), and stopping at it once hid a violator outside the model
+            behind it (and let a wrong proof through). "No violator returned" then
+            proves (P1) for every compatible pair outside the model.
         """
         found = _Found(lower=np.full(len(pi), np.inf))
-        trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]] = {}
         prev = np.full(len(pi), -1, dtype=np.int64) if prev is None else prev
-        rnd = _Round(mu, pi, extra, prev, scores, not scores)
-        for task in self.tasks:
-            self._price_task(task, rnd, skip, k, found, trees)
-            if sum(map(len, found.need)) > _COMPACT_AT * max(per_need, 1) * len(pi):
-                self._compact(found, rnd, 2 * per_need)
+        rnd = _Round(mu, pi, extra, prev, scores, not scores, inside)
+        for band_skip, hubs in self._bands(mu, pi, skip, since):
+            trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]] = {}
+            for task in self.tasks:
+                self._price_task(task, rnd, band_skip, k, found, trees, hubs)
+                if found.held > _COMPACT_AT * max(per_need, 1) * len(pi):
+                    self._compact(found, rnd, 2 * per_need)
+            if hubs is not None:  # the other hubs' pairs have rc ≥ 0: c + e + μ ≥ π
+                part = ~band_skip
+                found.lower[part] = np.minimum(found.lower[part], pi[part])
         return self._select(found, rnd, per_need)
+
+    @staticmethod
+    def _bands(
+        mu: np.ndarray, pi: np.ndarray, skip: np.ndarray, since: Since | None
+    ) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """(needs skipped, hubs searched or ``None`` for all) per band of (P3)."""
+        if since is None:
+            return [(skip, None)]
+        rise = np.where(since.certified, pi - since.pi, np.inf)
+        fall = mu - since.mu
+        out: list[tuple[np.ndarray, np.ndarray | None]] = []
+        low = -np.inf
+        for top in (*_BAND_EDGES, np.inf):
+            band = (rise > low) & (rise <= top) & ~skip
+            low = top
+            if band.any():
+                out.append((~band, None if top == np.inf else fall < top))
+        return out
 
     def _compact(self, found: _Found, rnd: _Round, keep: int) -> None:
         """Keep each need's ``keep`` best pairs found so far (what :meth:`_select` can still
@@ -400,8 +497,8 @@ class Pricer:
         need, helper, dist, fit = found.arrays()
         cost = self._costs(need, helper, dist, fit)[-1]
         sel = keep_cheapest(need, rnd.score(need, helper, cost), keep)
-        found.need, found.helper, found.dist = [need[sel]], [helper[sel]], [dist[sel]]
-        found.fit = [fit[sel]]
+        found.need, found.helper, found.dist, found.fit, found.held = [], [], [], [], 0
+        found.add(need[sel], helper[sel], dist[sel], fit[sel])
 
     def _buckets(
         self,
@@ -410,12 +507,15 @@ class Pricer:
         trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]],
         *,
         warm: bool = False,
+        hubs: np.ndarray | None = None,
     ) -> list[tuple[object, np.ndarray, float]]:
-        """KD-trees of a pool's hubs split by potential (built once per round)."""
+        """KD-trees of a pool's hubs (those where ``hubs`` holds, if given) split by
+        potential (built once per round and band)."""
         from scipy.spatial import cKDTree
 
         if key not in trees:
             idx = self.pool(key)
+            idx = idx if hubs is None else idx[hubs[idx]]
             out = []
             buckets = _BUCKETS_WARM if warm else _BUCKETS
             for part in _bucket_edges(mu[idx], buckets) if len(idx) else []:
@@ -432,13 +532,15 @@ class Pricer:
         k: int,
         found: _Found,
         trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]],
+        hubs: np.ndarray | None = None,
     ) -> None:
         needs = task.needs[~skip[task.needs]]
         if len(needs) == 0:
             return
         slack = np.minimum(rnd.pi[needs], 1e15) - task.fit
         cap = self.radius if task.within_radius else np.inf
-        for tree, members, lo in self._buckets(task.pool, rnd.mu, trees, warm=rnd.scores):
+        buckets = self._buckets(task.pool, rnd.mu, trees, warm=rnd.scores, hubs=hubs)
+        for tree, members, lo in buckets:
             reach = np.minimum((slack - lo + 0.5) / self.alpha, cap)
             live = reach > 0
             if live.any():
@@ -466,24 +568,43 @@ class Pricer:
         """
         sr = _Search(tree, members, needs, reach_km, fit, lo)
         order = np.argsort(reach_km, kind="stable")
-        for chunk in np.array_split(order, min(4, len(order))):
-            todo, kk, seen = chunk, min(k, len(members)), 0
+        for chunk in np.array_split(order, max(1, min(4, len(order) // _CHUNK_NEEDS))):
+            todo, kk, before = chunk, min(k, len(members)), np.full(len(chunk), -np.inf)
             while len(todo):
-                parts = np.array_split(todo, -(-len(todo) * kk // _QUERY_SLOTS))
-                undecided = np.concatenate(
-                    [self._query_batch(sr, part, kk, seen, found, rnd) for part in parts]
-                )
+                splits = -(-len(todo) * kk // _QUERY_SLOTS)
+                got = [
+                    self._query_batch(sr, part, kk, b, found, rnd)
+                    for part, b in zip(
+                        np.array_split(todo, splits), np.array_split(before, splits), strict=True
+                    )
+                ]
                 if not rnd.grow or kk >= len(members):
                     break
-                todo, seen, kk = todo[undecided], kk, min(kk * 4, len(members))
+                undecided = np.concatenate([g[0] for g in got])
+                kth = np.concatenate([g[1] for g in got])
+                todo, before, kk = todo[undecided], kth[undecided], min(kk * 4, len(members))
         np.minimum.at(found.lower, needs, np.minimum(sr.seen_min, sr.unseen))
 
     def _query_batch(
-        self, sr: _Search, todo: np.ndarray, kk: int, seen: int, found: _Found, rnd: _Round
-    ) -> np.ndarray:
+        self,
+        sr: _Search,
+        todo: np.ndarray,
+        kk: int,
+        before: np.ndarray,
+        found: _Found,
+        rnd: _Round,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One KD-tree query of ``kk`` hubs for the needs ``todo`` (positions in
-        ``sr.needs``); records the new pairs' violators and bounds, returns which needs
-        are undecided (all ``kk`` within reach, no violator among them)."""
+        ``sr.needs``); records the new pairs' violators and bounds. Returns which needs
+        are undecided (all ``kk`` within reach, no violator among them) and their
+        ``kk``-th distance (chord), the ``before`` of their next query.
+
+        Hubs nearer than ``before`` (the previous query's last distance) were all in that
+        query and were recorded then. Hubs *at* that distance may not have been: among
+        equally distant hubs (helpers pooled at one city point) the KD-tree's order
+        depends on ``k``, so they are looked at again — a position cut-off here once let
+        a violator go unseen (and a wrong proof through).
+        """
         bound = float(sr.reach_km[todo].max())
         chord = 2.0 * np.sin(min(bound / EARTH_RADIUS_KM, np.pi) / 2.0) * (1 + 1e-12)
         dist, pos = sr.tree.query(  # type: ignore[attr-defined]
@@ -498,9 +619,7 @@ class Pricer:
         # hubs beyond the k-th are at least as far (P2); none left once all are seen
         last = ok[:, -1] & (kk < len(sr.members))
         sr.unseen[todo] = np.where(last, self.alpha * km[:, -1] - 0.5 + sr.fit + sr.lo, np.inf)
-        new = ok.copy()
-        new[:, :seen] = False  # the hubs of the previous query were recorded then
-        rows, cols = np.nonzero(new)
+        rows, cols = np.nonzero(ok & (dist >= before[:, None]))
         need, helper = sr.needs[todo][rows], sr.members[pos[rows, cols]]
         fits = np.full(len(rows), sr.fit, dtype=np.int64)
         cost = self._costs(need, helper, km[rows, cols], fits)[-1]
@@ -509,18 +628,17 @@ class Pricer:
         grid[rows, cols] = rc + rnd.pi[need]
         sr.seen_min[todo] = np.minimum(sr.seen_min[todo], grid.min(axis=1))
         neg = rc < 0
+        neg[neg] = rnd.outside(need[neg], helper[neg], self.n_helpers)
         if neg.sum() > _PER_QUERY * len(todo):  # each need's best few of this query
             score = cost + rnd.mu[helper] if rnd.scores else rc
             neg &= _best_per_row(ok.shape, rows, cols, np.where(neg, score, _HUGE))
-        found.need.append(need[neg])
-        found.helper.append(helper[neg])
-        found.dist.append(km[rows, cols][neg])
-        found.fit.append(fits[neg])
+        found.add(need[neg], helper[neg], km[rows, cols][neg], fits[neg])
         found.checked += len(rows)
+        found.repeats |= bool((dist[rows, cols][neg] == before[rows[neg]]).any())
         hit = np.zeros(len(todo), dtype=bool)
         hit[rows[neg]] = True
         out: np.ndarray = ok[:, -1] & ~hit
-        return out
+        return out, dist[:, -1]
 
     def _costs(
         self, need: np.ndarray, helper: np.ndarray, dist_km: np.ndarray, fit: np.ndarray
@@ -542,11 +660,11 @@ class Pricer:
         travel, rel, rel_cost, cost = self._costs(need, helper, dist, fit)
         rc = rnd.reduced(need, helper, cost)
         score = rnd.score(need, helper, cost)
-        if not self.use_relation:
+        if not (self.use_relation or found.repeats):
             sel = np.flatnonzero(keep_cheapest(need, score, per_need))
         else:
-            # a relation pool may find a pair again (same score): of each need's best
-            # 2 × per_need rows, one per pair, then the best per_need of those
+            # a pair found again (same score): of each need's best 2 × per_need rows,
+            # one per pair, then the best per_need of those
             sel = np.flatnonzero(keep_cheapest(need, score, 2 * per_need))
             sel = sel[first_of_each_pair(need[sel], helper[sel], self.n_helpers)]
             sel = sel[keep_cheapest(need[sel], score[sel], per_need)]

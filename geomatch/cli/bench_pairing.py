@@ -89,6 +89,13 @@ def register(bench_app: typer.Typer) -> None:
         repeats: Annotated[
             int, typer.Option("--repeats", min=1, help="Runs of each subsample command.")
         ] = 5,
+        proof_limit: Annotated[
+            float,
+            typer.Option(
+                "--proof-limit", min=1, help="--time-limit of each full run (s); default 1800."
+            ),
+        ] = 1800.0,
+        seed: Annotated[int | None, typer.Option("--seed", help="Instance seed.")] = None,
     ) -> None:
         """128,000 needs × 100,000 helpers end to end; networkx and HiGHS side by side."""
         from geomatch.cli.bench_cmd import harness
@@ -102,6 +109,8 @@ def register(bench_app: typer.Typer) -> None:
                 sub_needs=sub_needs,
                 skip_full=skip_full,
                 repeats=repeats,
+                seed=seed,
+                proof_limit_s=proof_limit,
                 progress=progress,
             )
         res["measured"] = _stamp()

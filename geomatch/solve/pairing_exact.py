@@ -35,8 +35,15 @@ Algorithm
 4. Pricing (:class:`geomatch.candidates.pricing.Pricer`): find pairs of ``P \\ A`` with
    ``rc < 0``; a violator lies within ``(π_n − e_n − fit − μ_lo + ½) / α`` km of the need
    (``α`` = cost per great-circle km), so each need queries only a ball bounded by its own
-   potential in KD-trees of hubs grouped by potential — never needs × helpers.
-5. No violator: (4) holds on all of ``P``; with the flow's complementary slackness,
+   potential in KD-trees of hubs grouped by potential — never needs × helpers. Pairs
+   of ``A`` are skipped, not counted as violators: one may price below zero (it carries
+   flow, or its ``μ_h`` is a least over group nodes and underestimates its reduced
+   cost), and a search that stopped there would not see a violator of ``P \\ A`` behind
+   it. From the second round on, a need that the previous round certified (no
+   violator) is searched only among the hubs whose ``μ`` fell by more than its ``π``
+   rose, the only ones whose pairs can have turned negative (the pricing module's (P3)).
+5. No violator: (4) holds on all of ``P \\ A`` (on ``A`` the restricted optimum settles
+   every arc, step 3); with the flow's complementary slackness,
    ``(π, μ)`` is an optimal dual of the full problem and the flow is optimal over
    ``P`` (LP duality; integral by total unimodularity) — ``status = optimal``.
    Otherwise add the ``price_per_need`` most negative violators of each need to ``A``,
@@ -73,7 +80,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from geomatch.candidates.pricing import PricedArcs, first_of_each_pair
+from geomatch.candidates.pricing import PricedArcs, Since, first_of_each_pair
 from geomatch.progress import ProgressCallback, null_progress
 from geomatch.solve.pairing_flow import lagrangian_bound, solve_flow
 from geomatch.solve.pairing_model import ArcModel, ModelSolution
@@ -101,10 +108,15 @@ class ExactResult:
     rounds: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _model_keys(p: _Problem) -> np.ndarray:
+    """Sorted keys ``need × helpers + hub`` of the pairs in the restricted model."""
+    return np.sort(p.arc_n.astype(np.int64) * max(len(p.h), 1) + p.arc_h)
+
+
 def _new_arcs(p: _Problem, priced: PricedArcs) -> PricedArcs:
     """The priced pairs not already in the model."""
     width = max(len(p.h), 1)
-    have = np.sort(p.arc_n.astype(np.int64) * width + p.arc_h)
+    have = _model_keys(p)
     key = priced.need.astype(np.int64) * width + priced.helper
     pos = np.searchsorted(have, key)
     old = (pos < len(have)) & (have[np.minimum(pos, len(have) - 1)] == key)
@@ -209,6 +221,7 @@ def column_generation(
     raw, price_s = 0.0, time.perf_counter() - t0
     log.info("warm start: %d pairs by estimated potentials, %.2f s", len(warm), price_s)
     pruning = True  # until the first round that does not lower the objective
+    since: Since | None = None  # the previous round's pricing (searched again only in part)
     while True:
         model = p.model()
         sol = solve_flow(model, big_m=p.require_all, potentials=True)
@@ -217,7 +230,8 @@ def column_generation(
         t0 = time.perf_counter()
         # exhaustive every round: a quick look at the nearest hubs only was measured
         # to need twice the rounds (it misses violators the proof then finds)
-        priced = price(sol.helper_potential, sol.need_potential)
+        priced = price(sol.helper_potential, sol.need_potential, since=since, inside=_model_keys(p))
+        since = Since.after(sol.helper_potential, sol.need_potential, priced)
         new = _new_arcs(p, priced)
         swaps = 0
         if len(new) and s.exchange_neighbours:

@@ -49,8 +49,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-#: ``--time-limit`` of the full runs (seconds).
-_PROOF_LIMIT_S = 1800
+#: ``--time-limit`` of the full runs (seconds; ``--proof-limit`` of the bench).
+PROOF_LIMIT_S = 1800.0
 
 #: The six categories of the instance, as a planner writes them.
 CATEGORIES_ZH = ("种植", "养殖", "医疗健康", "电商", "光伏", "休闲农业")
@@ -236,11 +236,11 @@ def highs_pair(helpers: pd.DataFrame, needs: pd.DataFrame, arcs: pd.DataFrame) -
     return float(res.fun)
 
 
-def _full_run(exe: str, hp: Path, np_: Path, out: Path) -> dict[str, Any]:
+def _full_run(exe: str, hp: Path, np_: Path, out: Path, limit_s: float) -> dict[str, Any]:
     """``geomatch pair`` on the whole instance in a fresh process, with the raw peer."""
     args = [exe, "-q", "pair", "--helpers", str(hp), "--needs", str(np_), "--out", str(out)]
-    # a time limit long enough for the proof: the status says whether it was reached
-    wall, peak, rc, tail = run_process([*args, "--time-limit", str(_PROOF_LIMIT_S)])
+    # a time limit meant for the proof: the status says whether it was reached
+    wall, peak, rc, tail = run_process([*args, "--time-limit", str(limit_s)])
     if rc != 0:
         raise RuntimeError(f"geomatch pair failed ({rc}): {tail}")
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -344,13 +344,15 @@ def run_national_bench(
     skip_full: bool = False,
     repeats: int = 5,
     seed: int | None = None,
+    proof_limit_s: float = PROOF_LIMIT_S,
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark in ``work`` (instance files are kept there).
 
     A fresh instance (``seed`` drawn at random unless given, and reported) with helpers
     at distinct points, then the same with helpers pooled at city points, each against
-    the raw OR-Tools solve of the same size; then the subsample peers.
+    the raw OR-Tools solve of the same size (``geomatch pair --time-limit
+    proof_limit_s``); then the subsample peers.
     """
     progress = progress or null_progress
     exe = _geomatch_exe()
@@ -359,12 +361,12 @@ def run_national_bench(
     hp, np_ = make_instance(work / "instance", needs=needs, helpers=helpers, seed=seed)
     progress(0.1, "instance written")
     if not skip_full:
-        res["distinct_points"] = _full_run(exe, hp, np_, work / "full")
+        res["distinct_points"] = _full_run(exe, hp, np_, work / "full", proof_limit_s)
         progress(0.4, "distinct points done")
         php, pnp = make_instance(
             work / "instance-pooled", needs=needs, helpers=helpers, seed=seed, pooled=True
         )
-        res["city_points"] = _full_run(exe, php, pnp, work / "full-pooled")
+        res["city_points"] = _full_run(exe, php, pnp, work / "full-pooled", proof_limit_s)
     progress(0.7, "full instances done")
     res["subsample"] = _subsample_peers(exe, work, hp, np_, sub_needs, repeats)
     progress(1.0, "done")

@@ -282,3 +282,113 @@ def test_rounds_report_progress() -> None:
     fractions = [f for f, _ in calls]
     assert fractions == sorted(fractions) and fractions[0] >= 0 and fractions[-1] <= 1
     assert f"{r.summary['objective']:,}" in rounds[-1][1]
+
+
+@pytest.mark.parametrize("seed", [12, 13, 14])
+def test_pricing_since_the_last_round_finds_what_full_pricing_finds(seed: int) -> None:
+    # (P3): a round priced only where potentials moved returns a violator for exactly the
+    # needs that have one over all compatible pairs (brute force), and a valid ``lower``
+    from geomatch.candidates.build import normalise_helpers, normalise_needs
+    from geomatch.candidates.pricing import Pricer, Since
+
+    helpers, needs = _instance(seed, 90, 40)
+    s = PairingSettings(relation_mode="ignore", pool_helpers=False)
+    pricer = Pricer(normalise_helpers(helpers, s), normalise_needs(needs), s)
+    rng = np.random.default_rng(seed)
+    N, H = len(needs), len(helpers)
+    zero, skip = np.zeros(N, dtype=np.int64), np.zeros(N, dtype=bool)
+    every = pricer.arcs_for(np.repeat(np.arange(N), H), np.tile(np.arange(H), N))
+    mu0 = rng.integers(0, 400, H)
+    least0 = np.full(N, 10**9)
+    np.minimum.at(least0, every.need, every.cost + mu0[every.helper])
+    pi0 = least0 + rng.integers(-6, 3, N)  # near-tight: most needs certified by a hair
+    mu1 = mu0 + np.where(rng.random(H) < 0.3, rng.integers(-30, 30, H), 0)
+    pi1 = pi0 + np.where(rng.random(N) < 0.3, rng.integers(-30, 30, N), 0)
+
+    def violating(mu: np.ndarray, pi: np.ndarray) -> set[int]:
+        rc = every.cost + mu[every.helper] - pi[every.need]
+        return set(every.need[rc < 0].tolist())
+
+    def price(mu: np.ndarray, pi: np.ndarray, since: Since | None = None):  # type: ignore[no-untyped-def]
+        return pricer.price(mu, pi, zero, skip=skip, prev=zero - 1, per_need=3, since=since)
+
+    first = price(mu0, pi0)
+    assert set(first.need.tolist()) == violating(mu0, pi0)
+    assert 0 < len(violating(mu0, pi0)) < N  # some needs certified, some not
+    again = price(mu1, pi1, Since.after(mu0, pi0, first))
+    assert set(again.need.tolist()) == violating(mu1, pi1)
+    assert (again.reduced_cost < 0).all()
+    least = np.full(N, np.inf)
+    np.minimum.at(least, every.need, every.cost + mu1[every.helper])
+    assert (np.minimum(pi1, again.lower) <= np.minimum(pi1, least)).all()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pricing_sees_every_hub_among_equally_distant_ones(seed: int) -> None:
+    # hubs at four city points, so KD-tree answers are full of exact ties; the pricing
+    # must return a violator for every need that has one (here only its best pairs,
+    # rc = −1), however the tree orders the ties when k grows
+    from geomatch.candidates.build import normalise_helpers, normalise_needs
+    from geomatch.candidates.pricing import Pricer
+
+    rng = np.random.default_rng(seed)
+    H, N = 400, 30
+    city = rng.integers(0, 4, H)
+    helpers = pd.DataFrame(
+        {
+            "helper_id": [f"H{i:03d}" for i in range(H)],
+            "capacity": 1,
+            "lon": rng.uniform(110, 120, 4)[city],
+            "lat": rng.uniform(25, 38, 4)[city],
+            "specialty": "crop",
+        }
+    )
+    needs = pd.DataFrame(
+        {
+            "need_id": [f"N{i:02d}" for i in range(N)],
+            "lon": rng.uniform(90, 104, N).round(3),
+            "lat": rng.uniform(25, 38, N).round(3),
+            "category": "crop",
+        }
+    )
+    s = PairingSettings(relation_mode="ignore", pool_helpers=False)
+    pricer = Pricer(normalise_helpers(helpers, s), normalise_needs(needs), s)
+    every = pricer.arcs_for(np.repeat(np.arange(N), H), np.tile(np.arange(H), N))
+    mu = rng.integers(0, 1000, H)
+    least = np.full(N, 10**9)
+    np.minimum.at(least, every.need, every.cost + mu[every.helper])
+    zero = np.zeros(N, dtype=np.int64)
+    got = pricer.price(mu, least + 1, zero, skip=np.zeros(N, dtype=bool), prev=zero - 1)
+    assert set(got.need.tolist()) == set(range(N))
+    assert (got.reduced_cost == -1).all()
+    assert len(set(zip(got.need.tolist(), got.helper.tolist(), strict=True))) == len(got)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pairs_in_the_model_do_not_hide_violators_behind_them(seed: int) -> None:
+    # each need's two best pairs violate; the best is in the restricted model already
+    # (``inside``): the pricing must go on past it and return the second one
+    from geomatch.candidates.build import normalise_helpers, normalise_needs
+    from geomatch.candidates.pricing import Pricer
+
+    helpers, needs = _instance(seed, 60, 40)
+    s = PairingSettings(relation_mode="ignore", pool_helpers=False)
+    pricer = Pricer(normalise_helpers(helpers, s), normalise_needs(needs), s)
+    N, H = len(needs), len(helpers)
+    every = pricer.arcs_for(np.repeat(np.arange(N), H), np.tile(np.arange(H), N))
+    mu = np.zeros(H, dtype=np.int64)
+    score = every.cost + mu[every.helper]
+    order = np.lexsort((score, every.need))
+    first = order[np.r_[True, every.need[order][1:] != every.need[order][:-1]]]
+    second = first + 0
+    second[:] = [order[np.searchsorted(every.need[order], n) + 1] for n in every.need[first]]
+    pi = np.zeros(N, dtype=np.int64)
+    pi[every.need[second]] = score[second] + 1  # the two best violate (ties: more do)
+    inside = np.sort(every.need[first].astype(np.int64) * H + every.helper[first])
+    zero = np.zeros(N, dtype=np.int64)
+    got = pricer.price(
+        mu, pi, zero, skip=np.zeros(N, dtype=bool), prev=zero - 1, per_need=1, inside=inside
+    )
+    assert set(got.need.tolist()) == set(every.need[first].tolist())  # every need
+    key = got.need.astype(np.int64) * H + got.helper
+    assert not np.isin(key, inside).any() and (got.reduced_cost < 0).all()
