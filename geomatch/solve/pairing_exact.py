@@ -232,7 +232,7 @@ def column_generation(
         # to need twice the rounds (it misses violators the proof then finds)
         priced = price(sol.helper_potential, sol.need_potential, since=since, inside=_model_keys(p))
         since = Since.after(sol.helper_potential, sol.need_potential, priced)
-        new = _new_arcs(p, priced)
+        new = priced  # never a pair of the model (``inside``)
         swaps = 0
         if len(new) and s.exchange_neighbours:
             exchanged = _exchanges(p, pricer, model, sol, extra)
