@@ -237,6 +237,7 @@ def column_generation(
         if len(new) and s.exchange_neighbours:
             exchanged = _exchanges(p, pricer, model, sol, extra)
             swaps, new = len(exchanged), _union(p, exchanged, new)
+            del exchanged
         price_s += time.perf_counter() - t0
         rounds.append(
             {
@@ -259,9 +260,10 @@ def column_generation(
         if pruning:
             rounds[-1]["pruned"] = _prune(p, model, sol)
         _extend(p, new, extra)
-        del model, sol  # before the next model is built beside them
-    proven = len(new) == 0
-    bound = float(sol.objective) if proven else lagrangian_bound(model, sol.x, priced.lower)
+        del model, sol, priced, new  # before the next model is built beside them
+    proven, lower = len(new) == 0, priced.lower
+    del priced, new, since  # a stopped run's violators are not kept: the bound needs ``lower``
+    bound = float(sol.objective) if proven else lagrangian_bound(model, sol.x, lower)
     status = sol.status if (proven or sol.status == "infeasible") else "feasible"
     info = {
         **sol.extra,
