@@ -295,8 +295,12 @@ def _write_run(out: Path, inp: _Inputs, paired: _Paired) -> None:
     )
     tables = {"pairings": result.pairings, "unmet": result.unmet, "unmet_summary": shortfall}
     if ds is None and needs is not None:  # the planner's own columns travel with the rows
-        from geomatch.model.run_tables import carry_need_columns
+        from geomatch.model.run_tables import carried_need_columns, carry_need_columns
 
+        if carried := carried_need_columns(needs):
+            log.info(
+                "needs columns carried onto pairings.csv and unmet.csv: %s", ", ".join(carried)
+            )
         for name in ("pairings", "unmet"):
             tables[name] = carry_need_columns(tables[name], name, needs)
     write_run(RunResult.of(tables, summary=result.summary, manifest=manifest), out)

@@ -49,6 +49,7 @@ __all__ = [
     "TOUR_KINDS",
     "UNMET_STAGES",
     "RunTable",
+    "carried_need_columns",
     "carry_need_columns",
     "conform",
     "empty_table",
@@ -458,6 +459,14 @@ def province_scope(df: pd.DataFrame, name: str) -> pd.Series:
 NEED_NAME_COLUMNS: Final = ("province", "county")
 
 
+def carried_need_columns(needs: pd.DataFrame) -> list[str]:
+    """The needs' columns that :func:`carry_need_columns` appends, in file order."""
+    from geomatch.io.schema import NEEDS_SCHEMA
+
+    known = {c.name for c in NEEDS_SCHEMA.columns} - set(NEED_NAME_COLUMNS)
+    return [str(c) for c in needs.columns if str(c) not in known and c != "need_id"]
+
+
 def carry_need_columns(df: pd.DataFrame, name: str, needs: pd.DataFrame) -> pd.DataFrame:
     """``df`` (table ``name``, keyed by ``need_id``) with the needs' own columns appended.
 
@@ -467,10 +476,7 @@ def carry_need_columns(df: pd.DataFrame, name: str, needs: pd.DataFrame) -> pd.D
     already is carried as ``needs.<name>``. Rows of other ids (the tours' visits) get
     empty cells.
     """
-    from geomatch.io.schema import NEEDS_SCHEMA
-
-    known = {c.name for c in NEEDS_SCHEMA.columns} - set(NEED_NAME_COLUMNS)
-    carried = [c for c in needs.columns if str(c) not in known and c != "need_id"]
+    carried = carried_need_columns(needs)
     if not carried or not len(df):
         return df
     own = needs.set_index(needs["need_id"].astype("str"))  # ids are unique (schema)
