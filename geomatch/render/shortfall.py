@@ -62,10 +62,17 @@ def _places(needs: pd.DataFrame) -> pd.DataFrame:
     return own
 
 
-def _unmet_rows(unmet: pd.DataFrame, needs: pd.DataFrame | None) -> pd.DataFrame:
+def _one_place_per_code(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the names blanked where a county code is given: a coded county is
+    one place whatever names its rows carry."""
+    frame.loc[frame["adcode"] != "", ["province_name", "county_name"]] = ""
+    return frame
+
+
+def _unmet_rows(unmet: pd.DataFrame, places: pd.DataFrame | None) -> pd.DataFrame:
     """``need_id``, :data:`_PLACE`, ``kind, reason, category, fix_distance_km`` of each
-    unmet row: county and kind from the row, else from its need, else (tours) from its
-    stage; the names from its need."""
+    unmet row: county and kind from the row, else from its need (``places``, from
+    :func:`_places`), else (tours) from its stage; the names from its need."""
     n = len(unmet)
 
     def text(col: str) -> pd.Series:
@@ -89,8 +96,8 @@ def _unmet_rows(unmet: pd.DataFrame, needs: pd.DataFrame | None) -> pd.DataFrame
         index=unmet.index,
     )
     rows["province_name"], rows["county_name"] = "", ""
-    if needs is not None and len(needs):
-        own = _places(needs).drop_duplicates("need_id").set_index("need_id")
+    if places is not None:
+        own = places.drop_duplicates("need_id").set_index("need_id")
         for col in ("adcode", "kind"):
             rows[col] = rows[col].where(rows[col] != "", rows["need_id"].map(own[col]))
         for col in ("province_name", "county_name"):
@@ -99,27 +106,22 @@ def _unmet_rows(unmet: pd.DataFrame, needs: pd.DataFrame | None) -> pd.DataFrame
     rows["kind"] = rows["kind"].fillna("").where(rows["kind"].fillna("") != "", stage_kind)
     rows["kind"] = rows["kind"].fillna("").replace("", GENERIC_KIND)
     rows["adcode"] = rows["adcode"].fillna("")
-    # a coded county is one place whatever names its rows carry
-    coded = rows["adcode"] != ""
-    rows.loc[coded, ["province_name", "county_name"]] = ""
-    return rows
+    return _one_place_per_code(rows)
 
 
-def _needs_totals(needs: pd.DataFrame | None) -> pd.Series:
+def _needs_totals(places: pd.DataFrame | None) -> pd.Series:
     """Needs per place (:data:`_PLACE`) and kind — ``GENERIC_KIND`` for a need without one."""
-    if needs is None or not len(needs):
+    if places is None:
         return pd.Series(dtype="int64")
-    frame = _places(needs)
-    frame.loc[frame["adcode"] != "", ["province_name", "county_name"]] = ""
-    return frame[[*_PLACE, "kind"]].value_counts()
+    return _one_place_per_code(places[[*_PLACE, "kind"]].copy()).value_counts()
 
 
-def _own_names(needs: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
+def _own_names(places: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
     """County code → (province, county) names as the needs file writes them (first)."""
-    if needs is None or not len(needs) or "county" not in needs.columns:
+    if places is None:
         return {}
-    own = _places(needs)
-    own = own[(own["adcode"] != "") & (own["county_name"] != "")].drop_duplicates("adcode")
+    own = places[(places["adcode"] != "") & (places["county_name"] != "")]
+    own = own.drop_duplicates("adcode")
     return {a: (p, c) for a, p, c in own[_PLACE].itertuples(index=False)}
 
 
@@ -176,8 +178,9 @@ def summarise_unmet(
     """
     if not len(unmet):
         return empty_table("unmet_summary")
-    rows = _unmet_rows(unmet, needs)
-    totals, own = _needs_totals(needs), _own_names(needs)
+    places = _places(needs) if needs is not None and len(needs) else None
+    rows = _unmet_rows(unmet, places)
+    totals, own = _needs_totals(places), _own_names(places)
     out = []
     for (adcode, prov_name, county_name, kind), g in rows.groupby([*_PLACE, "kind"], sort=True):
         reason = str(g["reason"].mode().iloc[0])
