@@ -59,7 +59,7 @@ from geomatch.settings import EARTH_RADIUS_KM
 if TYPE_CHECKING:
     from geomatch.solve.pairing_coarse import CoarseStart
 
-__all__ = ["PricedArcs", "Pricer", "Since", "first_of_each_pair"]
+__all__ = ["PricedArcs", "Pricer", "Since", "first_of_each_pair", "in_sorted", "pair_keys"]
 
 log = logging.getLogger(__name__)
 
@@ -177,13 +177,11 @@ class _Round:
     #: Sorted keys (need × helpers + hub) of the pairs in the restricted model, or None.
     inside: np.ndarray | None = None
 
-    def outside(self, need: np.ndarray, helper: np.ndarray, width: int) -> np.ndarray:
+    def outside(self, need: np.ndarray, helper: np.ndarray, n_helpers: int) -> np.ndarray:
         """Whether each pair is outside the restricted model (all, without ``inside``)."""
-        if self.inside is None or not len(self.inside):
+        if self.inside is None:
             return np.ones(len(need), dtype=bool)
-        key = need.astype(np.int64) * width + helper
-        at = np.minimum(np.searchsorted(self.inside, key), len(self.inside) - 1)
-        out: np.ndarray = self.inside[at] != key
+        out: np.ndarray = ~in_sorted(self.inside, pair_keys(need, helper, n_helpers))
         return out
 
     def reduced(self, need: np.ndarray, helper: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -200,10 +198,24 @@ class _Round:
         return self.reduced(need, helper, cost)
 
 
+def pair_keys(need: np.ndarray, helper: np.ndarray, n_helpers: int) -> np.ndarray:
+    """One int64 per (need, helper) pair: ``need × n_helpers + helper``."""
+    out: np.ndarray = need.astype(np.int64) * max(n_helpers, 1) + helper
+    return out
+
+
+def in_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is in the ascending array ``sorted_keys``."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    out: np.ndarray = sorted_keys[at] == keys
+    return out
+
+
 def first_of_each_pair(need: np.ndarray, helper: np.ndarray, n_helpers: int) -> np.ndarray:
     """Ascending positions of the first row of each distinct (need, helper) pair."""
-    key = need.astype(np.int64) * max(n_helpers, 1) + helper
-    return np.sort(np.unique(key, return_index=True)[1])
+    return np.sort(np.unique(pair_keys(need, helper, n_helpers), return_index=True)[1])
 
 
 @dataclass
@@ -738,7 +750,7 @@ class Pricer:
         other = nbr.ravel()
         hub = np.where(other >= 0, paired[np.maximum(other, 0)], -1)
         ok = (hub >= 0) & ~skip[need]
-        key = np.unique(need[ok] * max(self.n_helpers, 1) + hub[ok])  # neighbours share hubs
+        key = np.unique(pair_keys(need[ok], hub[ok], self.n_helpers))  # neighbours share hubs
         arcs = self.arcs_for(key // max(self.n_helpers, 1), key % max(self.n_helpers, 1))
         rc = _Round(mu, pi, extra, prev, False, False).reduced(arcs.need, arcs.helper, arcs.cost)
         neg = rc < 0

@@ -80,7 +80,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from geomatch.candidates.pricing import PricedArcs, Since, first_of_each_pair
+from geomatch.candidates.pricing import (
+    PricedArcs,
+    Since,
+    first_of_each_pair,
+    in_sorted,
+    pair_keys,
+)
 from geomatch.progress import ProgressCallback, null_progress
 from geomatch.solve.pairing_flow import lagrangian_bound, solve_flow
 from geomatch.solve.pairing_model import ArcModel, ModelSolution
@@ -109,21 +115,14 @@ class ExactResult:
 
 
 def _model_keys(p: _Problem) -> np.ndarray:
-    """Sorted keys ``need × helpers + hub`` of the pairs in the restricted model."""
-    return np.sort(p.arc_n.astype(np.int64) * max(len(p.h), 1) + p.arc_h)
+    """Sorted :func:`pair_keys` of the pairs in the restricted model."""
+    return np.sort(pair_keys(p.arc_n, p.arc_h, len(p.h)))
 
 
 def _new_arcs(p: _Problem, priced: PricedArcs) -> PricedArcs:
     """The priced pairs not already in the model."""
-    width = max(len(p.h), 1)
-    have = _model_keys(p)
-    key = priced.need.astype(np.int64) * width + priced.helper
-    pos = np.searchsorted(have, key)
-    old = (pos < len(have)) & (have[np.minimum(pos, len(have) - 1)] == key)
-    if not old.any():
-        return priced
-    keep = ~old
-    return priced.take(keep)
+    old = in_sorted(_model_keys(p), pair_keys(priced.need, priced.helper, len(p.h)))
+    return priced.take(~old) if old.any() else priced
 
 
 def _exchanges(
