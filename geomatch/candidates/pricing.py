@@ -13,13 +13,12 @@ violator from a set of hubs whose potentials are at least ``μ_lo`` lies within
 
     (P2)  d < R_n = (π_n − e_n − fit − μ_lo + ½) / α        (and d ≤ radius_km)
 
-of the need. :meth:`Pricer.price` therefore splits each compatible hub pool into
-buckets of similar ``μ`` (hubs with room have ``μ = 0``), and for every need queries a
-cKDTree of each bucket for its ``k`` nearest hubs within ``R_n`` only — never needs ×
-helpers. A need whose ``k`` nearest all lie within ``R_n`` without a violator among them
-is queried again with ``4k`` until either a violator is found, fewer than ``k`` hubs
-lie within ``R_n`` or the bucket is exhausted, so that "no violator returned" is a
-proof that (P1) holds for every compatible pair. Relation pools (``relation_mode =
+of the need; more sharply, a set of hubs inside a box at least ``d_lo`` km away holds no
+violator of ``n`` when ``α·d_lo − ½ + fit + μ_lo ≥ π_n``. :meth:`Pricer.price` searches
+each compatible hub pool with that test as a branch and bound over a KD-tree whose nodes
+carry their least ``μ`` (:mod:`geomatch.candidates.hubsearch`): per need it returns the
+``per_need`` most negative pairs of the pool, and none only when (P1) holds for every
+compatible pair of the pool — never needs × helpers. Relation pools (``relation_mode =
 "preference"``, ``k_relation > 0``) are searched without the radius limit, matching the
 candidate pairs the builder may add from them.
 
@@ -39,7 +38,6 @@ exactly as before.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -57,6 +55,7 @@ from geomatch.model.pairing_settings import PairingSettings
 from geomatch.settings import EARTH_RADIUS_KM
 
 if TYPE_CHECKING:
+    from geomatch.candidates.hubsearch import HubTree
     from geomatch.solve.pairing_coarse import CoarseStart
 
 __all__ = ["PricedArcs", "Pricer", "Since", "first_of_each_pair", "in_sorted", "pair_keys"]
@@ -64,23 +63,9 @@ __all__ = ["PricedArcs", "Pricer", "Since", "first_of_each_pair", "in_sorted", "
 log = logging.getLogger(__name__)
 
 _ANY = "*"
-#: Buckets of helper potentials per pool (hubs with room form their own bucket).
-_BUCKETS = 12
-#: Fewer buckets for the warm start (estimated potentials: ranking, no proof).
-_BUCKETS_WARM = 4
-#: Pairs kept per need and query (the best by score; the rest are not needed to decide).
-_PER_QUERY = 4
-_HUGE = np.iinfo(np.int64).max // 4
-#: Query slots (needs × k) from which a KD-tree query runs on all cores.
-_THREADED_QUERY = 200_000
+_HUGE = 1e15
 #: Pairs found per need and ``per_need`` beyond which pricing keeps only the best.
 _COMPACT_AT = 2.5
-#: Most query slots of one KD-tree query (≈ 50 bytes each while it is priced).
-_QUERY_SLOTS = 250_000
-#: Least needs per query chunk of similar reach: many small queries cost more in calls
-#: than their looser bounds cost in pairs (the national scenario has 1,095 tasks, most
-#: of a few dozen needs; fewer potential buckets as well was measured to find worse pairs).
-_CHUNK_NEEDS = 1000
 #: Tops of the bands of ``Δπ`` in which certified needs are priced (P3); the last band,
 #: and every need the previous round did not certify, is priced against every hub.
 _BAND_EDGES = (0, 1, 4, 16, 64)
@@ -173,16 +158,8 @@ class _Round:
     extra: np.ndarray
     prev: np.ndarray
     scores: bool
-    grow: bool
-    #: Sorted keys (need × helpers + hub) of the pairs in the restricted model, or None.
-    inside: np.ndarray | None = None
-
-    def outside(self, need: np.ndarray, helper: np.ndarray, n_helpers: int) -> np.ndarray:
-        """Whether each pair is outside the restricted model (all, without ``inside``)."""
-        if self.inside is None:
-            return np.ones(len(need), dtype=bool)
-        out: np.ndarray = ~in_sorted(self.inside, pair_keys(need, helper, n_helpers))
-        return out
+    #: Sorted keys (need × helpers + hub) of the pairs in the restricted model.
+    inside: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def reduced(self, need: np.ndarray, helper: np.ndarray, cost: np.ndarray) -> np.ndarray:
         """(P1): ``c + e + μ − π``, the change penalty ``e`` waived on a previous pair."""
@@ -219,26 +196,6 @@ def first_of_each_pair(need: np.ndarray, helper: np.ndarray, n_helpers: int) -> 
 
 
 @dataclass
-class _Search:
-    """One bucket's KD-tree and the needs that query it, with per-need bounds: the
-    least ``c + e + μ`` of the hubs seen, and a bound on the unseen ones within reach
-    (from the last query). Their minimum bounds every pair of the bucket."""
-
-    tree: object
-    members: np.ndarray
-    needs: np.ndarray
-    reach_km: np.ndarray
-    fit: int
-    lo: float
-    seen_min: np.ndarray = field(init=False)
-    unseen: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.seen_min = np.full(len(self.needs), np.inf)
-        self.unseen = np.full(len(self.needs), np.inf)
-
-
-@dataclass
 class _Found:
     need: list[np.ndarray] = field(default_factory=list)
     helper: list[np.ndarray] = field(default_factory=list)
@@ -249,9 +206,6 @@ class _Found:
     #: Pairs held in the lists (kept up to date: summing the lists' lengths after every
     #: task was measured at 1 s a round on the national scenario's 1,095 tasks).
     held: int = 0
-    #: Whether a pair may have been found twice (equally distant hubs looked at again,
-    #: or a relation pool's hub that the radius search found as well).
-    repeats: bool = False
 
     def add(self, need: np.ndarray, helper: np.ndarray, dist: np.ndarray, fit: np.ndarray) -> None:
         """Record found pairs."""
@@ -272,45 +226,6 @@ class _Found:
             np.concatenate(self.dist),
             np.concatenate(self.fit),
         )
-
-
-def _query_threads() -> int:
-    """Threads of a large KD-tree query: ``OMP_NUM_THREADS`` when set (a Dask worker's
-    nanny sets 1, so a sweep's scenarios keep to their own core), else every core."""
-    value = os.environ.get("OMP_NUM_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else -1
-
-
-def _best_per_row(
-    shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, score: np.ndarray
-) -> np.ndarray:
-    """Mask of the ``_PER_QUERY`` least ``score`` per row of a query's (need × k) grid.
-
-    Ties go to the nearer hub (lower column), as a stable sort would break them; one
-    ``argpartition`` along the rows instead of a sort of the flattened pairs.
-    """
-    width = shape[1]
-    if width <= _PER_QUERY:
-        return np.ones(len(rows), dtype=bool)
-    grid = np.full(shape, _HUGE, dtype=np.int64)
-    grid[rows, cols] = np.minimum(score, _HUGE // (width + 1)) * width + cols
-    best = np.argpartition(grid, _PER_QUERY - 1, axis=1)[:, :_PER_QUERY]
-    chosen = np.zeros(shape, dtype=bool)
-    np.put_along_axis(chosen, best, True, axis=1)
-    out: np.ndarray = chosen[rows, cols]
-    return out
-
-
-def _bucket_edges(mu: np.ndarray, buckets: int = _BUCKETS) -> list[np.ndarray]:
-    """Positions of ``mu`` split into buckets: ``μ ≤ min`` first, then equal counts."""
-    order = np.argsort(mu, kind="stable")
-    low = mu[order] <= mu.min() if len(mu) else np.zeros(0, dtype=bool)
-    n_low = int(low.sum())
-    rest = order[n_low:]
-    parts = [order[:n_low]] if n_low else []
-    if len(rest):
-        parts += [p for p in np.array_split(rest, min(buckets, len(rest))) if len(p)]
-    return parts
 
 
 class Pricer:
@@ -353,6 +268,7 @@ class Pricer:
         self._relations(h, n, relations)
         self.tasks = self._tasks(n)
         self._nbr = np.zeros((0, 0), dtype=np.int64)
+        self._trees: dict[tuple[str, str, bool, str], tuple[HubTree, np.ndarray]] = {}
 
     def _pool_masks(self, h: pd.DataFrame) -> None:
         self.h_spec = h["specialty"].to_numpy(dtype=object)
@@ -429,7 +345,6 @@ class Pricer:
         *,
         skip: np.ndarray,
         prev: np.ndarray | None = None,
-        k: int = 8,
         per_need: int = 8,
         scores: bool = False,
         since: Since | None = None,
@@ -449,15 +364,14 @@ class Pricer:
             … except the arc to its previous helper (position per need, −1: none).
         skip
             Needs not priced (locked needs).
-        k
-            Nearest hubs asked per query (grown ×4 where a query cannot decide).
         per_need
-            Most negative arcs kept per need.
+            Most negative arcs kept per need (the best of every hub pool, then the best
+            of those).
         scores
-            Instead of violators, return the ``per_need`` pairs of least ``c + μ`` with
-            ``c + e + μ < π`` (candidate generation from estimated potentials; ``k`` is
-            not grown). Otherwise ``k`` grows until every need is decided, so a call
-            that returns no violator proves (P1) for every compatible pair.
+            Instead of the most negative, return the ``per_need`` pairs of least
+            ``c + μ`` with ``c + e + μ < π`` (candidate generation from estimated
+            potentials). Either way a call that returns no pair proves (P1) for every
+            compatible pair.
         since
             The previous round of violator pricing (same ``extra``, ``prev``, ``skip``):
             only the pairs that (P3) leaves open are searched. ``lower`` of a need priced
@@ -473,11 +387,12 @@ class Pricer:
         """
         found = _Found(lower=np.full(len(pi), np.inf))
         prev = np.full(len(pi), -1, dtype=np.int64) if prev is None else prev
-        rnd = _Round(mu, pi, extra, prev, scores, not scores, inside)
+        inside = np.zeros(0, dtype=np.int64) if inside is None else inside
+        rnd = _Round(mu, pi, extra, prev, scores, inside)
         for band_skip, hubs in self._bands(mu, pi, skip, since):
-            trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]] = {}
+            floors: dict[tuple[str, str, bool, str], tuple[np.ndarray, np.ndarray]] = {}
             for task in self.tasks:
-                self._price_task(task, rnd, band_skip, k, found, trees, hubs)
+                self._price_task(task, rnd, band_skip, per_need, found, floors, hubs)
                 if found.held > _COMPACT_AT * max(per_need, 1) * len(pi):
                     self._compact(found, rnd, 2 * per_need)
             if hubs is not None:  # the other hubs' pairs have rc ≥ 0: c + e + μ ≥ π
@@ -505,152 +420,84 @@ class Pricer:
 
     def _compact(self, found: _Found, rnd: _Round, keep: int) -> None:
         """Keep each need's ``keep`` best pairs found so far (what :meth:`_select` can still
-        choose), so that memory stays proportional to the needs, not to the buckets."""
+        choose), so that memory stays proportional to the needs, not to the pools."""
         need, helper, dist, fit = found.arrays()
         cost = self._costs(need, helper, dist, fit)[-1]
         sel = keep_cheapest(need, rnd.score(need, helper, cost), keep)
         found.need, found.helper, found.dist, found.fit, found.held = [], [], [], [], 0
         found.add(need[sel], helper[sel], dist[sel], fit[sel])
 
-    def _buckets(
+    def _tree(self, key: tuple[str, str, bool, str]) -> tuple[HubTree, np.ndarray]:
+        """The search tree of a pool and its hub positions in leaf order (built once)."""
+        from geomatch.candidates.hubsearch import build_tree  # numba: only when pricing
+
+        if key not in self._trees:
+            idx = self.pool(key)
+            tree = build_tree(self.h_xyz[idx])
+            self._trees[key] = (tree, idx[tree.order])
+        return self._trees[key]
+
+    def _floor(
         self,
         key: tuple[str, str, bool, str],
         mu: np.ndarray,
-        trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]],
-        *,
-        warm: bool = False,
-        hubs: np.ndarray | None = None,
-    ) -> list[tuple[object, np.ndarray, float]]:
-        """KD-trees of a pool's hubs (those where ``hubs`` holds, if given) split by
-        potential (built once per round and band)."""
-        from scipy.spatial import cKDTree
+        floors: dict[tuple[str, str, bool, str], tuple[np.ndarray, np.ndarray]],
+        hubs: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(least ``μ`` per node, ``μ`` per hub in leaf order) of a pool for one round and
+        band: hubs left out by ``hubs`` weigh ``∞`` (once per round and band)."""
+        from geomatch.candidates.hubsearch import node_floor
 
-        if key not in trees:
-            idx = self.pool(key)
-            idx = idx if hubs is None else idx[hubs[idx]]
-            out = []
-            buckets = _BUCKETS_WARM if warm else _BUCKETS
-            for part in _bucket_edges(mu[idx], buckets) if len(idx) else []:
-                members = idx[part]
-                out.append((cKDTree(self.h_xyz[members]), members, float(mu[members].min())))
-            trees[key] = out
-        return trees[key]
+        if key not in floors:
+            tree, members = self._tree(key)
+            weight = mu[members].astype(np.float64)
+            if hubs is not None:
+                weight[~hubs[members]] = np.inf
+            floors[key] = (node_floor(tree, weight), weight)
+        return floors[key]
 
     def _price_task(
         self,
         task: _Task,
         rnd: _Round,
         skip: np.ndarray,
-        k: int,
+        per_need: int,
         found: _Found,
-        trees: dict[tuple[str, str, bool, str], list[tuple[object, np.ndarray, float]]],
+        floors: dict[tuple[str, str, bool, str], tuple[np.ndarray, np.ndarray]],
         hubs: np.ndarray | None = None,
     ) -> None:
+        """Each need's ``per_need`` best pairs (S1) in the task's hub pool."""
+        from geomatch.candidates.hubsearch import SearchCosts, search
+
         needs = task.needs[~skip[task.needs]]
-        if len(needs) == 0:
+        if len(needs) == 0 or len(self.pool(task.pool)) == 0:
             return
-        slack = np.minimum(rnd.pi[needs], 1e15) - task.fit
-        cap = self.radius if task.within_radius else np.inf
-        buckets = self._buckets(task.pool, rnd.mu, trees, warm=rnd.scores, hubs=hubs)
-        for tree, members, lo in buckets:
-            reach = np.minimum((slack - lo + 0.5) / self.alpha, cap)
-            live = reach > 0
-            if live.any():
-                sub = needs[live]
-                self._query(tree, members, sub, reach[live], k, task.fit, found, rnd, lo)
-
-    def _query(
-        self,
-        tree: object,
-        members: np.ndarray,
-        needs: np.ndarray,
-        reach_km: np.ndarray,
-        k: int,
-        fit: int,
-        found: _Found,
-        rnd: _Round,
-        lo: float,
-    ) -> None:
-        """Nearest hubs within ``reach_km`` of each need, growing ``k`` where undecided.
-
-        A need is decided when fewer than ``k`` hubs lie within its reach (all were
-        seen) or a violator (exact reduced cost < 0) is among those seen. Queries run
-        in batches of at most ``_QUERY_SLOTS`` (need, hub) slots, so that memory stays
-        flat however far ``k`` grows.
-        """
-        sr = _Search(tree, members, needs, reach_km, fit, lo)
-        order = np.argsort(reach_km, kind="stable")
-        for chunk in np.array_split(order, max(1, min(4, len(order) // _CHUNK_NEEDS))):
-            todo, kk, before = chunk, min(k, len(members)), np.full(len(chunk), -np.inf)
-            while len(todo):
-                splits = -(-len(todo) * kk // _QUERY_SLOTS)
-                got = [
-                    self._query_batch(sr, part, kk, b, found, rnd)
-                    for part, b in zip(
-                        np.array_split(todo, splits), np.array_split(before, splits), strict=True
-                    )
-                ]
-                if not rnd.grow or kk >= len(members):
-                    break
-                undecided = np.concatenate([g[0] for g in got])
-                kth = np.concatenate([g[1] for g in got])
-                todo, before, kk = todo[undecided], kth[undecided], min(kk * 4, len(members))
-        np.minimum.at(found.lower, needs, np.minimum(sr.seen_min, sr.unseen))
-
-    def _query_batch(
-        self,
-        sr: _Search,
-        todo: np.ndarray,
-        kk: int,
-        before: np.ndarray,
-        found: _Found,
-        rnd: _Round,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """One KD-tree query of ``kk`` hubs for the needs ``todo`` (positions in
-        ``sr.needs``); records the new pairs' violators and bounds. Returns which needs
-        are undecided (all ``kk`` within reach, no violator among them) and their
-        ``kk``-th distance (chord), the ``before`` of their next query.
-
-        Hubs nearer than ``before`` (the previous query's last distance) were all in that
-        query and were recorded then. Hubs *at* that distance may not have been: among
-        equally distant hubs (helpers pooled at one city point) the KD-tree's order
-        depends on ``k``, so they are looked at again — a position cut-off here once let
-        a violator go unseen (and a wrong proof through).
-        """
-        bound = float(sr.reach_km[todo].max())
-        chord = 2.0 * np.sin(min(bound / EARTH_RADIUS_KM, np.pi) / 2.0) * (1 + 1e-12)
-        dist, pos = sr.tree.query(  # type: ignore[attr-defined]
-            self.n_xyz[sr.needs[todo]],
-            k=kk,
-            distance_upper_bound=chord + 1e-12,
-            workers=_query_threads() if len(todo) * kk >= _THREADED_QUERY else 1,
+        tree, members = self._tree(task.pool)
+        floor, weight = self._floor(task.pool, rnd.mu, floors, hubs)
+        s = self.settings
+        costs = SearchCosts(
+            detour=s.detour_factor,
+            per_km=s.cost_per_km,
+            fit=task.fit,
+            radius_km=self.radius if task.within_radius else np.inf,
+            relation_bonus=s.relation_bonus,
+            use_relation=self.use_relation,
         )
-        dist, pos = dist.reshape(len(todo), kk), pos.reshape(len(todo), kk)
-        km = 2.0 * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0)) * EARTH_RADIUS_KM
-        ok = np.isfinite(dist) & (km <= sr.reach_km[todo][:, None])
-        # hubs beyond the k-th are at least as far (P2); none left once all are seen
-        last = ok[:, -1] & (kk < len(sr.members))
-        sr.unseen[todo] = np.where(last, self.alpha * km[:, -1] - 0.5 + sr.fit + sr.lo, np.inf)
-        rows, cols = np.nonzero(ok & (dist >= before[:, None]))
-        need, helper = sr.needs[todo][rows], sr.members[pos[rows, cols]]
-        fits = np.full(len(rows), sr.fit, dtype=np.int64)
-        cost = self._costs(need, helper, km[rows, cols], fits)[-1]
-        rc = rnd.reduced(need, helper, cost)
-        grid = np.full(ok.shape, np.inf)
-        grid[rows, cols] = rc + rnd.pi[need]
-        sr.seen_min[todo] = np.minimum(sr.seen_min[todo], grid.min(axis=1))
-        neg = rc < 0
-        neg[neg] = rnd.outside(need[neg], helper[neg], self.n_helpers)
-        if neg.sum() > _PER_QUERY * len(todo):  # each need's best few of this query
-            score = cost + rnd.mu[helper] if rnd.scores else rc
-            neg &= _best_per_row(ok.shape, rows, cols, np.where(neg, score, _HUGE))
-        found.add(need[neg], helper[neg], km[rows, cols][neg], fits[neg])
-        found.checked += len(rows)
-        found.repeats |= bool((dist[rows, cols][neg] == before[rows[neg]]).any())
-        hit = np.zeros(len(todo), dtype=bool)
-        hit[rows[neg]] = True
-        out: np.ndarray = ok[:, -1] & ~hit
-        return out, dist[:, -1]
+        need = {
+            "xyz": self.n_xyz[needs],
+            "pi": np.minimum(rnd.pi[needs], _HUGE),
+            "e": rnd.extra[needs],
+            "prev": rnd.prev[needs],
+            "rel": self.need_rel_mask[needs],
+            "id": needs,
+        }
+        rows, hub, km, lower, checked = search(
+            tree, floor, weight, members, self.h_prov_bit[members], need, costs, rnd.inside,
+            self.n_helpers, scores=rnd.scores, k=per_need,
+        )  # fmt: skip
+        found.add(needs[rows], hub, km, np.full(len(rows), task.fit, dtype=np.int64))
+        found.checked += checked
+        found.lower[needs] = np.minimum(found.lower[needs], lower)
 
     def _costs(
         self, need: np.ndarray, helper: np.ndarray, dist_km: np.ndarray, fit: np.ndarray
@@ -672,10 +519,11 @@ class Pricer:
         travel, rel, rel_cost, cost = self._costs(need, helper, dist, fit)
         rc = rnd.reduced(need, helper, cost)
         score = rnd.score(need, helper, cost)
-        if not (self.use_relation or found.repeats):
+        if not self.use_relation:
             sel = np.flatnonzero(keep_cheapest(need, score, per_need))
         else:
-            # a pair found again (same score): of each need's best 2 × per_need rows,
+            # a relation pool's pair found by the radius search as well (same score): of
+            # each need's best 2 × per_need rows,
             # one per pair, then the best per_need of those
             sel = np.flatnonzero(keep_cheapest(need, score, 2 * per_need))
             sel = sel[first_of_each_pair(need[sel], helper[sel], self.n_helpers)]
@@ -752,7 +600,7 @@ class Pricer:
         ok = (hub >= 0) & ~skip[need]
         key = np.unique(pair_keys(need[ok], hub[ok], self.n_helpers))  # neighbours share hubs
         arcs = self.arcs_for(key // max(self.n_helpers, 1), key % max(self.n_helpers, 1))
-        rc = _Round(mu, pi, extra, prev, False, False).reduced(arcs.need, arcs.helper, arcs.cost)
+        rc = _Round(mu, pi, extra, prev, False).reduced(arcs.need, arcs.helper, arcs.cost)
         neg = rc < 0
         return replace(arcs.take(neg), reduced_cost=rc[neg])
 

@@ -33,9 +33,10 @@ Algorithm
    least of ``d`` over the helper's node and its group nodes. They satisfy (4) for every
    arc of ``A`` that can carry more flow, i.e. they prove the restricted optimum.
 4. Pricing (:class:`geomatch.candidates.pricing.Pricer`): find pairs of ``P \\ A`` with
-   ``rc < 0``; a violator lies within ``(π_n − e_n − fit − μ_lo + ½) / α`` km of the need
-   (``α`` = cost per great-circle km), so each need queries only a ball bounded by its own
-   potential in KD-trees of hubs grouped by potential — never needs × helpers. Pairs
+   ``rc < 0``; a box of hubs at least ``d_lo`` km from the need holds none when
+   ``α·d_lo − ½ + fit + μ_lo ≥ π_n`` (``α`` = cost per great-circle km, ``μ_lo`` the
+   box's least potential), so each need searches a KD-tree of each hub pool by branch
+   and bound (:mod:`geomatch.candidates.hubsearch`) — never needs × helpers. Pairs
    of ``A`` are skipped, not counted as violators: one may price below zero (it carries
    flow, or its ``μ_h`` is a least over group nodes and underestimates its reduced
    cost), and a search that stopped there would not see a violator of ``P \\ A`` behind

@@ -392,3 +392,33 @@ def test_pairs_in_the_model_do_not_hide_violators_behind_them(seed: int) -> None
     assert set(got.need.tolist()) == set(every.need[first].tolist())  # every need
     key = got.need.astype(np.int64) * H + got.helper
     assert not np.isin(key, inside).any() and (got.reduced_cost < 0).all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pricing_returns_each_needs_most_negative_pairs(seed: int) -> None:
+    # branch and bound (S1): per need, the per_need pairs of least reduced cost over all
+    # compatible pairs (brute force), with change penalties waived on the previous helper,
+    # co-located hubs (ties) on half the seeds, and a valid lower bound of c + e + μ
+    from geomatch.candidates.build import normalise_helpers, normalise_needs
+    from geomatch.candidates.pricing import Pricer
+
+    helpers, needs = _instance(seed, 50, 120, cities=6 if seed % 2 else 0)
+    s = PairingSettings(relation_mode="ignore", pool_helpers=False)
+    pricer = Pricer(normalise_helpers(helpers, s), normalise_needs(needs), s)
+    rng = np.random.default_rng(seed)
+    N, H = len(needs), len(helpers)
+    every = pricer.arcs_for(np.repeat(np.arange(N), H), np.tile(np.arange(H), N))
+    mu = rng.integers(0, 300, H) * (rng.random(H) < 0.7)
+    extra = rng.integers(0, 50, N)
+    prev = np.where(rng.random(N) < 0.5, rng.integers(0, H, N), -1)
+    e = np.where(prev[every.need] == every.helper, 0, extra[every.need])
+    value = every.cost + e + mu[every.helper]
+    least = np.full(N, 10**12)
+    np.minimum.at(least, every.need, value)
+    pi = least + rng.integers(0, 120, N)
+    got = pricer.price(mu, pi, extra, skip=np.zeros(N, dtype=bool), prev=prev, per_need=3)
+    rc = value - pi[every.need]
+    for n in range(N):
+        want = np.sort(rc[(every.need == n) & (rc < 0)])[:3]
+        assert np.sort(got.reduced_cost[got.need == n]).tolist() == want.tolist()
+    assert (got.lower <= least).all()
