@@ -48,10 +48,10 @@ def run() -> NoReturn:
 def _run_app(args: list[str]) -> int:
     import typer
 
-    from geomatch.cli.app import app
+    from geomatch.cli.app import app_for
 
     try:
-        app(args=args, standalone_mode=False)
+        app_for(args)(args=args, standalone_mode=False)
     except GeomatchError as exc:
         kind = type(exc).__name__
         typer.secho(f"error ({kind}): {exc}", err=True, fg=typer.colors.RED)

@@ -42,7 +42,7 @@ def test_errors_map_to_exit_codes(monkeypatch, capsys, exc, code):
     def boom(*args, **kwargs):
         raise exc
 
-    monkeypatch.setattr(cli, "app", boom)
+    monkeypatch.setattr(cli, "app_for", lambda args: boom)
     assert main(["anything"]) == code
     err = capsys.readouterr().err
     if isinstance(exc, InputError):
@@ -69,3 +69,25 @@ def test_console_script_keeps_exit_codes_and_output(tmp_path):
     assert "helpers.csv" in res.stderr and "row" in res.stderr
     res = subprocess.run([*cmd, "--version"], capture_output=True, text=True)
     assert res.returncode == 0 and res.stdout.startswith("geomatch ")
+
+
+def test_a_run_builds_only_its_own_command() -> None:
+    # typer builds every registered command's parameters before it runs one: a run keeps
+    # only the command (or group) it names; help, no command and a typo see them all
+    from geomatch.cli.app import app, app_for
+
+    every = len(app.registered_commands) + len(app.registered_groups)
+    assert every > 20
+    for args, kept in (
+        (["-q", "pair", "--out", "x"], ["pair"]),
+        (["data", "build"], ["data"]),
+        (["map", "--help"], ["map"]),
+    ):
+        one = app_for(args)
+        names = [c.name or c.callback.__name__ for c in one.registered_commands]  # type: ignore[union-attr]
+        names += [g.name for g in one.registered_groups if g.name]
+        assert names == kept
+        assert one.registered_callback is app.registered_callback  # global options kept
+    for args in ([], ["--help"], ["--help", "pair"], ["pai"]):
+        assert app_for(args) is app
+    assert main(["pai"]) == 2  # click's "no such command", with its suggestion
