@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Byte-compile the package as an installed wheel is (an editable install under
-# PYTHONDONTWRITEBYTECODE would compile every module at every start of the command).
+# PYTHONDONTWRITEBYTECODE would compile every module at every start of the command),
+# and the pricing's numba kernels (cached on disk; about 10 s once).
 bytecode: $(STAMP)
 	@$(PY) -m compileall -q geomatch
+	@$(PY) -c "from geomatch.candidates.hubsearch import compile_kernels; compile_kernels()"
 
 venv: $(STAMP)
 

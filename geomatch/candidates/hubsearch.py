@@ -304,3 +304,23 @@ def search(
     rows, cols = np.nonzero(out_j >= 0)
     hubs = hub_id[out_j[rows, cols]]
     return rows, hubs, out_km[rows, cols], lower, int(checked.sum())
+
+
+def compile_kernels() -> None:
+    """Compile (or load from numba's on-disk cache) the kernels on a tiny instance.
+
+    The first search of an installation compiles them (about 10 s on 2 cores, once);
+    ``make`` and the benchmarks call this first, as they byte-compile the package.
+    """
+    rng = np.random.default_rng(0)
+    xyz = rng.normal(size=(40, 3))
+    xyz /= np.linalg.norm(xyz, axis=1)[:, None]
+    tree = build_tree(xyz)
+    weight = np.zeros(len(xyz))
+    floor = node_floor(tree, weight)
+    ids = np.arange(len(xyz))
+    need = {"xyz": xyz[:3], "pi": np.full(3, 1e6), "e": np.zeros(3), "prev": np.full(3, -1),
+            "rel": np.zeros(3, dtype=np.int64), "id": np.arange(3)}  # fmt: skip
+    costs = SearchCosts(1.3, 1.0, 0, 3000.0, 0, False)
+    inside = np.zeros(0, dtype=np.int64)
+    search(tree, floor, weight, ids, ids, need, costs, inside, len(xyz), scores=False, k=2)
