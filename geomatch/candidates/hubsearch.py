@@ -38,8 +38,10 @@ runs one need after the other, the needs of a call in parallel over the cores th
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -292,6 +294,7 @@ def search(
     pairs priced).
     """
     radius = costs.radius_km if np.isfinite(costs.radius_km) else 4 * EARTH_RADIUS_KM
+    numba.set_num_threads(_threads())
     out_j, out_km, lower, checked = _search(
         np.ascontiguousarray(need["xyz"]), need["pi"].astype(np.float64),
         need["e"].astype(np.float64), need["prev"].astype(np.int64),
@@ -304,6 +307,14 @@ def search(
     rows, cols = np.nonzero(out_j >= 0)
     hubs = hub_id[out_j[rows, cols]]
     return rows, hubs, out_km[rows, cols], lower, int(checked.sum())
+
+
+def _threads() -> int:
+    """Threads of a search: ``OMP_NUM_THREADS`` when set (a Dask worker's nanny sets 1, so
+    a sweep's scenarios keep to their own core), else every core numba may use."""
+    most = int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return min(int(value), most) if value.isdigit() and int(value) > 0 else most
 
 
 def compile_kernels() -> None:
