@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from dataclasses import dataclass
 
 import numba
@@ -53,6 +54,10 @@ __all__ = ["HubTree", "SearchCosts", "build_tree", "node_floor", "search"]
 LEAF_SIZE = 16
 #: Depth of the search stack (a balanced tree of 2^60 leaves fits).
 _STACK = 128
+#: One parallel search at a time per process: numba's default thread pool must not be
+#: entered from two threads at once (the service's thread pool, a threaded Dask worker);
+#: each search uses every core it may anyway.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -294,16 +299,17 @@ def search(
     pairs priced).
     """
     radius = costs.radius_km if np.isfinite(costs.radius_km) else 4 * EARTH_RADIUS_KM
-    numba.set_num_threads(_threads())
-    out_j, out_km, lower, checked = _search(
-        np.ascontiguousarray(need["xyz"]), need["pi"].astype(np.float64),
-        need["e"].astype(np.float64), need["prev"].astype(np.int64),
-        need["rel"].astype(np.int64), need["id"].astype(np.int64), tree.xyz,
-        hub_mu.astype(np.float64), hub_id.astype(np.int64), hub_bit.astype(np.int64), tree.lo,
-        tree.hi, tree.start, tree.end, tree.left, tree.right, floor, inside, n_helpers,
-        costs.detour, costs.per_km, float(costs.fit), radius, float(costs.relation_bonus),
-        costs.use_relation, scores, k,
-    )  # fmt: skip
+    with _ONE_AT_A_TIME:
+        numba.set_num_threads(_threads())
+        out_j, out_km, lower, checked = _search(
+            np.ascontiguousarray(need["xyz"]), need["pi"].astype(np.float64),
+            need["e"].astype(np.float64), need["prev"].astype(np.int64),
+            need["rel"].astype(np.int64), need["id"].astype(np.int64), tree.xyz,
+            hub_mu.astype(np.float64), hub_id.astype(np.int64), hub_bit.astype(np.int64),
+            tree.lo, tree.hi, tree.start, tree.end, tree.left, tree.right, floor, inside,
+            n_helpers, costs.detour, costs.per_km, float(costs.fit), radius,
+            float(costs.relation_bonus), costs.use_relation, scores, k,
+        )  # fmt: skip
     rows, cols = np.nonzero(out_j >= 0)
     hubs = hub_id[out_j[rows, cols]]
     return rows, hubs, out_km[rows, cols], lower, int(checked.sum())

@@ -422,3 +422,28 @@ def test_pricing_returns_each_needs_most_negative_pairs(seed: int) -> None:
         want = np.sort(rc[(every.need == n) & (rc < 0)])[:3]
         assert np.sort(got.reduced_cost[got.need == n]).tolist() == want.tolist()
     assert (got.lower <= least).all()
+
+
+def test_pricing_from_two_threads_at_once() -> None:
+    # the service and threaded Dask workers may price in two threads of one process; the
+    # compiled parallel search must neither crash nor mix their answers
+    from concurrent.futures import ThreadPoolExecutor
+
+    from geomatch.candidates.build import normalise_helpers, normalise_needs
+    from geomatch.candidates.pricing import Pricer
+
+    s = PairingSettings(relation_mode="ignore", pool_helpers=False)
+
+    def price(seed: int) -> list[tuple[int, int]]:
+        helpers, needs = _instance(seed, 400, 300)
+        pricer = Pricer(normalise_helpers(helpers, s), normalise_needs(needs), s)
+        N, H = len(needs), len(helpers)
+        zero = np.zeros(N, dtype=np.int64)
+        got = pricer.price(np.zeros(H, dtype=np.int64), zero + 5_000, zero,
+                           skip=np.zeros(N, dtype=bool), prev=zero - 1)  # fmt: skip
+        return sorted(zip(got.need.tolist(), got.helper.tolist(), strict=True))
+
+    alone = [price(seed) for seed in (1, 2, 3, 4)]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(price, (1, 2, 3, 4)))
+    assert together == alone and all(alone)
