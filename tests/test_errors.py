@@ -36,7 +36,7 @@ def test_cli_exit_code(
     def app(*args: Any, **kwargs: Any) -> None:
         raise exc
 
-    monkeypatch.setattr(geomatch.cli.app, "app", app)
+    monkeypatch.setattr(geomatch.cli.app, "app_for", lambda args: app)
     with caplog.at_level(logging.ERROR, logger="geomatch.cli"):
         assert main(["run"]) == code
     if not isinstance(exc, GeomatchError):

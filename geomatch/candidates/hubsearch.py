@@ -37,9 +37,11 @@ runs one need after the other, the needs of a call in parallel over the cores th
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 import numba
@@ -50,6 +52,8 @@ from geomatch.settings import EARTH_RADIUS_KM
 
 __all__ = ["HubTree", "SearchCosts", "build_tree", "node_floor", "search"]
 
+log = logging.getLogger(__name__)
+
 #: Hubs per leaf of the tree.
 LEAF_SIZE = 16
 #: Depth of the search stack (a balanced tree of 2^60 leaves fits).
@@ -58,6 +62,7 @@ _STACK = 128
 #: entered from two threads at once (the service's thread pool, a threaded Dask worker);
 #: each search uses every core it may anyway.
 _ONE_AT_A_TIME = threading.Lock()
+_COMPILE_NOTED = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -299,6 +304,7 @@ def search(
     pairs priced).
     """
     radius = costs.radius_km if np.isfinite(costs.radius_km) else 4 * EARTH_RADIUS_KM
+    t0 = time.perf_counter()
     with _ONE_AT_A_TIME:
         numba.set_num_threads(_threads())
         out_j, out_km, lower, checked = _search(
@@ -310,9 +316,17 @@ def search(
             n_helpers, costs.detour, costs.per_km, float(costs.fit), radius,
             float(costs.relation_bonus), costs.use_relation, scores, k,
         )  # fmt: skip
+    _note_compile(time.perf_counter() - t0)
     rows, cols = np.nonzero(out_j >= 0)
     hubs = hub_id[out_j[rows, cols]]
     return rows, hubs, out_km[rows, cols], lower, int(checked.sum())
+
+
+def _note_compile(seconds: float) -> None:
+    """Say so when a search had to compile the kernel (a pause of ~10 s, once)."""
+    if sum(_search.stats.cache_misses.values()) and not _COMPILE_NOTED.is_set():
+        _COMPILE_NOTED.set()
+        log.info("pricing: compiled the search kernel in %.1f s (once; numba caches it)", seconds)
 
 
 def _threads() -> int:
