@@ -161,9 +161,15 @@ def _floor(mu: np.ndarray, start: np.ndarray, end: np.ndarray, left: np.ndarray,
     return out
 
 
+def _c(a: np.ndarray, dtype: type[np.generic]) -> np.ndarray:
+    """``a`` as a contiguous array of ``dtype`` for a kernel, copied only if it is not one
+    (a pool's arrays are passed once per task and band: no copy each time)."""
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
 def node_floor(tree: HubTree, mu: np.ndarray) -> np.ndarray:
     """Least ``mu`` (given in leaf order, ``inf`` for hubs left out) per node."""
-    return _floor(mu.astype(np.float64), tree.start, tree.end, tree.left, tree.right)
+    return _floor(_c(mu, np.float64), tree.start, tree.end, tree.left, tree.right)
 
 
 @njit(cache=True, inline="always")
@@ -308,13 +314,13 @@ def search(
     with _ONE_AT_A_TIME:
         numba.set_num_threads(_threads())
         out_j, out_km, lower, checked = _search(
-            np.ascontiguousarray(need["xyz"]), need["pi"].astype(np.float64),
-            need["e"].astype(np.float64), need["prev"].astype(np.int64),
-            need["rel"].astype(np.int64), need["id"].astype(np.int64), tree.xyz,
-            hub_mu.astype(np.float64), hub_id.astype(np.int64), hub_bit.astype(np.int64),
-            tree.lo, tree.hi, tree.start, tree.end, tree.left, tree.right, floor, inside,
-            n_helpers, costs.detour, costs.per_km, float(costs.fit), radius,
-            float(costs.relation_bonus), costs.use_relation, scores, k,
+            _c(need["xyz"], np.float64), _c(need["pi"], np.float64),
+            _c(need["e"], np.float64), _c(need["prev"], np.int64), _c(need["rel"], np.int64),
+            _c(need["id"], np.int64), tree.xyz, _c(hub_mu, np.float64),
+            _c(hub_id, np.int64), _c(hub_bit, np.int64), tree.lo, tree.hi, tree.start,
+            tree.end, tree.left, tree.right, floor, inside, n_helpers, costs.detour,
+            costs.per_km, float(costs.fit), radius, float(costs.relation_bonus),
+            costs.use_relation, scores, k,
         )  # fmt: skip
     _note_compile(time.perf_counter() - t0)
     rows, cols = np.nonzero(out_j >= 0)

@@ -268,7 +268,7 @@ class Pricer:
         self._relations(h, n, relations)
         self.tasks = self._tasks(n)
         self._nbr = np.zeros((0, 0), dtype=np.int64)
-        self._trees: dict[tuple[str, str, bool, str], tuple[HubTree, np.ndarray]] = {}
+        self._trees: dict[tuple[str, str, bool, str], tuple[HubTree, np.ndarray, np.ndarray]] = {}
 
     def _pool_masks(self, h: pd.DataFrame) -> None:
         self.h_spec = h["specialty"].to_numpy(dtype=object)
@@ -427,14 +427,16 @@ class Pricer:
         found.need, found.helper, found.dist, found.fit, found.held = [], [], [], [], 0
         found.add(need[sel], helper[sel], dist[sel], fit[sel])
 
-    def _tree(self, key: tuple[str, str, bool, str]) -> tuple[HubTree, np.ndarray]:
-        """The search tree of a pool and its hub positions in leaf order (built once)."""
+    def _tree(self, key: tuple[str, str, bool, str]) -> tuple[HubTree, np.ndarray, np.ndarray]:
+        """The search tree of a pool, its hub positions and their province bits in leaf
+        order (built once)."""
         from geomatch.candidates.hubsearch import build_tree  # numba: only when pricing
 
         if key not in self._trees:
             idx = self.pool(key)
             tree = build_tree(self.h_xyz[idx])
-            self._trees[key] = (tree, idx[tree.order])
+            members = idx[tree.order]
+            self._trees[key] = (tree, members, self.h_prov_bit[members])
         return self._trees[key]
 
     def _floor(
@@ -449,7 +451,7 @@ class Pricer:
         from geomatch.candidates.hubsearch import node_floor
 
         if key not in floors:
-            tree, members = self._tree(key)
+            tree, members, _ = self._tree(key)
             weight = mu[members].astype(np.float64)
             if hubs is not None:
                 weight[~hubs[members]] = np.inf
@@ -472,7 +474,7 @@ class Pricer:
         needs = task.needs[~skip[task.needs]]
         if len(needs) == 0 or len(self.pool(task.pool)) == 0:
             return
-        tree, members = self._tree(task.pool)
+        tree, members, bits = self._tree(task.pool)
         floor, weight = self._floor(task.pool, rnd.mu, floors, hubs)
         s = self.settings
         costs = SearchCosts(
@@ -492,7 +494,7 @@ class Pricer:
             "id": needs,
         }
         rows, hub, km, lower, checked = search(
-            tree, floor, weight, members, self.h_prov_bit[members], need, costs, rnd.inside,
+            tree, floor, weight, members, bits, need, costs, rnd.inside,
             self.n_helpers, scores=rnd.scores, k=per_need,
         )  # fmt: skip
         found.add(needs[rows], hub, km, np.full(len(rows), task.fit, dtype=np.int64))
