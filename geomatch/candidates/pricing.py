@@ -102,12 +102,29 @@ class PricedArcs:
         arrays = {f: getattr(self, f)[keep] for f in _ARC_FIELDS}
         return PricedArcs(**arrays, lower=self.lower, pairs_checked=self.pairs_checked)
 
+    def narrowed(self) -> PricedArcs:
+        """The same pairs with each integer field in ``int32`` where its values fit.
+
+        What a restricted model keeps of the pairs it adds, round after round: at 128,000
+        needs some 3 M pairs, half the bytes of ``int64``.
+        """
+        arrays = {f: _narrow(getattr(self, f)) for f in _ARC_FIELDS}
+        return PricedArcs(**arrays, lower=self.lower, pairs_checked=self.pairs_checked)
+
     @staticmethod
     def concat(parts: list[PricedArcs]) -> PricedArcs:
         """One set of pairs from several (``lower`` of the last)."""
         arrays = {f: np.concatenate([getattr(x, f) for x in parts]) for f in _ARC_FIELDS}
         checked = sum(x.pairs_checked for x in parts)
         return PricedArcs(**arrays, lower=parts[-1].lower, pairs_checked=checked)
+
+
+def _narrow(a: np.ndarray) -> np.ndarray:
+    """``a`` as ``int32`` when it is an integer array whose values fit, else ``a``."""
+    if a.dtype.kind != "i" or a.dtype.itemsize <= 4 or len(a) == 0:
+        return a
+    lim = np.iinfo(np.int32)
+    return a.astype(np.int32) if lim.min <= a.min() and a.max() <= lim.max else a
 
 
 _ARC_FIELDS = (

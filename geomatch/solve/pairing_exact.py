@@ -149,7 +149,7 @@ def _union(p: _Problem, first: PricedArcs, then: PricedArcs) -> PricedArcs:
 
 def _extend(p: _Problem, new: PricedArcs, extra: np.ndarray) -> None:
     """Add priced pairs to the problem's arcs (index arrays; ids only for the output)."""
-    p.added.append(new)
+    p.added.append(new.narrowed())
     p.arc_h = np.concatenate([p.arc_h, new.helper.astype(np.int64)])
     p.arc_n = np.concatenate([p.arc_n, new.need.astype(np.int64)])
     change = np.where(p.prev_h[new.need] == new.helper, 0, extra[new.need])
@@ -215,11 +215,13 @@ def column_generation(
     )
     start = pricer.coarse_potentials(p.cap_model, p.unmet_cost)
     warm = price(start.mu, p.unmet_cost, scores=True)
+    n_warm = len(warm)
     _extend(p, _new_arcs(p, warm), extra)
+    del warm  # kept (narrowed) in the problem; this copy would stay for the whole proof
     keep = ~p.locked_need[start.need]
     _extend(p, _new_arcs(p, pricer.arcs_for(start.need[keep], start.helper[keep])), extra)
     raw, price_s = 0.0, time.perf_counter() - t0
-    log.info("warm start: %d pairs by estimated potentials, %.2f s", len(warm), price_s)
+    log.info("warm start: %d pairs by estimated potentials, %.2f s", n_warm, price_s)
     pruning = True  # until the first round that does not lower the objective
     since: Since | None = None  # the previous round's pricing (searched again only in part)
     while True:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,22 @@ from geomatch.solve.pairing_model import ArcModel, ModelSolution
 __all__ = ["lagrangian_bound", "solve_flow"]
 
 log = logging.getLogger(__name__)
+
+
+#: One part of the network's arcs: (tails, heads, capacities, unit costs).
+_Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The arcs of a model's network in parts (in arc order) and where they sit."""
+
+    parts: list[_Part]
+    n_nodes: int
+    supplies: np.ndarray
+    first_pair_arc: int
+    group_nodes: list[tuple[np.ndarray, np.ndarray]]  # (node ids, helper) per family
+    need0: int
 
 
 @dataclass(frozen=True)
@@ -43,48 +60,45 @@ class _Layout:
     need0: int
 
 
-def _layout(model: ArcModel, unmet: np.ndarray | None) -> _Layout:
-    """Arc arrays of the network drawn in the module docstring."""
+def _parts(model: ArcModel, unmet: np.ndarray | None) -> _Parts:
+    """Arc arrays of the network drawn in the module docstring, part by part."""
     H, N, A = model.n_helpers, model.n_needs, model.n_arcs
     load_h = np.ones(H, dtype=np.int64)
     load_h[model.arc_helper] = model.arc_load
     cap_units = model.helper_cap // np.maximum(load_h, 1)
     arc_src = 1 + model.arc_helper.astype(np.int64)
     g_start = 1 + H
-    g_tail: list[np.ndarray] = []
-    g_head: list[np.ndarray] = []
-    g_cap: list[np.ndarray] = []
+    parts: list[_Part] = [
+        (np.zeros(H, np.int64), 1 + np.arange(H, dtype=np.int64), cap_units, np.zeros(H, np.int64))
+    ]
+    groups = []
     for fam in model.groups:
         ids = g_start + np.arange(len(fam.group_cap), dtype=np.int64)
-        g_tail.append(1 + fam.group_helper.astype(np.int64))
-        g_head.append(ids)
-        g_cap.append(fam.group_cap.astype(np.int64))
+        tail = 1 + fam.group_helper.astype(np.int64)
+        parts.append((tail, ids, fam.group_cap.astype(np.int64), np.zeros(len(ids), np.int64)))
+        groups.append((ids, tail - 1))
         m = fam.arc_group >= 0
         arc_src[m] = g_start + fam.arc_group[m]
         g_start += len(ids)
     need0 = g_start
     need_nodes = need0 + np.arange(N, dtype=np.int64)
-    tails = [np.zeros(H, dtype=np.int64), *g_tail, arc_src]
-    heads = [1 + np.arange(H, dtype=np.int64), *g_head, need0 + model.arc_need.astype(np.int64)]
-    caps = [cap_units, *g_cap, np.ones(A, dtype=np.int64)]
-    costs = [np.zeros(H, dtype=np.int64), *[np.zeros_like(c) for c in g_cap], model.arc_cost]
+    first_pair_arc = sum(len(part[0]) for part in parts)
+    cost = model.arc_cost.astype(np.int64, copy=False)
+    parts.append((arc_src, need0 + model.arc_need.astype(np.int64), np.ones(A, np.int64), cost))
     if unmet is not None:
-        tails.append(np.zeros(N, dtype=np.int64))
-        heads.append(need_nodes)
-        caps.append(np.ones(N, dtype=np.int64))
-        costs.append(unmet.astype(np.int64))
+        ones = np.ones(N, np.int64)
+        parts.append((np.zeros(N, np.int64), need_nodes, ones, unmet.astype(np.int64)))
     supplies = np.zeros(need0 + N, dtype=np.int64)
     supplies[0] = N
     supplies[need_nodes] = -1
-    net = FlowNetwork(
-        need0 + N,
-        np.concatenate(tails),
-        np.concatenate(heads),
-        np.concatenate(caps),
-        np.concatenate(costs).astype(np.int64),
-    )
-    groups = [(h, t - 1) for t, h in zip(g_tail, g_head, strict=True)]
-    return _Layout(net, supplies, H + sum(len(c) for c in g_cap), groups, need0)
+    return _Parts(parts, need0 + N, supplies, first_pair_arc, groups, need0)
+
+
+def _layout(model: ArcModel, unmet: np.ndarray | None) -> _Layout:
+    """The network of :func:`_parts` as one set of arc arrays."""
+    p = _parts(model, unmet)
+    net = FlowNetwork(p.n_nodes, *(np.concatenate([part[i] for part in p.parts]) for i in range(4)))
+    return _Layout(net, p.supplies, p.first_pair_arc, p.group_nodes, p.need0)
 
 
 def _potentials(
@@ -123,6 +137,23 @@ def _potentials(
     return pi, mu
 
 
+def _handed_over(model: ArcModel, unmet: np.ndarray | None) -> Any:
+    """An OR-Tools ``SimpleMinCostFlow`` holding the model's network.
+
+    The arcs are handed over part by part and not kept: during the solve only the
+    solver's copy of the network is in memory (the arrays for the potentials are built
+    again afterwards, when the solver's copy is gone).
+    """
+    from ortools.graph.python import min_cost_flow
+
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    p = _parts(model, unmet)
+    for tail, head, cap, cost in p.parts:
+        smcf.add_arcs_with_capacity_and_unit_cost(tail, head, cap, cost)
+    smcf.set_nodes_supplies(np.arange(p.n_nodes, dtype=np.int64), p.supplies)
+    return smcf
+
+
 def solve_flow(model: ArcModel, *, big_m: bool = False, potentials: bool = False) -> ModelSolution:
     """Solve a network :class:`ArcModel` exactly.
 
@@ -145,8 +176,6 @@ def solve_flow(model: ArcModel, *, big_m: bool = False, potentials: bool = False
         ``x`` (bool per arc), status ``optimal`` or ``infeasible``, objective (Σ c x +
         Σ p u), ``bound`` = objective when optimal, raw solver seconds.
     """
-    from ortools.graph.python import min_cost_flow
-
     if not model.is_network():
         raise RuntimeError("the model is not a network; solve it with CP-SAT (a caller bug)")
     t0 = time.perf_counter()
@@ -155,12 +184,7 @@ def solve_flow(model: ArcModel, *, big_m: bool = False, potentials: bool = False
     if unmet is None and big_m:
         m_cost = int(np.abs(model.arc_cost).sum()) + 1 if A else 1
         unmet = np.full(N, m_cost, dtype=np.int64)
-    lay = _layout(model, unmet)
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    smcf.add_arcs_with_capacity_and_unit_cost(
-        lay.net.tail, lay.net.head, lay.net.capacity, lay.net.cost
-    )
-    smcf.set_nodes_supplies(np.arange(lay.net.n_nodes, dtype=np.int64), lay.supplies)
+    smcf = _handed_over(model, unmet)
     t_build = time.perf_counter() - t0
     t1 = time.perf_counter()
     status = smcf.solve()
@@ -176,8 +200,9 @@ def solve_flow(model: ArcModel, *, big_m: bool = False, potentials: bool = False
             solver="ortools-min-cost-flow",
             extra={"build_seconds": t_build},
         )
-    flows = smcf.flows(np.arange(len(lay.net.tail), dtype=np.int64))
+    flows = smcf.flows(np.arange(smcf.num_arcs(), dtype=np.int64))
     del smcf  # the solver's copy of the network, before the potentials build another
+    lay = _layout(model, unmet)
     x = flows[lay.first_pair_arc : lay.first_pair_arc + A] > 0
     obj = model.objective(x)
     met = np.zeros(N, dtype=bool)

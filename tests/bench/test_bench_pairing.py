@@ -90,3 +90,5 @@ def test_instance_shape_and_raw_peer(tmp_path: Path) -> None:
     assert len(h[["lon", "lat"]].drop_duplicates()) <= 200
     raw = raw_flow_seconds(hp, np_, arcs_per_need=5)
     assert raw["arcs"] <= 5 * len(n) and raw["raw_solve_seconds"] >= 0
+    assert 0 < raw["pairs"] <= min(len(n), int(h["capacity"].sum()))
+    assert raw["objective"] > 0
