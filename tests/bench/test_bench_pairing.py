@@ -92,3 +92,16 @@ def test_instance_shape_and_raw_peer(tmp_path: Path) -> None:
     assert raw["arcs"] <= 5 * len(n) and raw["raw_solve_seconds"] >= 0
     assert 0 < raw["pairs"] <= min(len(n), int(h["capacity"].sum()))
     assert raw["objective"] > 0
+
+
+def test_final_solve_yardstick_reads_the_last_round() -> None:
+    from solvers.bench.national import _final_solve
+
+    rounds = [{"arcs": 10, "solve_seconds": 1.0}, {"arcs": 12, "solve_seconds": 2.0}]
+    got = _final_solve({"pricing_rounds": rounds}, wall=9.0)
+    assert got == {
+        "final_model_arcs": 12,
+        "final_model_solve_seconds": 2.0,
+        "ratio_end_to_end_over_final_model_solve": 4.5,
+    }
+    assert _final_solve({}, wall=9.0) == {}
