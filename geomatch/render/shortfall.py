@@ -20,7 +20,8 @@ dataset to name a code:
 * ``fix`` — the one action that answers it, in the planners' Chinese, e.g.
   "在 900 公里内增加 3 名医疗健康驻站专家": the count is the rows of that reason, the
   distance the farthest cheapest candidate that would take one of them (rounded up to
-  100 km), the specialty their most frequent category.
+  100 km), the specialty their category — or, when they are of several, the split by
+  category ("…增加 3 名驻站专家（其中医疗健康 2 名、种植 1 名）").
 """
 
 from __future__ import annotations
@@ -125,23 +126,52 @@ def _own_names(places: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
     return {a: (p, c) for a, p, c in own[_PLACE].itertuples(index=False)}
 
 
-def _fix_zh(reason: str, k: int, cat: str, kind: str, km: float, radius: float | None) -> str:
-    """The one fix for ``k`` unmet rows of one county and kind (planners' Chinese)."""
-    what = CATEGORY_ZH.get(cat, cat or "相应专长")
+#: Categories named one by one in a fix whose rows are of several (the rest: "等").
+_SPLIT_AT_MOST = 4
+
+
+def _split_zh(cats: pd.Series) -> tuple[str, str]:
+    """(the specialty to name, the split by category) of a fix's rows' categories.
+
+    One category: its Chinese name and no split. Several: no single name, and the split
+    "（其中医疗健康 2 名、种植 1 名）" by count, then by name — a fix that named only the most
+    frequent one would send a planner looking for the wrong experts.
+    """
+    counts = cats.replace("", "其他").value_counts()
+    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+    if len(counts) <= 1:
+        cat = str(counts.index[0]) if len(counts) else ""
+        return CATEGORY_ZH.get(cat, "相应专长" if cat in ("", "其他") else cat), ""
+    parts = [f"{CATEGORY_ZH.get(str(c), str(c))} {n} 名" for c, n in counts.items()]
+    more = "等" if len(parts) > _SPLIT_AT_MOST else ""
+    return "", f"（其中{'、'.join(parts[:_SPLIT_AT_MOST])}{more}）"
+
+
+def _fix_zh(
+    reason: str, k: int, cats: pd.Series, kind: str, km: float, radius: float | None
+) -> str:
+    """The one fix for ``k`` unmet rows of one county and kind (planners' Chinese);
+    ``cats``: the rows' categories."""
+    what, split = _split_zh(cats)
     role = "驻站专家" if kind == "station" else "专家"
     where = f"在 {int(-(-km // 100) * 100)} 公里内" if km == km and km > 0 else ""
     within = f"在 {radius:g} 公里内" if radius is not None else ""
     tours = {"museum_visit": f"这 {k} 次巡展", "caravan_stop": f"这 {k} 项大篷车到站需求"}
     these = tours.get(kind, f"这 {k} 项需求")
+    no_such = (
+        f"{what}专长的{role}（目前没有这一专长）"
+        if what
+        else f"{role}{split[:-1]}；目前没有这些专长）"
+    )
     fixes = {
-        "capacity_taken": f"{where}增加 {k} 名{what}{role}",
-        "no_candidate_in_radius": f"{within}增加 {k} 名{what}{role}，或扩大搜索半径",
-        "no_specialty_match": f"增加 {k} 名{what}专长的{role}（目前没有这一专长）",
-        "language": f"增加 {k} 名会当地语言的{what}{role}",
-        "level": f"增加 {k} 名{what}高级职称{role}",
-        "relation": f"在对口协作省份增加 {k} 名{what}{role}",
+        "capacity_taken": f"{where}增加 {k} 名{what}{role}{split}",
+        "no_candidate_in_radius": f"{within}增加 {k} 名{what}{role}{split}，或扩大搜索半径",
+        "no_specialty_match": f"增加 {k} 名{no_such}",
+        "language": f"增加 {k} 名会当地语言的{what}{role}{split}",
+        "level": f"增加 {k} 名{what}高级职称{role}{split}",
+        "relation": f"在对口协作省份增加 {k} 名{what}{role}{split}",
         "cost_above_penalty": f"提高这 {k} 项{NEED_KIND_ZH.get(kind, '需求')}的优先级或未满足代价",
-        "side_constraint": f"放宽附加约束或增加 {k} 名{what}{role}",
+        "side_constraint": f"放宽附加约束或增加 {k} 名{what}{role}{split}",
         "no_location": f"补充这 {k} 项需求的经纬度",
         "no_candidate": f"在候选对文件中为这 {k} 项需求增加候选专家",
         "no_set_capacity": f"增加展品套或延长巡展季，排上{these}",
@@ -185,7 +215,6 @@ def summarise_unmet(
     for (adcode, prov_name, county_name, kind), g in rows.groupby([*_PLACE, "kind"], sort=True):
         reason = str(g["reason"].mode().iloc[0])
         r = g[g["reason"] == reason]
-        cat = str(r["category"].mode().iloc[0]) if r["category"].ne("").any() else ""
         province = f"{adcode[:2]}0000" if adcode else ""
         given = own.get(adcode, (prov_name, county_name))
         tour = kind in TOUR_KINDS.values()
@@ -202,7 +231,12 @@ def summarise_unmet(
                 "shortfall": len(g),
                 "reason": reason,
                 "fix": _fix_zh(
-                    reason, len(r), cat, str(kind), float(r["fix_distance_km"].max()), radius_km
+                    reason,
+                    len(r),
+                    r["category"],
+                    str(kind),
+                    float(r["fix_distance_km"].max()),
+                    radius_km,
                 ),
             }
         )

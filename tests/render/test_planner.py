@@ -222,8 +222,8 @@ def test_pinyin_table_agrees_with_pypinyin_on_real_names(fixture_ds: object):
 
 def test_summarise_unmet_against_a_plain_count(mini_ds: MiniDataset):
     """Per county × kind over pairing and tour rows: the row count, the most frequent
-    reason (ties: first code), its count and its most frequent category in the fix, the
-    names of province and county — checked with collections.Counter."""
+    reason (ties: first code), its count and its category in the fix (several: each with
+    its count), the names of province and county — checked with collections.Counter."""
     from collections import Counter
 
     import numpy as np
@@ -282,8 +282,36 @@ def test_summarise_unmet_against_a_plain_count(mini_ds: MiniDataset):
             continue
         assert row["needs_total"] == totals[(a, k)]
         cats = Counter(g.loc[g["reason"] == reason, "category"])
-        best = max(cats.values())
-        cat = min(c for c, m in cats.items() if m == best)
-        if cat:
-            assert CATEGORY_ZH[cat] in row["fix"]
+        if len(cats) == 1:  # one category: named, no split
+            (cat,) = cats
+            assert (CATEGORY_ZH[cat] if cat else "相应专长") in row["fix"]
+            assert "其中" not in row["fix"]
+        else:  # several: each with its count
+            parts = {c: f"{CATEGORY_ZH.get(c, '其他')} {m} 名" for c, m in cats.items()}
+            assert all(part in row["fix"] for part in parts.values())
+            if len(set(cats.values())) == len(cats):  # distinct counts: the largest first
+                at = [row["fix"].index(parts[c]) for c in sorted(cats, key=lambda c: -cats[c])]
+                assert at == sorted(at)
     assert len(got) == rows.groupby(["adcode", "kind"]).ngroups
+
+
+def test_a_fix_splits_the_categories_it_asks_experts_for() -> None:
+    """Rows of one county and kind in several categories: the fix names each with its
+    count (largest first), not only the most frequent; unknown values as written."""
+    import pandas as pd
+
+    from geomatch.render.shortfall import summarise_unmet
+
+    unmet = pd.DataFrame(
+        {
+            "need_id": ["a", "b", "c", "d", "e"],
+            "reason": ["capacity_taken"] * 3 + ["no_specialty_match"] * 2,
+            "adcode": ["510104"] * 3 + ["620102"] * 2,
+            "kind": ["station"] * 3 + ["need"] * 2,
+            "category": ["health", "crop", "health", "种值", "fishing"],
+            "fix_distance_km": [420.0, 880.0, 10.0, float("nan"), float("nan")],
+        }
+    )
+    got = summarise_unmet(unmet, None).set_index("adcode")["fix"]
+    assert got["510104"] == "在 900 公里内增加 3 名驻站专家（其中医疗健康 2 名、种植 1 名）"
+    assert got["620102"] == "增加 2 名专家（其中fishing 1 名、种值 1 名；目前没有这些专长）"
