@@ -26,7 +26,8 @@ Columns not in a schema are kept as text, so nothing the user gave is lost.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -320,6 +321,21 @@ def _rename_aliases(df: pd.DataFrame, schema: TableSchema, problems: Problems) -
     return df.rename(columns=rename) if rename else df
 
 
+def _header_hint(missing: str, headers: Iterable[object], schema: TableSchema) -> str:
+    """ "; did you mean …" for a missing column: the headers that are neither a column nor
+    an alias of the schema and look like its name or one of its aliases (a typo such as
+    ``经读`` for ``经度``); ``""`` when none does."""
+    spellings = [missing, *(a for a, target in schema.aliases.items() if target == missing)]
+    known = {c.name for c in schema.columns} | set(schema.aliases)
+    near = [
+        f"{h!r} for {close[0]!r}"
+        for h in map(str, headers)
+        if h.strip() not in known
+        and (close := difflib.get_close_matches(h.strip(), spellings, n=1, cutoff=0.5))
+    ]
+    return f"; did you mean {' or '.join(near)}?" if near else ""
+
+
 def validate_table(
     df: pd.DataFrame,
     schema: TableSchema,
@@ -366,7 +382,8 @@ def validate_table(
         problems.add(
             f"required column missing; the {schema.name} file needs columns "
             f"{', '.join(c.name for c in schema.columns if c.required)} "
-            f"(found: {', '.join(map(str, out.columns)) or 'none'})",
+            f"(found: {', '.join(map(str, out.columns)) or 'none'})"
+            f"{_header_hint(name, out.columns, schema)}",
             row=1,
             column=name,
         )
@@ -399,9 +416,10 @@ def _check_together(out: pd.DataFrame, schema: TableSchema, problems: Problems) 
                     column=empty,
                 )
         elif present:
+            absent = [c for c in group if c not in present]
+            hints = "".join(_header_hint(c, out.columns, schema) for c in absent)
             problems.add(
-                f"column {present[0]!r} needs its partner(s) "
-                f"{', '.join(c for c in group if c not in present)}",
+                f"column {present[0]!r} needs its partner(s) {', '.join(absent)}{hints}",
                 row=1,
                 column=present[0],
             )

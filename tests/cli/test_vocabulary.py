@@ -110,3 +110,27 @@ def test_county_names_and_own_columns_travel_to_the_run(tmp_path: Path) -> None:
     assert s.loc["丙县", "province"] == "新疆维吾尔自治区" and s.loc["丙县", "needs_total"] == "1"
     if "N2" in u.index or "N3" in u.index:  # two crop helpers for three crop needs
         assert s.loc["乙县", "needs_total"] == "2"
+
+
+def test_a_misspelt_header_is_named_with_the_one_it_looks_like(tmp_path: Path, capsys) -> None:
+    """经读 for 经度 and 需求编码 for 需求编号: exit 2, every problem, each with its hint."""
+    h = _write(tmp_path, "helpers.csv", HELPERS_ZH.replace("经度", "经读"))
+    n = _write(tmp_path, "needs.csv", NEEDS_ZH.replace("需求编号", "需求编码"))
+    out = tmp_path / "run"
+    assert main(["pair", "--helpers", str(h), "--needs", str(n), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean '经读' for '经度'?" in err or "did you mean '需求编码'" in err
+    assert not out.exists()
+    assert main(["check", "--helpers", str(h), "--needs", str(n)]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean '经读' for '经度'?" in err
+    assert "did you mean '需求编码' for '需求编号'?" in err
+    # a header that is neither a column, an alias nor close to one gets no hint
+    ok = _write(tmp_path, "n3.csv", NEEDS_ZH.replace("需求编号", "备注"))
+    assert (
+        main(
+            ["check", "--helpers", str(_write(tmp_path, "h3.csv", HELPERS_ZH)), "--needs", str(ok)]
+        )
+        == 2
+    )
+    assert "did you mean" not in capsys.readouterr().err
