@@ -190,8 +190,10 @@ def test_scenario_on_the_mini_fixture(mini_data_dir: Path, tmp_path: Path) -> No
 
 def test_rounds_option_sets_the_round_budget(tmp_path: Path) -> None:
     # --rounds 1 stops after one pricing round (feasible with a bound unless proven
-    # at once), --rounds 0 lifts the budget until the proof; a negative budget is exit 2
-    rng = np.random.default_rng(3)
+    # at once), --rounds 0 lifts the budget until the proof; a negative budget is exit 2.
+    # Most instances of this shape are proven in the first round since the warm start
+    # uses 1° cells; this seed needs two.
+    rng = np.random.default_rng(8)
     cats = ["种植", "养殖", "电商"]
     helpers = pd.DataFrame(
         {
@@ -220,7 +222,7 @@ def test_rounds_option_sets_the_round_budget(tmp_path: Path) -> None:
         summaries[rounds] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     one, full = summaries[1], summaries[0]
     assert full["status"] == "optimal"
-    assert len(one["pricing_rounds"]) == 1 < len(full["pricing_rounds"])  # 8 rounds to prove
+    assert len(one["pricing_rounds"]) == 1 < len(full["pricing_rounds"])
     assert one["status"] == "feasible" and "round budget" in one["proof"]
     assert one["bound"] <= full["objective"] <= one["objective"]
     assert _pair(tmp_path / "bad", "--rounds", -1, helpers=hp, needs=np_, arcs=None) == 2
