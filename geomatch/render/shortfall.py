@@ -134,17 +134,17 @@ def _split_zh(cats: pd.Series) -> tuple[str, str]:
     """(the specialty to name, the split by category) of a fix's rows' categories.
 
     One category: its Chinese name and no split. Several: no single name, and the split
-    "（其中医疗健康 2 名、种植 1 名）" by count, then by name — a fix that named only the most
+    "医疗健康 2 名、种植 1 名" by count, then by name — a fix that named only the most
     frequent one would send a planner looking for the wrong experts.
     """
-    counts = cats.replace("", "其他").value_counts()
+    counts = cats.value_counts()
     counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
     if len(counts) <= 1:
         cat = str(counts.index[0]) if len(counts) else ""
-        return CATEGORY_ZH.get(cat, "相应专长" if cat in ("", "其他") else cat), ""
-    parts = [f"{CATEGORY_ZH.get(str(c), str(c))} {n} 名" for c, n in counts.items()]
+        return CATEGORY_ZH.get(cat, cat or "相应专长"), ""
+    parts = [f"{CATEGORY_ZH.get(str(c), str(c) or '其他')} {n} 名" for c, n in counts.items()]
     more = "等" if len(parts) > _SPLIT_AT_MOST else ""
-    return "", f"（其中{'、'.join(parts[:_SPLIT_AT_MOST])}{more}）"
+    return "", f"{'、'.join(parts[:_SPLIT_AT_MOST])}{more}"
 
 
 def _fix_zh(
@@ -152,16 +152,17 @@ def _fix_zh(
 ) -> str:
     """The one fix for ``k`` unmet rows of one county and kind (planners' Chinese);
     ``cats``: the rows' categories."""
-    what, split = _split_zh(cats)
+    what, listing = _split_zh(cats)
+    split = f"（其中{listing}）" if listing else ""
     role = "驻站专家" if kind == "station" else "专家"
     where = f"在 {int(-(-km // 100) * 100)} 公里内" if km == km and km > 0 else ""
     within = f"在 {radius:g} 公里内" if radius is not None else ""
     tours = {"museum_visit": f"这 {k} 次巡展", "caravan_stop": f"这 {k} 项大篷车到站需求"}
     these = tours.get(kind, f"这 {k} 项需求")
     no_such = (
-        f"{what}专长的{role}（目前没有这一专长）"
-        if what
-        else f"{role}{split[:-1]}；目前没有这些专长）"
+        f"{role}（其中{listing}；目前没有这些专长）"
+        if listing
+        else f"{what}专长的{role}（目前没有这一专长）"
     )
     fixes = {
         "capacity_taken": f"{where}增加 {k} 名{what}{role}{split}",

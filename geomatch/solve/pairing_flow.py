@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -38,10 +38,9 @@ _Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
-class _Parts:
-    """The arcs of a model's network in parts (in arc order) and where they sit."""
+class _Where:
+    """Where the parts of a model's network sit in its node and arc arrays."""
 
-    parts: list[_Part]
     n_nodes: int
     supplies: np.ndarray
     first_pair_arc: int
@@ -50,14 +49,17 @@ class _Parts:
 
 
 @dataclass(frozen=True)
-class _Layout:
-    """The network of a model and where its parts sit in the arc and node arrays."""
+class _Parts(_Where):
+    """The arcs of a model's network in parts, in arc order."""
+
+    parts: list[_Part]
+
+
+@dataclass(frozen=True)
+class _Layout(_Where):
+    """The network of a model as one set of arc arrays."""
 
     net: FlowNetwork
-    supplies: np.ndarray
-    first_pair_arc: int
-    group_nodes: list[tuple[np.ndarray, np.ndarray]]  # (node ids, helper) per family
-    need0: int
 
 
 def _parts(model: ArcModel, unmet: np.ndarray | None) -> _Parts:
@@ -91,14 +93,15 @@ def _parts(model: ArcModel, unmet: np.ndarray | None) -> _Parts:
     supplies = np.zeros(need0 + N, dtype=np.int64)
     supplies[0] = N
     supplies[need_nodes] = -1
-    return _Parts(parts, need0 + N, supplies, first_pair_arc, groups, need0)
+    return _Parts(need0 + N, supplies, first_pair_arc, groups, need0, parts)
 
 
 def _layout(model: ArcModel, unmet: np.ndarray | None) -> _Layout:
     """The network of :func:`_parts` as one set of arc arrays."""
     p = _parts(model, unmet)
     net = FlowNetwork(p.n_nodes, *(np.concatenate([part[i] for part in p.parts]) for i in range(4)))
-    return _Layout(net, p.supplies, p.first_pair_arc, p.group_nodes, p.need0)
+    where = {f.name: getattr(p, f.name) for f in fields(_Where)}
+    return _Layout(**where, net=net)
 
 
 def _potentials(
