@@ -26,7 +26,15 @@ PAIRING_COLUMNS: Final[tuple[str, ...]] = run_table("pairings").columns
 def summary_line(summary: Mapping[str, Any], out: Path) -> str:
     """What ``geomatch pair`` prints when it is done."""
     s = summary
-    return (
+    line = (
         f"{s['status']}: {s['n_pairings']} pairs, {s['n_unmet']} unmet, objective "
         f"{s['objective']} ({s['solver']}, {s['seconds']:.1f} s); written to {out}"
     )
+    stopped = s.get("unmet_by_reason", {}).get("stopped_early", 0)
+    if s["status"] == "feasible" and "proof" in s:
+        gap = s.get("gap")
+        at = f", gap ≤ {gap:.1%}" if isinstance(gap, float) and gap == gap else ""
+        open_ = f"; {stopped} unmet needs may still be paired" if stopped else ""
+        more = "--rounds" if str(s["proof"]).startswith("round budget") else "--time-limit"
+        line += f"\nnot proven optimal ({s['proof']}{at}){open_}: raise {more} to go on"
+    return line

@@ -77,6 +77,7 @@ REASON_LABEL_ZH: Final = MappingProxyType(
         "capacity_taken": "帮扶方能力已满",
         "cost_above_penalty": "结对成本高于未满足代价",
         "side_constraint": "受附加约束限制",
+        "stopped_early": "求解提前停止",
         "no_set_capacity": "展品套不足",
         "season_closed": "季节性关闭",
         "unreachable_in_day": "当日无法往返",
@@ -145,6 +146,7 @@ _DETAIL_ZH: Final = {
     "side_constraint": (
         "帮扶方有余力，但附加约束（每位专家一个服务站、每县上限、学会配额或齐全团队）不允许"
     ),
+    "stopped_early": "求解在证明最优前停止（时间或轮数上限），仍有能降低总成本的配对",
     "no_set_capacity": "展品套在巡展季内排不开",
     "season_closed": "巡展/大篷车季节内该地封闭",
     "unreachable_in_day": "从县城出发当日无法往返",
@@ -162,6 +164,7 @@ _FIX_ZH: Final = {
     "capacity_taken": "为帮扶方增加能力",
     "cost_above_penalty": "提高该需求的优先级或未满足代价",
     "side_constraint": "放宽附加约束或招募帮扶方",
+    "stopped_early": "延长求解时间（--time-limit）或增加轮数后重算",
     "no_set_capacity": "增加展品套或延长巡展季",
     "season_closed": "把巡展/出车日期移出封闭季节",
     "unreachable_in_day": "安排过夜或从更近的地点出发",
@@ -196,6 +199,8 @@ def fix_zh(reason: Any, helper: Any = "", distance_km: Any = "") -> str:
     at = f"（{km} 公里）" if km else ""
     if code == "capacity_taken":
         return f"为帮扶方 {who}{at} 增加能力"
+    if code == "stopped_early":
+        return f"{text}：帮扶方 {who}{at}可以接手"
     return f"{text}：最近的对口帮扶方 {who}{at}"
 
 

@@ -173,6 +173,7 @@ def _fix_zh(
         "relation": f"在对口协作省份增加 {k} 名{what}{role}{split}",
         "cost_above_penalty": f"提高这 {k} 项{NEED_KIND_ZH.get(kind, '需求')}的优先级或未满足代价",
         "side_constraint": f"放宽附加约束或增加 {k} 名{what}{role}{split}",
+        "stopped_early": f"延长求解时间（--time-limit）或增加轮数后重算：{these}可能配上",
         "no_location": f"补充这 {k} 项需求的经纬度",
         "no_candidate": f"在候选对文件中为这 {k} 项需求增加候选专家",
         "no_set_capacity": f"增加展品套或延长巡展季，排上{these}",

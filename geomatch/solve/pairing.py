@@ -65,7 +65,7 @@ from geomatch.model.pairing_settings import PairingSettings
 from geomatch.model.run_tables import GENERIC_KIND
 from geomatch.progress import ProgressCallback, null_progress, scaled
 from geomatch.solve.pairing_cpsat import solve_cpsat
-from geomatch.solve.pairing_explain import explain_unmet
+from geomatch.solve.pairing_explain import OpenPairs, explain_unmet
 from geomatch.solve.pairing_flow import solve_flow
 from geomatch.solve.pairing_model import ArcModel, GroupCaps, ModelSolution
 
@@ -811,6 +811,7 @@ def solve_pairing(
     """
     progress = progress or null_progress
     t_start = time.perf_counter()
+    open_pairs: PricedArcs | None = None
     p = _problem(
         helpers, needs, arcs, settings, require_all=require_all, locks=locks, previous=previous
     )
@@ -820,7 +821,7 @@ def solve_pairing(
         from geomatch.solve.pairing_exact import column_generation
 
         cg = column_generation(p, pricer, t_start=t_start, progress=scaled(progress, 0.1, 0.85))
-        model, sol = cg.model, cg.solution
+        model, sol, open_pairs = cg.model, cg.solution, cg.open_pairs
     else:
         sol = _solve_model(model, settings, big_m=require_all, seed=seed)
         if pricer is not None:  # optimal over the candidate pairs only: no proof
@@ -829,8 +830,9 @@ def solve_pairing(
     met = _check_solution(p, model, sol)
     pairings, rep_pairs = _pairings_table(p, sol.x)
     progress(0.9, "explaining unmet needs")
+    stopped = _Stopped(str(sol.extra.get("proof", "")), open_pairs)
     unmet = _unmet_table(p, met, pairings, rep_pairs, relations, arcs_given=arcs_given,
-                         explain=explain)  # fmt: skip
+                         explain=explain, stopped=stopped)  # fmt: skip
     changed_unmet = int(((p.prev_h >= 0) & ~met).sum())
     summary = _summary(
         model,
@@ -869,6 +871,7 @@ def _unmet_table(
     *,
     arcs_given: bool,
     explain: bool,
+    stopped: _Stopped,
 ) -> pd.DataFrame:
     """``unmet.csv`` rows: reason and fix (:mod:`geomatch.solve.pairing_explain`)."""
     n = p.n
@@ -893,7 +896,32 @@ def _unmet_table(
         settings=p.settings,
         relations=relations,
         arcs_given=arcs_given,
+        open_pairs=stopped.frame(p),
     )
+
+
+@dataclass(frozen=True)
+class _Stopped:
+    """Why an exact run stopped before its proof, and the pairs it left open."""
+
+    why: str
+    pairs: PricedArcs | None
+
+    def frame(self, p: _Problem) -> OpenPairs | None:
+        """The open pairs by id (:class:`~geomatch.solve.pairing_explain.OpenPairs`)."""
+        if self.pairs is None or len(self.pairs) == 0:
+            return None
+        op = self.pairs
+        table = pd.DataFrame(
+            {
+                "need_id": p.n["need_id"].to_numpy(dtype=object)[op.need],
+                "helper_id": p.h["helper_id"].to_numpy(dtype=object)[op.helper],
+                "cost": op.cost,
+                "distance_km": op.distance_km,
+                "reduced_cost": op.reduced_cost,
+            }
+        )
+        return OpenPairs(table, self.why)
 
 
 def _require_all_reason(

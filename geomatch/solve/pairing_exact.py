@@ -113,6 +113,9 @@ class ExactResult:
     model: ArcModel
     solution: ModelSolution
     rounds: list[dict[str, Any]] = field(default_factory=list)
+    #: A run stopped before its proof: the last round's pairs of negative reduced cost
+    #: whose need is unmet (each would lower the cost; ``None`` when proven).
+    open_pairs: PricedArcs | None = None
 
 
 def _model_keys(p: _Problem) -> np.ndarray:
@@ -175,6 +178,13 @@ def _prune(p: _Problem, model: ArcModel, sol: ModelSolution) -> int:
     p.added = [PricedArcs.concat(p.added).take(keep[len(p.a) :])]
     p.arc_h, p.arc_n, p.change = p.arc_h[keep], p.arc_n[keep], p.change[keep]
     return int(drop.sum())
+
+
+def _of_unmet(model: ArcModel, sol: ModelSolution, priced: PricedArcs) -> PricedArcs:
+    """The priced pairs whose need the flow leaves unmet."""
+    met = np.zeros(model.n_needs, dtype=bool)
+    met[model.arc_need[sol.x]] = True
+    return priced.take(~met[priced.need])
 
 
 def _stop_reason(s: PairingSettings, rounds: list[dict[str, Any]]) -> str:
@@ -264,6 +274,7 @@ def column_generation(
         _extend(p, new, extra)
         del model, sol, priced, new  # before the next model is built beside them
     proven, lower = len(new) == 0, priced.lower
+    open_pairs = None if proven else _of_unmet(model, sol, priced)
     del priced, new, since  # a stopped run's violators are not kept: the bound needs ``lower``
     bound = float(sol.objective) if proven else lagrangian_bound(model, sol.x, lower)
     status = sol.status if (proven or sol.status == "infeasible") else "feasible"
@@ -277,4 +288,4 @@ def column_generation(
     }
     sol = replace(sol, status=status, bound=bound, extra=info, solver="column generation + "
                   + sol.solver)  # fmt: skip
-    return ExactResult(model, sol, rounds)
+    return ExactResult(model, sol, rounds, open_pairs)

@@ -27,6 +27,13 @@ Reason codes (``unmet.csv`` column ``reason``), checked in this order:
 ``side_constraint``
     A candidate has room, but a side constraint (one station per expert, per-county
     limit, society quota, complete station teams) stops the pair.
+``stopped_early``
+    Checked first, for an exact run that stopped before its proof (time limit or round
+    budget): its last pricing round found pairs of the need that would lower the total
+    cost, so the plan may leave it unmet only because the search stopped (the other
+    reasons look at the pairs already in the plan's model, not at all compatible pairs).
+    The detail names the best of them (a helper with room when there is one); the fix
+    is to run longer.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from geomatch.candidates.build import isin_ids
 from geomatch.model.pairing_settings import PairingSettings
 from geomatch.model.run_tables import GENERIC_KIND, unmet_columns
 
-__all__ = ["REASONS", "REASON_ZH", "explain_unmet"]
+__all__ = ["REASONS", "REASON_ZH", "OpenPairs", "explain_unmet"]
 
 REASONS: tuple[str, ...] = (
     "no_location",
@@ -53,6 +60,7 @@ REASONS: tuple[str, ...] = (
     "capacity_taken",
     "cost_above_penalty",
     "side_constraint",
+    "stopped_early",
 )
 
 
@@ -68,10 +76,24 @@ REASON_ZH: dict[str, str] = {
     "capacity_taken": "所有可配对专家的帮扶能力已被其他需求占满",
     "cost_above_penalty": "有空余能力的专家配对成本高于未满足代价",
     "side_constraint": "专家有空余能力，但附加约束（每位专家只驻一个站等）不允许",
+    "stopped_early": "求解在证明最优前停止，仍有能降低总成本的配对：延长求解时间后可能配上",
 }
 
 #: The pairing's columns of ``unmet`` (declared in :mod:`geomatch.model.run_tables`).
 _COLUMNS: tuple[str, ...] = unmet_columns("pairing")
+
+
+@dataclass(frozen=True)
+class OpenPairs:
+    """What an exact run that stopped before its proof left open.
+
+    ``pairs``: ``need_id, helper_id, cost, distance_km, reduced_cost`` — the last pricing
+    round's pairs of negative reduced cost whose need is unmet; ``why``: the stop (time
+    limit or round budget).
+    """
+
+    pairs: pd.DataFrame
+    why: str
 
 
 def _fmt_int(values: np.ndarray) -> np.ndarray:
@@ -142,6 +164,7 @@ def explain_unmet(
     settings: PairingSettings,
     relations: pd.DataFrame | None,
     arcs_given: bool,
+    open_pairs: OpenPairs | None = None,
 ) -> pd.DataFrame:
     """Reason code, detail and cheapest fix of every unmet need.
 
@@ -159,6 +182,9 @@ def explain_unmet(
         Unmet penalty per need id (cost units).
     arcs_given
         The arcs came from a file: needs without arcs are ``no_candidate``.
+    open_pairs
+        An exact run stopped before its proof: the pairs it left open
+        (``stopped_early``).
 
     Returns
     -------
@@ -191,6 +217,8 @@ def explain_unmet(
     if with_arcs.any():
         choice = _cheapest_choice(base, with_arcs, cand, helpers, pairings)
         _explain_with_arcs(base, with_arcs, choice, pairings, nidx)
+    if open_pairs is not None:
+        _explain_stopped(base, open_pairs, helpers, pairings)
     base["reason_zh"] = base["reason"].map(REASON_ZH).fillna("")
     base["stage"] = "pairing"
     return base[list(_COLUMNS)]
@@ -274,14 +302,8 @@ def _cheapest_choice(
     pairings: pd.DataFrame,
 ) -> _Choice:
     """The cheapest candidate with room (else the cheapest) and the reason code."""
-    cap = helpers.set_index("helper_id")["capacity"]
-    used = (
-        pairings.groupby("helper_id")["load"].sum() if len(pairings) else pd.Series(dtype="int64")
-    )
     c = cand.copy()
-    c["room"] = (
-        cap.reindex(c["helper_id"]).to_numpy() - used.reindex(c["helper_id"]).fillna(0).to_numpy()
-    )
+    c["room"] = _room(helpers, pairings, c["helper_id"])
     c["fits"] = c["room"] >= c["load"]
     c = c.sort_values(["need_id", "cost"])
     best = c.drop_duplicates("need_id").set_index("need_id")
@@ -366,3 +388,59 @@ def _explain_with_arcs(
     base.loc[with_arcs, "fix_helper_id"] = hid
     base.loc[with_arcs, "fix_distance_km"] = dkm
     base.loc[with_arcs, "fix"] = fix
+
+
+def _room(helpers: pd.DataFrame, pairings: pd.DataFrame, helper_ids: pd.Series) -> np.ndarray:
+    """Capacity left per helper of ``helper_ids`` after the plan's pairs."""
+    cap = helpers.set_index("helper_id")["capacity"]
+    used = (
+        pairings.groupby("helper_id")["load"].sum() if len(pairings) else pd.Series(dtype="int64")
+    )
+    left = cap.reindex(helper_ids).to_numpy(dtype=float)
+    room: np.ndarray = left - used.reindex(helper_ids).fillna(0).to_numpy(dtype=float)
+    return room
+
+
+def _explain_stopped(
+    base: pd.DataFrame, open_pairs: OpenPairs, helpers: pd.DataFrame, pairings: pd.DataFrame
+) -> None:
+    """``stopped_early`` for the unmet needs that the stopped run's last round priced out.
+
+    The pair named is the cheapest one with a helper that has room (it alone would pair
+    the need), else the one of least reduced cost (a re-arrangement would).
+    """
+    op = open_pairs.pairs[isin_ids(open_pairs.pairs["need_id"], base["need_id"])]
+    if op.empty:
+        return
+    op = op.assign(room=_room(helpers, pairings, op["helper_id"]) >= 1)
+    op = op.sort_values(
+        ["need_id", "room", "cost", "reduced_cost"], ascending=[True, False, True, True]
+    )
+    best = op.drop_duplicates("need_id").set_index("need_id")
+    count = op.groupby("need_id").size()
+    m = isin_ids(base["need_id"], best.index)
+    ids = base.loc[m, "need_id"]
+    pick = best.loc[ids]
+    hid = pick["helper_id"].astype(str).to_numpy(dtype=object)
+    km = _fmt_int(pick["distance_km"].to_numpy(dtype=float))
+    room = pick["room"].to_numpy(dtype=bool)
+    has = np.where(room, ", which has room", ", full: re-arranging its pairs lowers the cost")
+    base.loc[m, "reason"] = "stopped_early"
+    base.loc[m, "detail"] = (
+        f"the solve stopped before its proof ({open_pairs.why}); its last pricing round "
+        "found " + _fmt_int(count.loc[ids].to_numpy(dtype=float)) + " pair(s) of this need "
+        "that lower the total cost, the best with helper " + hid + " (" + km + " km" + has + ")"
+    )
+    base.loc[m, "fix_helper_id"] = np.where(room, hid, "")
+    base.loc[m, "fix_distance_km"] = np.where(
+        room, np.round(pick["distance_km"].to_numpy(dtype=float), 1), np.nan
+    )
+    base.loc[m, "fix"] = np.where(
+        room,
+        "raise --time-limit (or --rounds) and pair again: helper "
+        + hid
+        + " ("
+        + km
+        + " km) has room",
+        "raise --time-limit (or --rounds) and pair again",
+    )

@@ -315,3 +315,28 @@ def test_a_fix_splits_the_categories_it_asks_experts_for() -> None:
     got = summarise_unmet(unmet, None).set_index("adcode")["fix"]
     assert got["510104"] == "在 900 公里内增加 3 名驻站专家（其中医疗健康 2 名、种植 1 名）"
     assert got["620102"] == "增加 2 名专家（其中fishing 1 名、种值 1 名；目前没有这些专长）"
+
+
+def test_a_stopped_run_asks_for_more_time_not_more_experts() -> None:
+    """Needs left open by a run stopped before its proof: the county's fix is to run
+    longer, and a helper with room is named as the one who can take the need."""
+    import pandas as pd
+
+    from geomatch.render.labels import fix_zh
+    from geomatch.render.shortfall import summarise_unmet
+
+    unmet = pd.DataFrame(
+        {
+            "need_id": ["a", "b"],
+            "reason": ["stopped_early"] * 2,
+            "adcode": ["510104"] * 2,
+            "kind": ["need"] * 2,
+            "category": ["health", "crop"],
+            "fix_distance_km": [1100.0, float("nan")],
+        }
+    )
+    got = summarise_unmet(unmet, None)
+    again = "延长求解时间（--time-limit）或增加轮数后重算"
+    assert got["fix"].tolist() == [f"{again}：这 2 项需求可能配上"]
+    assert fix_zh("stopped_early", "H1", 1100.0) == f"{again}：帮扶方 H1（1100 公里）可以接手"
+    assert fix_zh("stopped_early") == again

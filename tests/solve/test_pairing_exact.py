@@ -8,6 +8,8 @@ starve. The optimum over *all* compatible pairs within the radius comes from HiG
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -447,3 +449,25 @@ def test_pricing_from_two_threads_at_once() -> None:
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(price, (1, 2, 3, 4)))
     assert together == alone and all(alone)
+
+
+def test_a_stopped_run_says_which_unmet_needs_it_left_open() -> None:
+    # stopped by the round budget, the unmet needs whose pairs still price out say so
+    # (reason stopped_early, fix: more rounds); the proof of the same instance has none
+    from geomatch.model.pairing_outputs import summary_line
+
+    helpers, needs = _instance(5, 80, 60)
+    s = PairingSettings(relation_mode="ignore", k_nearest=1, price_per_need=1, max_rounds=1)
+    stopped = pair_from_locations(helpers, needs, s)
+    early = stopped.unmet[stopped.unmet["reason"] == "stopped_early"]
+    assert stopped.summary["status"] == "feasible" and len(early) > 0
+    assert early["detail"].str.contains("round budget").all()
+    assert early["fix"].str.startswith("raise --time-limit (or --rounds)").all()
+    assert stopped.summary["unmet_by_reason"]["stopped_early"] == len(early)
+    line = summary_line(stopped.summary, Path("out"))
+    assert "not proven optimal (round budget" in line and "raise --rounds" in line
+    assert f"{len(early)} unmet needs may still be paired" in line
+    proven = pair_from_locations(helpers, needs, s.model_copy(update={"max_rounds": None}))
+    assert proven.summary["status"] == "optimal"
+    assert "stopped_early" not in set(proven.unmet["reason"])
+    assert "not proven" not in summary_line(proven.summary, Path("out"))

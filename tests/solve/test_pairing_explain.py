@@ -126,3 +126,56 @@ def test_unmet_rows_have_kind_reason_zh_and_a_county_summary() -> None:
     assert s.loc["510104", "fix"] == "在 100 公里内增加 2 名医疗健康驻站专家"
     assert s.loc["620102", "province_adcode"] == "620000"
     assert "光伏" in s.loc["620102", "fix"]
+
+
+def test_a_stopped_run_names_the_pair_it_left_open() -> None:
+    # an exact run that stopped before its proof: its last round priced out a pair of
+    # each of these unmet needs; the need is not "capacity_taken" when a helper has room
+    from geomatch.solve.pairing_explain import OpenPairs, explain_unmet
+
+    helpers = HELPERS.assign(capacity=[1, 2, 1])
+    needs = pd.DataFrame(
+        {
+            "need_id": ["held", "roomy", "full", "closed"],
+            "kind": "",
+            "adcode": "",
+            "priority": "ordinary",
+            "category": ["crop", "health", "crop", "livestock"],
+        }
+    )
+    pairings = pd.DataFrame(
+        {"helper_id": ["kunming_crop", "chengdu_health"], "need_id": ["held", "x"], "load": 1}
+    )
+    open_pairs = pd.DataFrame(
+        {
+            "need_id": ["roomy", "roomy", "full"],
+            "helper_id": ["kunming_crop", "chengdu_health", "kunming_crop"],
+            "cost": [900, 1200, 700],
+            "distance_km": [812.34, 1100.0, 640.0],
+            "reduced_cost": [-300, -100, -50],
+        }
+    )
+    un = explain_unmet(
+        needs["need_id"].to_numpy()[1:],
+        helpers=helpers,
+        needs=needs,
+        arcs=pd.DataFrame(columns=["helper_id", "need_id", "cost", "load", "distance_km"]),
+        pairings=pairings,
+        penalties=pd.Series(2000, index=needs["need_id"]),
+        settings=PairingSettings(relation_mode="ignore"),
+        relations=None,
+        arcs_given=True,
+        open_pairs=OpenPairs(open_pairs, "time limit before proof"),
+    ).set_index("need_id")
+    roomy, full = un.loc["roomy"], un.loc["full"]
+    # the helper with room is named, though another pair has a lower reduced cost
+    assert roomy["reason"] == "stopped_early" and roomy["fix_helper_id"] == "chengdu_health"
+    assert roomy["fix_distance_km"] == 1100.0 and "has room" in roomy["fix"]
+    assert "time limit before proof" in roomy["detail"] and "2 pair(s)" in roomy["detail"]
+    assert "求解在证明最优前停止" in roomy["reason_zh"]
+    # only full helpers priced out: no helper to name, the detail says why
+    assert full["reason"] == "stopped_early" and full["fix_helper_id"] == ""
+    assert "kunming_crop" in full["detail"] and "full" in full["detail"]
+    assert full["fix"] == "raise --time-limit (or --rounds) and pair again"
+    # a need the last round did not price out keeps its own reason
+    assert un.loc["closed", "reason"] == "no_candidate"
