@@ -33,7 +33,7 @@ def summary_line(summary: Mapping[str, Any], out: Path) -> str:
     stopped = s.get("unmet_by_reason", {}).get("stopped_early", 0)
     if s["status"] == "feasible" and "proof" in s:
         gap = s.get("gap")
-        at = f", gap ≤ {gap:.1%}" if isinstance(gap, float) and gap == gap else ""
+        at = f", gap ≤ {gap:.2%}" if isinstance(gap, float) and gap == gap else ""
         open_ = f"; {stopped} unmet needs may still be paired" if stopped else ""
         more = "--rounds" if str(s["proof"]).startswith("round budget") else "--time-limit"
         line += f"\nnot proven optimal ({s['proof']}{at}){open_}: raise {more} to go on"

@@ -28,7 +28,7 @@ import numpy as np
 from geomatch.solve.pairing_duals import UNREACHED, FlowNetwork, residual_potentials
 from geomatch.solve.pairing_model import ArcModel, ModelSolution
 
-__all__ = ["lagrangian_bound", "solve_flow"]
+__all__ = ["helper_price_bound", "lagrangian_bound", "solve_flow"]
 
 log = logging.getLogger(__name__)
 
@@ -283,3 +283,31 @@ def lagrangian_bound(model: ArcModel, x: np.ndarray, lower: np.ndarray) -> float
     rc = net.cost + p[net.tail] - p[net.head]
     demand = -lay.supplies.astype(float)
     return float((p * demand).sum() + (net.capacity * np.minimum(rc, 0.0)).sum())
+
+
+def helper_price_bound(model: ArcModel, mu: np.ndarray, lower: np.ndarray) -> float:
+    """A lower bound of the optimum over *all* compatible pairs from helper prices alone.
+
+    Relax the helper capacities (and every side-constraint group) with prices
+    ``μ_h ≥ 0`` per unit of a helper's capacity; each need then chooses alone the
+    cheapest of its options (the Lagrangian relaxation of the capacity constraints)::
+
+        L(μ) = Σ_n min(p_n, min_h (c_hn + e_n + μ_h)) − Σ_h ⌊b_h / w_h⌋ · μ_h     (L1)
+
+    and ``L(μ) ≤`` the optimum for every ``μ ≥ 0`` (weak duality); at the optimal duals
+    it equals the optimum (the constraint matrix is a network matrix). The inner
+    minimum runs over every compatible pair: ``lower`` (the pricer's ``lower`` for
+    ``π = p``: a lower bound of ``c + e + μ`` over the pairs whose ``c + e + μ < p_n`` is
+    not excluded) bounds it from below together with ``p_n``, and the model's own arcs
+    (the candidates and locks, which a locked need is limited to) are taken as they are.
+    ``nan`` when some ``μ_h < 0`` or every need must be paired (no ``p_n``).
+    """
+    unmet = model.unmet_cost
+    if unmet is None or (mu < 0).any():
+        return float("nan")
+    load_h = np.ones(model.n_helpers, dtype=np.int64)
+    load_h[model.arc_helper] = model.arc_load
+    units = model.helper_cap // np.maximum(load_h, 1)
+    best = np.minimum(unmet.astype(float), lower)
+    np.minimum.at(best, model.arc_need, model.arc_cost + mu[model.arc_helper].astype(float))
+    return float(best.sum() - (units * mu.astype(float)).sum())
