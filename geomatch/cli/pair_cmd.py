@@ -118,9 +118,11 @@ def _check_options(
         raise InputError("--arcs needs --helpers and --needs", column="--arcs")
 
 
-def _settings(sc: Scenario | None, time_limit: float | None, rounds: int | None) -> PairingSettings:
-    """The scenario's pairing settings (defaults without one) with ``--time-limit`` and
-    ``--rounds`` (0: no round budget, until the proof or the time limit)."""
+def _settings(
+    sc: Scenario | None, time_limit: float | None, rounds: int | None, gap: float | None
+) -> PairingSettings:
+    """The scenario's pairing settings (defaults without one) with ``--time-limit``,
+    ``--rounds`` (0: no round budget, until the proof or the time limit) and ``--gap``."""
     from geomatch.errors import InputError
     from geomatch.model.pairing_settings import PairingSettings
 
@@ -134,6 +136,10 @@ def _settings(sc: Scenario | None, time_limit: float | None, rounds: int | None)
         if rounds < 0:
             raise InputError(f"--rounds must be ≥ 0, got {rounds}", column="--rounds")
         update["max_rounds"] = rounds or None
+    if gap is not None:
+        if not 0 <= gap < 1:
+            raise InputError(f"--gap must be in [0, 1), got {gap}", column="--gap")
+        update["relative_gap"] = gap
     return settings.model_copy(update=update)
 
 
@@ -173,6 +179,7 @@ def _read_inputs(
     *,
     time_limit: float | None,
     rounds: int | None,
+    gap: float | None,
     locks: Path | None,
     previous: Path | None,
     allow_unknown: bool,
@@ -182,7 +189,7 @@ def _read_inputs(
 
     _check_options(scenario, helpers, needs, arcs)
     sc = load_scenario(scenario) if scenario is not None else None
-    settings = _settings(sc, time_limit, rounds)
+    settings = _settings(sc, time_limit, rounds, gap)
     paths: dict[str, str | Path] = {}
     lock_df = _read_plan(locks, "locks", paths)
     previous_df = _read_plan(previous, "previous", paths)
@@ -342,6 +349,15 @@ def pair(
             "limit; default: the scenario's max_rounds). 定价轮数上限，0 表示直到证明最优。",
         ),
     ] = None,
+    gap: Annotated[
+        float | None,
+        typer.Option(
+            "--gap",
+            help="Stop the exact pairing (and CP-SAT) once the plan is proven within this "
+            "relative gap of the optimum, e.g. 0.001 (status feasible with its bound). "
+            "达到该相对间隙即停止，例如 0.001。",
+        ),
+    ] = None,
     locks: Annotated[
         Path | None,
         typer.Option("--locks", help="need_id, helper_id pairs to keep as they are."),
@@ -366,6 +382,7 @@ def pair(
         arcs,
         time_limit=time_limit,
         rounds=rounds,
+        gap=gap,
         locks=locks,
         previous=previous,
         allow_unknown=allow_unknown,

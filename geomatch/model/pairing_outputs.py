@@ -35,6 +35,11 @@ def summary_line(summary: Mapping[str, Any], out: Path) -> str:
         gap = s.get("gap")
         at = f", gap ≤ {gap:.2%}" if isinstance(gap, float) and gap == gap else ""
         open_ = f"; {stopped} unmet needs may still be paired" if stopped else ""
-        more = "--rounds" if str(s["proof"]).startswith("round budget") else "--time-limit"
-        line += f"\nnot proven optimal ({s['proof']}{at}){open_}: raise {more} to go on"
+        why = str(s["proof"])
+        more = "raise --time-limit"
+        if why.startswith("round budget"):
+            more = "raise --rounds"
+        elif why.startswith("within relative_gap"):
+            more = "lower --gap"
+        line += f"\nnot proven optimal ({why}{at}){open_}: {more} to go on"
     return line

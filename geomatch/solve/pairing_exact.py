@@ -59,8 +59,9 @@ Algorithm
    adds at least one pair not in ``A``, and ``P`` is finite: the loop ends.
 
 If ``time_limit_s`` runs out, or ``max_rounds`` pricing rounds are done (a fixed amount of
-work: the same pairing on any machine), before the proof, the pairing of the last round is
-returned as ``feasible`` with the Lagrangian bound of
+work: the same pairing on any machine), or — with ``relative_gap > 0`` — a round's objective
+is within ``relative_gap`` of the warm start's bound (below), before the proof, the pairing
+of the last round is returned as ``feasible`` with the Lagrangian bound of
 :func:`geomatch.solve.pairing_flow.lagrangian_bound`: for node potentials ``p``,
 
     LB(p) = Σ_v p(v)·demand(v) + Σ_a u_a·min(0, c_a + p(tail a) − p(head a))
@@ -208,9 +209,27 @@ def _best_bound(
     return first, "the warm start's helper prices"
 
 
-def _stop_reason(s: PairingSettings, rounds: list[dict[str, Any]]) -> str:
+def _within_gap(s: PairingSettings, objective: int, bound: float) -> bool:
+    """The objective is within ``relative_gap`` of a lower bound (never when it is 0)."""
+    return (
+        s.relative_gap > 0
+        and bound == bound
+        and objective - bound <= s.relative_gap * abs(objective)
+    )
+
+
+def _spent(s: PairingSettings, rounds: list[dict[str, Any]], bound: float) -> bool:
+    """The round budget is used up, or the last objective is close enough to ``bound``."""
+    if s.max_rounds is not None and len(rounds) >= s.max_rounds:
+        return True
+    return _within_gap(s, rounds[-1]["objective"], bound)
+
+
+def _stop_reason(s: PairingSettings, rounds: list[dict[str, Any]], bound: float) -> str:
     if s.max_rounds is not None and len(rounds) >= s.max_rounds:
         return f"round budget ({s.max_rounds} pricing rounds) before proof"
+    if _within_gap(s, rounds[-1]["objective"], bound):
+        return f"within relative_gap {s.relative_gap:g} of the bound before proof"
     return "time limit before proof"
 
 
@@ -286,9 +305,7 @@ def column_generation(
         )
         log.info("column generation round %d: %s", len(rounds) - 1, rounds[-1])
         _report(progress, s, rounds, time.perf_counter() - t_start)
-        if len(new) == 0 or time.perf_counter() > deadline:
-            break
-        if s.max_rounds is not None and len(rounds) >= s.max_rounds:
+        if len(new) == 0 or time.perf_counter() > deadline or _spent(s, rounds, first_bound):
             break
         pruning = pruning and (len(rounds) < 2 or sol.objective < rounds[-2]["objective"])
         if pruning:
@@ -307,7 +324,9 @@ def column_generation(
     info = {
         **sol.extra,
         "optimal_over": OPTIMAL_OVER,
-        "proof": "no pair of negative reduced cost" if proven else _stop_reason(s, rounds),
+        "proof": "no pair of negative reduced cost"
+        if proven
+        else _stop_reason(s, rounds, first_bound),
         "bound_from": bound_from,
         "pricing_rounds": rounds,
         "solve_seconds_all_rounds": round(raw, 3),

@@ -188,11 +188,9 @@ def test_scenario_on_the_mini_fixture(mini_data_dir: Path, tmp_path: Path) -> No
     }
 
 
-def test_rounds_option_sets_the_round_budget(tmp_path: Path) -> None:
-    # --rounds 1 stops after one pricing round (feasible with a bound unless proven
-    # at once), --rounds 0 lifts the budget until the proof; a negative budget is exit 2.
-    # Most instances of this shape are proven in the first round since the warm start
-    # uses 1° cells; this seed needs two.
+def _west_east_files(tmp_path: Path) -> tuple[Path, Path]:
+    """500 western needs and 300 eastern helpers in Chinese categories, no arcs: an
+    instance that the exact pairing proves in two rounds (seed 8)."""
     rng = np.random.default_rng(8)
     cats = ["种植", "养殖", "电商"]
     helpers = pd.DataFrame(
@@ -215,6 +213,15 @@ def test_rounds_option_sets_the_round_budget(tmp_path: Path) -> None:
     hp, np_ = tmp_path / "helpers.csv", tmp_path / "needs.csv"
     helpers.to_csv(hp, index=False)
     needs.to_csv(np_, index=False)
+    return hp, np_
+
+
+def test_rounds_option_sets_the_round_budget(tmp_path: Path) -> None:
+    # --rounds 1 stops after one pricing round (feasible with a bound unless proven
+    # at once), --rounds 0 lifts the budget until the proof; a negative budget is exit 2.
+    # Most instances of this shape are proven in the first round since the warm start
+    # uses 1° cells; this seed needs two.
+    hp, np_ = _west_east_files(tmp_path)
     summaries = {}
     for rounds in (1, 0):
         out = tmp_path / f"r{rounds}"
@@ -227,3 +234,22 @@ def test_rounds_option_sets_the_round_budget(tmp_path: Path) -> None:
     assert one["bound"] <= full["objective"] <= one["objective"]
     assert _pair(tmp_path / "bad", "--rounds", -1, helpers=hp, needs=np_, arcs=None) == 2
     assert not (tmp_path / "bad").exists()
+
+
+def test_gap_option_stops_once_the_plan_is_close_enough(tmp_path: Path) -> None:
+    from geomatch.model.pairing_outputs import summary_line
+
+    # --gap 0.5: the first round's plan is within half of the optimum (the warm start's
+    # bound shows it), so the run stops there, feasible, with the reason; a gap outside
+    # [0, 1) is exit 2 and nothing is written
+    hp, np_ = _west_east_files(tmp_path)
+    out = tmp_path / "gap"
+    assert _pair(out, "--gap", 0.5, helpers=hp, needs=np_, arcs=None) == 0
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["status"] == "feasible" and "within relative_gap 0.5" in s["proof"]
+    assert len(s["pricing_rounds"]) == 1
+    assert s["objective"] - s["bound"] <= 0.5 * s["objective"]
+    assert "lower --gap to go on" in summary_line(s, out)
+    for bad in (1.5, -0.1):
+        assert _pair(tmp_path / "bad", "--gap", bad, helpers=hp, needs=np_, arcs=None) == 2
+        assert not (tmp_path / "bad").exists()
