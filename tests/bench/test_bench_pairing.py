@@ -105,3 +105,17 @@ def test_final_solve_yardstick_reads_the_last_round() -> None:
         "ratio_end_to_end_over_final_model_solve": 4.5,
     }
     assert _final_solve({}, wall=9.0) == {}
+
+
+def test_full_run_reports_the_proof_and_the_near_optimal_plan(tmp_path: Path) -> None:
+    # both fresh `geomatch pair` processes on a small instance of the bench's shape: the
+    # near-optimal run (--gap 0.001) is within 0.1 % of the proven optimum
+    from solvers.bench.national import NEAR_GAP, _full_run, _geomatch_exe
+
+    hp, np_ = make_instance(tmp_path, needs=600, helpers=400, seed=11)
+    got = _full_run(_geomatch_exe(), hp, np_, tmp_path / "full", 120.0)
+    assert got["status"] == "optimal"
+    assert got["near_status"] in ("optimal", "feasible")
+    assert got["objective"] <= got["near_objective"] <= got["objective"] * (1 + NEAR_GAP)
+    assert got["near_bound"] <= got["objective"]
+    assert got["near_pricing_rounds"] <= got["pricing_rounds"]
