@@ -340,3 +340,22 @@ def test_a_stopped_run_asks_for_more_time_not_more_experts() -> None:
     assert got["fix"].tolist() == [f"{again}：这 2 项需求可能配上"]
     assert fix_zh("stopped_early", "H1", 1100.0) == f"{again}：帮扶方 H1（1100 公里）可以接手"
     assert fix_zh("stopped_early") == again
+
+
+def test_every_pairing_reason_has_its_chinese_label_detail_and_fix() -> None:
+    """A reason code added to the pairing's explanations is translated everywhere a
+    planner reads it: the short label, the sentence, the fix and the county summary."""
+    import pandas as pd
+
+    from geomatch.render.labels import REASON_LABEL_ZH, fix_zh
+    from geomatch.render.shortfall import summarise_unmet
+    from geomatch.solve.pairing_explain import REASON_ZH, REASONS
+
+    for code in REASONS:
+        assert REASON_LABEL_ZH.get(code) and REASON_ZH.get(code), code
+        assert fix_zh(code), code
+        row = pd.DataFrame(
+            {"need_id": ["a"], "reason": [code], "adcode": ["510104"], "kind": ["need"],
+             "category": ["health"], "fix_distance_km": [100.0]}
+        )  # fmt: skip
+        assert summarise_unmet(row, None)["fix"].iloc[0], code
