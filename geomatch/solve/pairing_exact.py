@@ -218,19 +218,14 @@ def _within_gap(s: PairingSettings, objective: int, bound: float) -> bool:
     )
 
 
-def _spent(s: PairingSettings, rounds: list[dict[str, Any]], bound: float) -> bool:
-    """The round budget is used up, or the last objective is close enough to ``bound``."""
-    if s.max_rounds is not None and len(rounds) >= s.max_rounds:
-        return True
-    return _within_gap(s, rounds[-1]["objective"], bound)
-
-
-def _stop_reason(s: PairingSettings, rounds: list[dict[str, Any]], bound: float) -> str:
+def _budget_stop(s: PairingSettings, rounds: list[dict[str, Any]], bound: float) -> str | None:
+    """Why the loop stops before its proof by a budget — the round budget used up, or the
+    last objective within ``relative_gap`` of ``bound`` — or ``None`` to go on."""
     if s.max_rounds is not None and len(rounds) >= s.max_rounds:
         return f"round budget ({s.max_rounds} pricing rounds) before proof"
     if _within_gap(s, rounds[-1]["objective"], bound):
         return f"within relative_gap {s.relative_gap:g} of the bound before proof"
-    return "time limit before proof"
+    return None
 
 
 def _report(
@@ -305,7 +300,8 @@ def column_generation(
         )
         log.info("column generation round %d: %s", len(rounds) - 1, rounds[-1])
         _report(progress, s, rounds, time.perf_counter() - t_start)
-        if len(new) == 0 or time.perf_counter() > deadline or _spent(s, rounds, first_bound):
+        stop = _budget_stop(s, rounds, first_bound)
+        if len(new) == 0 or time.perf_counter() > deadline or stop is not None:
             break
         pruning = pruning and (len(rounds) < 2 or sol.objective < rounds[-2]["objective"])
         if pruning:
@@ -321,12 +317,11 @@ def column_generation(
         else _best_bound(model, sol, lower, first_bound)
     )
     status = sol.status if (proven or sol.status == "infeasible") else "feasible"
+    proof = "no pair of negative reduced cost" if proven else stop or "time limit before proof"
     info = {
         **sol.extra,
         "optimal_over": OPTIMAL_OVER,
-        "proof": "no pair of negative reduced cost"
-        if proven
-        else _stop_reason(s, rounds, first_bound),
+        "proof": proof,
         "bound_from": bound_from,
         "pricing_rounds": rounds,
         "solve_seconds_all_rounds": round(raw, 3),

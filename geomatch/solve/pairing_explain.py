@@ -209,16 +209,18 @@ def explain_unmet(
     base["fix_distance_km"] = np.nan
     base["fix"] = ""
 
-    cand = arcs[isin_ids(arcs["need_id"], base["need_id"])]
-    with_arcs = isin_ids(base["need_id"], cand["need_id"])
+    if open_pairs is not None:  # first: the other reasons need not be looked for
+        _explain_stopped(base, open_pairs, helpers, pairings)
+    todo = (base["reason"] == "").to_numpy()
+    cand = arcs[isin_ids(arcs["need_id"], base["need_id"][todo])]
+    has_arcs = isin_ids(base["need_id"], cand["need_id"])
+    with_arcs, without = todo & has_arcs, todo & ~has_arcs
 
-    if (~with_arcs).any():
-        _explain_without_arcs(base, ~with_arcs, nidx, helpers, settings, relations, arcs_given)
+    if without.any():
+        _explain_without_arcs(base, without, nidx, helpers, settings, relations, arcs_given)
     if with_arcs.any():
         choice = _cheapest_choice(base, with_arcs, cand, helpers, pairings)
         _explain_with_arcs(base, with_arcs, choice, pairings, nidx)
-    if open_pairs is not None:
-        _explain_stopped(base, open_pairs, helpers, pairings)
     base["reason_zh"] = base["reason"].map(REASON_ZH).fillna("")
     base["stage"] = "pairing"
     return base[list(_COLUMNS)]

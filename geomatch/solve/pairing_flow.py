@@ -62,12 +62,18 @@ class _Layout(_Where):
     net: FlowNetwork
 
 
+def _capacity_units(model: ArcModel) -> np.ndarray:
+    """Pairs each helper can take: ``⌊b_h / w_h⌋`` (``w_h``: its uniform load)."""
+    load_h = np.ones(model.n_helpers, dtype=np.int64)
+    load_h[model.arc_helper] = model.arc_load
+    units: np.ndarray = model.helper_cap // np.maximum(load_h, 1)
+    return units
+
+
 def _parts(model: ArcModel, unmet: np.ndarray | None) -> _Parts:
     """Arc arrays of the network drawn in the module docstring, part by part."""
     H, N, A = model.n_helpers, model.n_needs, model.n_arcs
-    load_h = np.ones(H, dtype=np.int64)
-    load_h[model.arc_helper] = model.arc_load
-    cap_units = model.helper_cap // np.maximum(load_h, 1)
+    cap_units = _capacity_units(model)
     arc_src = 1 + model.arc_helper.astype(np.int64)
     g_start = 1 + H
     parts: list[_Part] = [
@@ -305,9 +311,7 @@ def helper_price_bound(model: ArcModel, mu: np.ndarray, lower: np.ndarray) -> fl
     unmet = model.unmet_cost
     if unmet is None or (mu < 0).any():
         return float("nan")
-    load_h = np.ones(model.n_helpers, dtype=np.int64)
-    load_h[model.arc_helper] = model.arc_load
-    units = model.helper_cap // np.maximum(load_h, 1)
+    units = _capacity_units(model)
     best = np.minimum(unmet.astype(float), lower)
     np.minimum.at(best, model.arc_need, model.arc_cost + mu[model.arc_helper].astype(float))
     return float(best.sum() - (units * mu.astype(float)).sum())

@@ -261,16 +261,25 @@ def highs_pair(helpers: pd.DataFrame, needs: pd.DataFrame, arcs: pd.DataFrame) -
     return float(res.fun)
 
 
+def _timed_pair(
+    exe: str, hp: Path, np_: Path, out: Path, *options: str
+) -> tuple[float, int, dict[str, Any]]:
+    """``geomatch pair`` on the whole instance in a fresh process: (wall seconds, peak
+    MiB, its ``summary.json``)."""
+    args = [exe, "-q", "pair", "--helpers", str(hp), "--needs", str(np_), "--out", str(out)]
+    wall, peak, rc, tail = run_process([*args, *options])
+    if rc != 0:
+        raise RuntimeError(f"geomatch pair {' '.join(options)} failed ({rc}): {tail}")
+    return wall, peak, json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
 def _full_run(exe: str, hp: Path, np_: Path, out: Path, limit_s: float) -> dict[str, Any]:
     """``geomatch pair`` on the whole instance in a fresh process, with the raw peer."""
-    args = [exe, "-q", "pair", "--helpers", str(hp), "--needs", str(np_), "--out", str(out)]
     # a time limit meant for the proof: the status says whether it was reached
-    wall, peak, rc, tail = run_process([*args, "--time-limit", str(limit_s)])
-    if rc != 0:
-        raise RuntimeError(f"geomatch pair failed ({rc}): {tail}")
-    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    wall, peak, s = _timed_pair(exe, hp, np_, out, "--time-limit", str(limit_s))
     raw = raw_flow_seconds(hp, np_)
-    near = _near_run(args, out.with_name(out.name + "-near"), limit_s, raw["raw_solve_seconds"])
+    near_out = out.with_name(out.name + "-near")
+    near = _near_run(exe, hp, np_, near_out, limit_s, raw["raw_solve_seconds"])
     return {
         "end_to_end_seconds": round(wall, 2),
         "peak_mib": peak,
@@ -296,16 +305,13 @@ def _full_run(exe: str, hp: Path, np_: Path, out: Path, limit_s: float) -> dict[
     }
 
 
-def _near_run(args: list[str], out: Path, limit_s: float, raw_s: float) -> dict[str, Any]:
+def _near_run(
+    exe: str, hp: Path, np_: Path, out: Path, limit_s: float, raw_s: float
+) -> dict[str, Any]:
     """The same command with ``--gap NEAR_GAP``: the time to a plan proven within 0.1 %
     of the optimum (what a planner who does not need the last 0.1 % waits)."""
-    args = [*args[: args.index("--out") + 1], str(out)]
-    wall, peak, rc, tail = run_process(
-        [*args, "--time-limit", str(limit_s), "--gap", str(NEAR_GAP)]
-    )
-    if rc != 0:
-        raise RuntimeError(f"geomatch pair --gap failed ({rc}): {tail}")
-    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    limits = ("--time-limit", str(limit_s), "--gap", str(NEAR_GAP))
+    wall, peak, s = _timed_pair(exe, hp, np_, out, *limits)
     return {
         "near_gap": NEAR_GAP,
         "near_end_to_end_seconds": round(wall, 2),
